@@ -1,0 +1,96 @@
+// The policy engine: pure functions from (rules, facts) to decisions, one per SMTP stage.
+//
+// Every evaluate_* is noexcept: an internal failure (an exception, a list lookup error, a PCRE2
+// match error) becomes `451 4.3.0 Temporary policy failure`, never an acceptance. Each result
+// carries a trace: the human-readable chain of what was considered and what decided, which
+// `mailwarden explain` prints and the front doors log.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/decision.hpp"
+#include "policy/facts.hpp"
+#include "policy/ruleset.hpp"
+
+namespace mw::policy {
+
+using Trace = std::vector<std::string>;
+
+// --- connect: which receive connector serves this session -------------------------------------
+struct ConnectResult {
+    const ReceiveConnector* connector = nullptr;  // null when none matched
+    Verdict verdict;                              // accept, or the refusal (RULES.md replies)
+    // Milter mode: the MTAs do not deliver connect-stage replies; the verdict is given at MAIL.
+    bool answer_at_mail = false;
+    Trace trace;
+};
+// Standalone: `bind` against the local address/port, then the longest matching `remote` prefix.
+// Milter (postfix/sendmail): `daemon_name` first, else the local address/port against `bind`.
+ConnectResult evaluate_connect(const Ruleset& rules, const SessionFacts& facts) noexcept;
+
+// --- MAIL ---------------------------------------------------------------------------------------
+// State a transaction carries from MAIL to RCPT and the message stage.
+struct MailContext {
+    const ReceiveConnector* connector = nullptr;
+    Address sender;                          // may be the null path
+    std::vector<PermissionGroup> groups;     // in enum order
+    Rights rights = 0;
+    bool authenticated = false;
+    // Domain security passed for this sender domain (partner): the stamp's domain.
+    std::optional<std::string> domain_secure;
+    // Postfix mode: the sender's domain has a Direct Trust pin; its certificate check and the
+    // `partners` decision happen at RCPT, where the policy service hands the fingerprint.
+    bool certificate_check_at_rcpt = false;
+};
+
+struct MailResult {
+    Verdict verdict;
+    MailContext context;
+    Trace trace;
+};
+// Checks in RULES.md order: connector require_tls, sender-domain TLS requirement, domain-security
+// certificate check (partners), submit, sender ownership / anti-spoofing, SIZE parameter.
+MailResult evaluate_mail(const Ruleset& rules, const SessionFacts& facts, const ConnectResult& connect,
+                         const Address& sender, std::optional<std::uint64_t> size_param) noexcept;
+
+// --- RCPT ---------------------------------------------------------------------------------------
+// Where a recipient goes if it leaves this server (send connector routing).
+struct Route {
+    std::string send_connector;  // name of the winning send connector
+    std::string nexthop;         // "[192.0.2.1]:25" for a smart host, else the recipient domain (MX)
+    std::string tls_policy;      // Postfix smtp_tls_policy_maps form: none | may | encrypt | verify |
+                                 // secure match=... | dane-only | fingerprint match=...
+};
+
+struct RcptResult {
+    Verdict verdict;
+    std::optional<Route> route;  // present when the recipient would leave and a connector routes it
+    Trace trace;
+};
+// `context` may be updated (Postfix-mode pinned partner decided here). `accepted_so_far` counts the
+// recipients already accepted in this transaction (for max_recipients).
+RcptResult evaluate_rcpt(const Ruleset& rules, const SessionFacts& facts, MailContext& context,
+                         const Address& recipient, std::size_t accepted_so_far) noexcept;
+
+// Send-connector routing alone (also used by the socketmap later). nullopt: no connector's address
+// space covers the domain, or the domain is authoritative (delivered here).
+std::optional<Route> route_recipient(const Ruleset& rules, const Address& recipient, Trace* trace) noexcept;
+
+// --- message (end of headers / end of message) ---------------------------------------------------
+struct MessageResult {
+    Verdict verdict;                    // accept (250 2.0.0 Ok), reject, tempfail, discard, quarantine
+    std::vector<HeaderEdit> header_edits;  // removals (highest index first) before additions
+    std::vector<Address> add_recipients;   // add_bcc, redirect_to targets
+    std::vector<Address> remove_recipients;  // redirect_to removes the original recipients
+    std::vector<std::string> rules_applied;  // names of transport rules whose actions ran
+    Trace trace;
+};
+// Size, header firewall, transport rules (priority order, except, stop), then our stamps.
+MessageResult evaluate_message(const Ruleset& rules, const SessionFacts& facts, const MailContext& context,
+                               const std::vector<Address>& recipients, const HeaderFacts& headers,
+                               std::uint64_t size) noexcept;
+
+}  // namespace mw::policy

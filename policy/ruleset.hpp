@@ -1,0 +1,278 @@
+// The compiled, immutable rules: what `load_rules` builds from rules/*.toml and what every front
+// door evaluates against. Plain data; all matching lives in the engine (engine.hpp).
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/address.hpp"
+#include "policy/ip.hpp"
+#include "policy/list_store.hpp"
+#include "policy/regex.hpp"
+
+namespace mw::policy {
+
+struct SourceLoc {
+    std::string file;  // as the admin would type it: path relative to the rules directory
+    int line = 0;
+    int col = 0;
+};
+
+// A domain in a rule: "example.com" (exactly it) or "*.example.com" (proper subdomains only).
+struct DomainPattern {
+    std::string domain;     // normalized, without the "*."
+    bool subdomains = false;
+    std::string str() const { return subdomains ? "*." + domain : domain; }
+    bool matches(std::string_view normalized_domain) const {
+        return domain_matches(normalized_domain, domain, subdomains);
+    }
+};
+
+// An entry of `senders`, `recipients`, `members`, `from`, `to`, ...
+struct AddressPattern {
+    enum class Kind { address, domain, subdomains, group, list, inside, outside, any };
+    Kind kind = Kind::any;
+    std::string value;                        // address "u@d", domain "d", group or list name
+    std::shared_ptr<const ListStore> list;    // Kind::list: the compiled list
+    SourceLoc loc;
+    std::string str() const;                  // as written: "@d", "@*.d", "group:x", "file:x", ...
+};
+
+enum class DomainType { authoritative, internal_relay, external_relay };
+
+struct AcceptedDomain {
+    DomainPattern domain;
+    DomainType type = DomainType::authoritative;
+    std::optional<std::vector<AddressPattern>> recipients;  // authoritative only
+    SourceLoc loc;
+};
+
+struct Group {
+    std::string name;
+    std::vector<AddressPattern> members;
+    SourceLoc loc;
+};
+
+enum class Right : std::uint8_t {
+    submit,
+    accept_any_recipient,
+    accept_any_sender,
+    accept_authoritative_domain_sender,
+    accept_organization_headers,
+    accept_routing_headers,
+    bypass_anti_spam,
+};
+inline constexpr int right_count = 7;
+using Rights = std::uint8_t;  // bit set, bit (int)Right
+constexpr Rights bit(Right r) { return static_cast<Rights>(1u << static_cast<int>(r)); }
+constexpr Rights all_rights = (1u << right_count) - 1;
+const char* to_string(Right r);  // "accept-any-recipient"
+std::optional<Right> right_from_string(std::string_view s);
+
+enum class PermissionGroup : std::uint8_t { anonymous, users, partners, servers };
+const char* to_string(PermissionGroup g);
+std::optional<PermissionGroup> permission_group_from_string(std::string_view s);
+Rights default_rights(PermissionGroup g);  // Exchange's defaults, minus anonymous ADS (RULES.md)
+
+enum class AuthMechanism : std::uint8_t { tls, basic, basic_require_tls, external_authoritative };
+
+struct ReceiveConnector {
+    std::string name;
+    std::vector<Endpoint> bind;
+    std::optional<std::string> daemon_name;
+    std::vector<IpNetwork> remote;  // default: 0.0.0.0/0 and ::/0
+    bool remote_explicit = false;
+    std::vector<AuthMechanism> auth;
+    bool require_tls = false;
+    std::vector<PermissionGroup> permission_groups;
+    Rights grant = 0;
+    Rights deny = 0;
+    std::uint64_t max_message_size = 35ull * 1000 * 1000;  // "35MB": SI units as Exchange writes them
+    std::uint32_t max_recipients = 200;
+    std::uint32_t max_connections = 5000;
+    std::uint32_t max_connections_per_source = 20;
+    std::uint32_t connection_timeout_s = 600;
+    std::uint32_t inactivity_timeout_s = 300;
+    std::uint32_t tarpit_s = 0;
+    SourceLoc loc;
+    bool has(AuthMechanism m) const;
+};
+
+struct DirectTrustPin {
+    std::string domain;  // normalized
+    std::string sha256;  // 64 upper-case hex digits, no colons
+    SourceLoc loc;
+};
+
+enum class OnFailure { tempfail, reject };
+
+struct DomainSecurity {
+    std::vector<DomainPattern> receive;
+    std::vector<DomainPattern> send;
+    std::string ca_file;  // resolved against the rules directory; "" if not given
+    std::vector<DirectTrustPin> direct_trust;
+    OnFailure on_failure = OnFailure::tempfail;
+    SourceLoc loc;
+};
+
+enum class TlsLevel { encrypt, verify, domain };
+
+struct TlsRequired {
+    DomainPattern domain;
+    bool receive = true;
+    bool send = true;
+    TlsLevel level = TlsLevel::encrypt;
+    SourceLoc loc;
+};
+
+enum class OutboundTls { none, opportunistic, encryption_only, certificate_validation, domain_validation, dane };
+const char* to_string(OutboundTls t);
+
+struct SmartHost {
+    std::string host;        // name or address, without brackets
+    bool bracketed = false;  // "[host]": no MX lookup
+    std::uint16_t port = 25;
+    std::string str() const; // "[192.0.2.1]:25" or "relay.example.net" / "relay.example.net:587"
+};
+
+struct AddressSpace {
+    bool all = false;        // "*"
+    DomainPattern domain;    // otherwise
+    std::string str() const { return all ? "*" : domain.str(); }
+};
+
+struct SmartHostAuth {
+    std::string user;
+    std::string password_file;  // resolved against the rules directory
+};
+
+struct SendConnector {
+    std::string name;
+    std::vector<AddressSpace> address_spaces;
+    int cost = 10;
+    std::vector<SmartHost> smart_hosts;
+    OutboundTls tls = OutboundTls::opportunistic;
+    std::string tls_domain;
+    std::optional<SmartHostAuth> auth;
+    SourceLoc loc;
+};
+
+// An SMTP reply as written in a rule ("550 5.7.1 text"), validated at load: code class 2/4/5 and
+// the enhanced status class equal to the code class.
+struct ReplyTemplate {
+    int code = 0;
+    std::string status;
+    std::string text;
+};
+
+struct DeliveryRestriction {
+    std::string name;
+    std::vector<AddressPattern> senders;
+    std::vector<AddressPattern> recipients;
+    bool allow = false;  // action = "allow": an exception; "reject" otherwise
+    std::optional<ReplyTemplate> reply;
+    SourceLoc loc;
+};
+
+struct RecipientPolicy {
+    std::vector<AddressPattern> recipients;
+    std::optional<std::vector<AddressPattern>> accept_only_from;
+    std::vector<AddressPattern> reject_from;
+    bool require_authenticated_sender = false;
+    SourceLoc loc;
+};
+
+struct SendAs {
+    std::string login;
+    std::vector<AddressPattern> addresses;
+    SourceLoc loc;
+};
+
+enum class Scope { inside, outside, any };
+
+struct HeaderRegex {
+    std::string header;  // field name, compared case-insensitively
+    Regex regex;
+};
+struct HeaderText {
+    std::string header;
+    std::vector<std::string> texts;  // any of them, case-insensitive substring
+};
+
+// Every present condition must hold (AND); within a list, any entry (OR).
+struct RuleCondition {
+    std::optional<std::vector<AddressPattern>> from;
+    std::optional<std::vector<AddressPattern>> to;       // any accepted recipient
+    std::optional<Scope> from_scope;
+    std::optional<Scope> to_scope;                        // any accepted recipient
+    std::optional<std::vector<std::string>> subject_contains;  // case-insensitive substrings
+    std::optional<std::vector<Regex>> subject_matches;
+    std::vector<HeaderText> header_contains;
+    std::vector<HeaderRegex> header_matches;
+    std::optional<std::uint64_t> size_over;
+    std::optional<bool> authenticated;
+    std::optional<bool> tls;
+    std::optional<bool> domain_secure;
+    bool empty() const;
+};
+
+struct HeaderField {
+    std::string name;
+    std::string value;
+};
+
+struct RuleActions {
+    std::optional<ReplyTemplate> reject;
+    std::optional<ReplyTemplate> tempfail;  // `tempfail = true` gives 451 4.7.1
+    bool discard = false;
+    bool quarantine = false;
+    std::vector<HeaderField> add_header;
+    std::vector<HeaderField> set_header;
+    std::vector<std::string> remove_header;
+    std::optional<std::string> prepend_subject;
+    std::vector<Address> add_bcc;
+    std::vector<Address> redirect_to;
+    bool stop = false;
+};
+
+struct TransportRule {
+    std::string name;
+    int priority = 0;
+    std::size_t order = 0;  // position in load order, for ties
+    RuleCondition if_;
+    std::optional<RuleCondition> except;
+    RuleActions then;
+    SourceLoc loc;
+};
+
+struct Organization {
+    std::string hostname;
+    std::string authserv_id;
+    std::vector<std::string> authserv_ids;  // lower-cased
+    bool exchange_compatible_headers = false;
+    SourceLoc loc;
+};
+
+struct Ruleset {
+    std::string rules_dir;
+    Organization organization;
+    std::vector<AcceptedDomain> accepted_domains;
+    std::vector<Group> groups;
+    std::vector<ReceiveConnector> receive_connectors;
+    std::optional<DomainSecurity> domain_security;
+    std::vector<TlsRequired> tls_required;
+    std::vector<SendConnector> send_connectors;
+    std::vector<DeliveryRestriction> delivery_restrictions;
+    std::vector<RecipientPolicy> recipient_policies;
+    std::vector<SendAs> send_as;
+    std::vector<TransportRule> transport_rules;  // sorted by (priority, order)
+
+    const Group* find_group(std::string_view name) const;
+    const ReceiveConnector* find_receive_connector(std::string_view name) const;
+};
+
+}  // namespace mw::policy

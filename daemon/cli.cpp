@@ -1,12 +1,55 @@
 #include "daemon/cli.hpp"
 
-#include <cstdio>
+#include <iostream>
+#include <string>
+#include <vector>
+
+#include "daemon/args.hpp"
+#include "daemon/commands.hpp"
 
 namespace mw::cli {
 
-int run(int, char**) {
-    std::fputs("mailwarden: not yet implemented\n", stderr);
-    return 2;
+namespace {
+
+constexpr const char* usage_text =
+    "usage: mailwarden COMMAND [OPTIONS]\n"
+    "\n"
+    "commands:\n"
+    "  check   [--rules DIR] [--state-dir DIR]       validate the rule files\n"
+    "  explain [--rules DIR] (--connector NAME | --daemon-name NAME | --local ADDR:PORT)\n"
+    "          --client IP --from ADDR --to ADDR... [options]\n"
+    "                                                evaluate a hypothetical message, send nothing\n"
+    "  help                                          this text\n"
+    "\n"
+    "explain options: --helo NAME --tls VERSION --cipher NAME --cert-subject DN --cert-issuer DN\n"
+    "  --cert-verified --cert-san NAME... --cert-sha256 HEX --auth USER --header 'Name: value'...\n"
+    "  --size BYTES --size-param BYTES --mta standalone|postfix|sendmail --json\n";
+
+}  // namespace
+
+int run(int argc, char** argv) {
+    std::vector<std::string> args(argv + 1, argv + argc);
+    if (args.empty()) {
+        std::cerr << usage_text;
+        return 2;
+    }
+    std::string command = args.front();
+    args.erase(args.begin());
+    try {
+        if (command == "check") return check_command(args);
+        if (command == "explain") return explain_command(args);
+        if (command == "help" || command == "--help" || command == "-h") {
+            std::cout << usage_text;
+            return 0;
+        }
+        throw UsageError("unknown command '" + command + "'");
+    } catch (const UsageError& e) {
+        std::cerr << "mailwarden " << command << ": " << e.what() << "\n(see 'mailwarden help')\n";
+        return 2;
+    } catch (const std::exception& e) {
+        std::cerr << "mailwarden " << command << ": internal error: " << e.what() << "\n";
+        return 2;
+    }
 }
 
 }  // namespace mw::cli

@@ -1,0 +1,25 @@
+// The subcommands. Each returns the process exit status; UsageError escapes to `run` (exit 2).
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "policy/loader.hpp"
+
+namespace mw::cli {
+
+int check_command(const std::vector<std::string>& args);
+int explain_command(const std::vector<std::string>& args);
+
+// Where rules and compiled lists live when no flag says otherwise.
+std::filesystem::path default_rules_dir();
+// /var/lib/mailwarden when it is writable; otherwise a per-user cache directory, so an admin can run
+// `check` and `explain` without root.
+std::filesystem::path default_state_dir();
+
+// Loads rules for a command; prints the diagnostics to stderr.
+policy::LoadResult load_rules_for_command(const std::filesystem::path& rules_dir,
+                                          const std::filesystem::path& state_dir);
+
+}  // namespace mw::cli

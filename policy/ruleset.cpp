@@ -20,3 +20,91 @@ bool ReceiveConnector::has(AuthMechanism m) const {
 }
 
 }  // namespace mw::policy
+
+namespace mw::policy {
+
+namespace {
+constexpr const char* right_names[right_count] = {
+    "submit",
+    "accept-any-recipient",
+    "accept-any-sender",
+    "accept-authoritative-domain-sender",
+    "accept-organization-headers",
+    "accept-routing-headers",
+    "bypass-anti-spam",
+};
+constexpr const char* group_names[] = {"anonymous", "users", "partners", "servers"};
+}  // namespace
+
+const char* to_string(Right r) { return right_names[static_cast<int>(r)]; }
+
+std::optional<Right> right_from_string(std::string_view s) {
+    for (int i = 0; i < right_count; ++i)
+        if (s == right_names[i]) return static_cast<Right>(i);
+    return std::nullopt;
+}
+
+const char* to_string(PermissionGroup g) { return group_names[static_cast<int>(g)]; }
+
+std::optional<PermissionGroup> permission_group_from_string(std::string_view s) {
+    for (int i = 0; i < 4; ++i)
+        if (s == group_names[i]) return static_cast<PermissionGroup>(i);
+    return std::nullopt;
+}
+
+// Exchange's permission groups (RULES.md "Permission groups and rights"), with one deliberate
+// difference: anonymous does not get accept-authoritative-domain-sender, so by default nobody
+// unauthenticated may use our own domains as sender.
+Rights default_rights(PermissionGroup g) {
+    switch (g) {
+        case PermissionGroup::anonymous:
+            return bit(Right::submit) | bit(Right::accept_any_sender) | bit(Right::accept_routing_headers);
+        case PermissionGroup::users:
+            return bit(Right::submit) | bit(Right::accept_any_recipient) | bit(Right::accept_routing_headers) |
+                   bit(Right::bypass_anti_spam);
+        case PermissionGroup::partners:
+            return bit(Right::submit) | bit(Right::accept_routing_headers);
+        case PermissionGroup::servers:
+            return all_rights;
+    }
+    return 0;
+}
+
+std::string AddressPattern::str() const {
+    switch (kind) {
+        case Kind::address: return value;
+        case Kind::domain: return "@" + value;
+        case Kind::subdomains: return "@*." + value;
+        case Kind::group: return "group:" + value;
+        case Kind::list: return "file:" + value;
+        case Kind::inside: return "inside";
+        case Kind::outside: return "outside";
+        case Kind::any: return "any";
+    }
+    return value;
+}
+
+std::string SmartHost::str() const {
+    if (bracketed) return "[" + host + "]:" + std::to_string(port);
+    return port == 25 ? host : host + ":" + std::to_string(port);
+}
+
+bool RuleCondition::empty() const {
+    return !from && !to && !from_scope && !to_scope && !subject_contains && !subject_matches &&
+           header_contains.empty() && header_matches.empty() && !size_over && !authenticated && !tls &&
+           !domain_secure;
+}
+
+const char* to_string(OutboundTls t) {
+    switch (t) {
+        case OutboundTls::none: return "none";
+        case OutboundTls::opportunistic: return "opportunistic";
+        case OutboundTls::encryption_only: return "encryption-only";
+        case OutboundTls::certificate_validation: return "certificate-validation";
+        case OutboundTls::domain_validation: return "domain-validation";
+        case OutboundTls::dane: return "dane";
+    }
+    return "none";
+}
+
+}  // namespace mw::policy

@@ -1,0 +1,151 @@
+// Checks that need every file read: group references and cycles, and smart hosts whose TLS is
+// weaker than a domain routed through them requires.
+#include <algorithm>
+#include <functional>
+#include <map>
+
+#include "policy/loader_tables.hpp"
+
+namespace mw::policy::loader {
+
+namespace {
+
+void check_groups(Context& ctx) {
+    for (const GroupRef& ref : ctx.group_refs) {
+        if (!ctx.rules.find_group(ref.name)) ctx.error(ref.loc, "unknown group '" + ref.name + "'");
+    }
+    // Depth-first search; a member naming a group still on the path closes a cycle, reported there.
+    enum class Mark { white, grey, black };
+    std::map<std::string, Mark, std::less<>> mark;
+    std::vector<std::string> path;
+    std::function<void(const Group&)> visit = [&](const Group& g) {
+        mark[g.name] = Mark::grey;
+        path.push_back(g.name);
+        for (const AddressPattern& m : g.members) {
+            if (m.kind != AddressPattern::Kind::group) continue;
+            const Group* next = ctx.rules.find_group(m.value);
+            if (!next) continue;
+            Mark state = mark[next->name];
+            if (state == Mark::grey) {
+                std::string cycle;
+                auto start = std::find(path.begin(), path.end(), next->name);
+                for (auto it = start; it != path.end(); ++it) cycle += *it + " -> ";
+                ctx.error(m.loc, "group cycle: " + cycle + next->name);
+            } else if (state == Mark::white) {
+                visit(*next);
+            }
+        }
+        path.pop_back();
+        mark[g.name] = Mark::black;
+    };
+    for (const Group& g : ctx.rules.groups) {
+        if (mark[g.name] == Mark::white) visit(g);
+    }
+}
+
+// Outbound TLS strength as RULES.md orders it; dane proves encryption but, for our purposes, no
+// more (its trust comes from DNSSEC, not from the certificate checks `verify`/`domain` ask for).
+int strength(OutboundTls t) {
+    switch (t) {
+        case OutboundTls::none: return 0;
+        case OutboundTls::opportunistic: return 1;
+        case OutboundTls::encryption_only: return 2;
+        case OutboundTls::dane: return 2;
+        case OutboundTls::certificate_validation: return 3;
+        case OutboundTls::domain_validation: return 4;
+    }
+    return 0;
+}
+
+const char* needed_text(int s) {
+    return s >= 4 ? "domain-validation" : s == 3 ? "certificate-validation or stronger" : "encryption-only or stronger";
+}
+
+// How specifically an address space matches `domain` (higher wins), or -1: an exact domain beats
+// "*.parent", a deeper parent beats a shallower one, and any match beats "*".
+int specificity(const AddressSpace& space, std::string_view domain) {
+    if (space.all) return 0;
+    if (!space.domain.matches(domain)) return -1;
+    int labels = static_cast<int>(std::count(space.domain.domain.begin(), space.domain.domain.end(), '.')) + 1;
+    return 2 * labels + (space.domain.subdomains ? 0 : 1);
+}
+
+// Every send connector that may route `domain`: the most specific address space, then the lowest
+// cost; connectors tied on both may all be used.
+std::vector<std::size_t> routing_winners(const std::vector<SendConnector>& connectors, std::string_view domain) {
+    std::vector<std::size_t> winners;
+    int best_spec = -1, best_cost = 0;
+    for (std::size_t i = 0; i < connectors.size(); ++i) {
+        int spec = -1;
+        for (const AddressSpace& s : connectors[i].address_spaces) spec = std::max(spec, specificity(s, domain));
+        if (spec < 0) continue;
+        int cost = connectors[i].cost;
+        if (spec > best_spec || (spec == best_spec && cost < best_cost)) {
+            winners.clear();
+            best_spec = spec;
+            best_cost = cost;
+        }
+        if (spec == best_spec && cost == best_cost) winners.push_back(i);
+    }
+    return winners;
+}
+
+struct Requirement {
+    DomainPattern domain;
+    int strength = 0;
+    std::string source;  // what asks for it, for the message
+};
+
+// Connectors that may carry mail for some domain the pattern covers.
+std::vector<std::size_t> connectors_for(const std::vector<SendConnector>& connectors, const DomainPattern& p) {
+    if (!p.subdomains) return routing_winners(connectors, p.domain);
+    // A generic subdomain, plus every connector naming a domain under the pattern explicitly.
+    std::vector<std::size_t> out = routing_winners(connectors, "mailwarden-probe-0." + p.domain);
+    for (std::size_t i = 0; i < connectors.size(); ++i) {
+        for (const AddressSpace& s : connectors[i].address_spaces) {
+            if (!s.all && (p.matches(s.domain.domain) || (s.domain.subdomains && s.domain.domain == p.domain)) &&
+                std::find(out.begin(), out.end(), i) == out.end()) {
+                out.push_back(i);
+            }
+        }
+    }
+    return out;
+}
+
+void check_smart_host_tls(Context& ctx) {
+    static const char* const level_names[] = {"encrypt", "verify", "domain"};
+    std::vector<Requirement> needs;
+    for (const TlsRequired& t : ctx.rules.tls_required) {
+        if (!t.send) continue;
+        int s = t.level == TlsLevel::encrypt ? 2 : t.level == TlsLevel::verify ? 3 : 4;
+        needs.push_back({t.domain, s,
+                         std::string("tls_required level ") + level_names[static_cast<int>(t.level)] + " at " +
+                             loc_text(t.loc)});
+    }
+    if (const auto& ds = ctx.rules.domain_security) {
+        // Domain security send also needs a client certificate, which Postfix sends globally.
+        for (const DomainPattern& d : ds->send) needs.push_back({d, 4, "[domain_security] send at " + loc_text(ds->loc)});
+    }
+    const auto& connectors = ctx.rules.send_connectors;
+    for (const Requirement& need : needs) {
+        for (std::size_t i : connectors_for(connectors, need.domain)) {
+            const SendConnector& c = connectors[i];
+            if (c.smart_hosts.empty() || strength(c.tls) >= need.strength) continue;
+            // Postfix's smtp_tls_policy_maps is keyed by the smart host's [host]:port, never by the
+            // recipient domain, so the domain's requirement would be silently lost.
+            ctx.error(ctx.send_extra[i].tls_loc,
+                      "send connector '" + c.name + "' routes mail for '" + need.domain.str() +
+                          "' through smart hosts with tls = \"" + to_string(c.tls) + "\", weaker than " + need.source +
+                          " requires: set tls to " + needed_text(need.strength));
+        }
+    }
+}
+
+}  // namespace
+
+void cross_check(Context& ctx) {
+    check_groups(ctx);
+    check_smart_host_tls(ctx);
+}
+
+}  // namespace mw::policy::loader

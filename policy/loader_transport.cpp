@@ -1,0 +1,169 @@
+// [[transport_rule]]: conditions (`if`, `except`) and actions (`then`), as Exchange transport rules.
+#include <limits>
+
+#include "policy/loader_tables.hpp"
+
+namespace mw::policy::loader {
+
+namespace {
+
+Regex as_regex(const toml::node& node, const Name& name) {
+    std::string pattern = as_string(node, name);
+    std::string error;
+    std::size_t offset = 0;
+    auto re = Regex::compile(pattern, error, offset);
+    if (!re) fail(node, "invalid regex '" + pattern + "': " + error + " at offset " + std::to_string(offset));
+    return std::move(*re);
+}
+
+std::string as_header_name(const toml::key& key, std::string_view where) {
+    std::string name(key.str());
+    if (!valid_header_name(name)) {
+        fail(loc_of(key), "invalid header name '" + name + "' in '" + std::string(where) +
+                              "': printable ASCII without ':' or spaces (RFC 5322)");
+    }
+    return name;
+}
+
+// Header values go into the message as given: a CR or LF would let a rule inject extra headers.
+std::string as_header_value(const toml::node& node, const Name& name) {
+    std::string value = as_string(node, name);
+    if (value.find_first_of("\r\n") != std::string::npos) fail(node, "'" + name.key + "' values must not contain CR or LF");
+    return value;
+}
+
+Scope as_scope(const toml::node& node, const Name& name) {
+    return as_enum<Scope>(node, name, {{"inside", Scope::inside}, {"outside", Scope::outside}, {"any", Scope::any}});
+}
+
+RuleCondition load_condition(Context& ctx, const toml::node& node, const std::string& which) {
+    const toml::table& t = as_table(node, which);
+    TableReader r(ctx, t, "'" + which + "' of [[transport_rule]]",
+                  {"from", "to", "from_scope", "to_scope", "subject_contains", "subject_matches", "header_contains",
+                   "header_matches", "size_over", "authenticated", "tls", "domain_secure"});
+    RuleCondition c;
+    r.with("from", [&](const toml::node& n) { c.from = as_pattern_list(ctx, n, "from"); });
+    r.with("to", [&](const toml::node& n) { c.to = as_pattern_list(ctx, n, "to"); });
+    r.with("from_scope", [&](const toml::node& n) { c.from_scope = as_scope(n, "from_scope"); });
+    r.with("to_scope", [&](const toml::node& n) { c.to_scope = as_scope(n, "to_scope"); });
+    r.with("subject_contains", [&](const toml::node& n) {
+        auto& texts = c.subject_contains.emplace();
+        for (auto& [s, e] : as_string_or_array(n, "subject_contains")) {
+            if (s.empty()) fail(*e, "'subject_contains' entries must not be empty: they would match every message");
+            texts.push_back(s);
+        }
+    });
+    r.with("subject_matches", [&](const toml::node& n) {
+        auto& res = c.subject_matches.emplace();
+        for (auto& [s, e] : as_string_or_array(n, "subject_matches")) {
+            ctx.attempt([&] { res.push_back(as_regex(*e, "subject_matches")); });
+        }
+    });
+    r.with("header_contains", [&](const toml::node& n) {
+        for (const auto& [key, value] : as_table(n, "header_contains")) {
+            ctx.attempt([&] {
+                HeaderText h{as_header_name(key, "header_contains"), {}};
+                for (auto& [s, e] : as_string_or_array(value, std::string(key.str()))) {
+                    if (s.empty()) fail(*e, "'" + h.header + "' texts must not be empty: they would match any value");
+                    h.texts.push_back(s);
+                }
+                c.header_contains.push_back(std::move(h));
+            });
+        }
+        if (as_table(n, "header_contains").empty()) fail(n, "'header_contains' must not be empty");
+    });
+    r.with("header_matches", [&](const toml::node& n) {
+        for (const auto& [key, value] : as_table(n, "header_matches")) {
+            ctx.attempt([&] {
+                std::string header = as_header_name(key, "header_matches");
+                c.header_matches.push_back({header, as_regex(value, header)});
+            });
+        }
+        if (as_table(n, "header_matches").empty()) fail(n, "'header_matches' must not be empty");
+    });
+    r.with("size_over", [&](const toml::node& n) { c.size_over = as_size(n, "size_over"); });
+    r.with("authenticated", [&](const toml::node& n) { c.authenticated = as_bool(n, "authenticated"); });
+    r.with("tls", [&](const toml::node& n) { c.tls = as_bool(n, "tls"); });
+    r.with("domain_secure", [&](const toml::node& n) { c.domain_secure = as_bool(n, "domain_secure"); });
+    if (t.empty()) fail(node, "'" + which + "' has no conditions");
+    return c;
+}
+
+std::vector<HeaderField> as_header_fields(const toml::node& node, const std::string& which) {
+    std::vector<HeaderField> out;
+    const toml::table& t = as_table(node, which);
+    if (t.empty()) fail(node, "'" + which + "' must not be empty");
+    for (const auto& [key, value] : t) out.push_back({as_header_name(key, which), as_header_value(value, key.str())});
+    return out;
+}
+
+std::vector<Address> as_addresses(Context& ctx, const toml::node& node, const Name& name) {
+    std::vector<Address> out;
+    for (auto& [s, e] : as_string_or_array(node, name)) {
+        ctx.attempt([&] { out.push_back(as_address(*e, name)); });
+    }
+    return out;
+}
+
+RuleActions load_actions(Context& ctx, const toml::node& node, const std::string& rule_name) {
+    const toml::table& t = as_table(node, "then");
+    TableReader r(ctx, t, "'then' of [[transport_rule]]",
+                  {"reject", "tempfail", "discard", "quarantine", "add_header", "set_header", "remove_header",
+                   "prepend_subject", "add_bcc", "redirect_to", "stop"});
+    RuleActions a;
+    r.with("reject", [&](const toml::node& n) { a.reject = as_reply(n, "reject", "5"); });
+    r.with("tempfail", [&](const toml::node& n) {
+        if (const auto* b = n.as_boolean()) {
+            if (b->get()) a.tempfail = ReplyTemplate{451, "4.7.1", "Message deferred by rule " + rule_name};
+        } else if (n.is_string()) {
+            a.tempfail = as_reply(n, "tempfail", "4");
+        } else {
+            type_error(n, "tempfail", "true or a 4xx reply string");
+        }
+    });
+    r.with("discard", [&](const toml::node& n) { a.discard = as_bool(n, "discard"); });
+    r.with("quarantine", [&](const toml::node& n) { a.quarantine = as_bool(n, "quarantine"); });
+    r.with("add_header", [&](const toml::node& n) { a.add_header = as_header_fields(n, "add_header"); });
+    r.with("set_header", [&](const toml::node& n) { a.set_header = as_header_fields(n, "set_header"); });
+    r.with("remove_header", [&](const toml::node& n) {
+        for (auto& [s, e] : as_string_or_array(n, "remove_header")) {
+            if (!valid_header_name(s)) {
+                fail(*e, "invalid header name '" + s + "' in 'remove_header': printable ASCII without ':' or spaces (RFC 5322)");
+            }
+            a.remove_header.push_back(s);
+        }
+    });
+    r.with("prepend_subject", [&](const toml::node& n) { a.prepend_subject = as_header_value(n, "prepend_subject"); });
+    r.with("add_bcc", [&](const toml::node& n) { a.add_bcc = as_addresses(ctx, n, "add_bcc"); });
+    r.with("redirect_to", [&](const toml::node& n) { a.redirect_to = as_addresses(ctx, n, "redirect_to"); });
+    r.with("stop", [&](const toml::node& n) { a.stop = as_bool(n, "stop"); });
+    if (t.empty()) fail(node, "'then' has no actions");
+    // One verdict per message: reject, tempfail and discard exclude each other.
+    int verdicts = (r.get("reject") ? 1 : 0) + (a.tempfail ? 1 : 0) + (a.discard ? 1 : 0);
+    if (verdicts > 1) fail(node, "'then' may hold only one of reject, tempfail and discard");
+    return a;
+}
+
+}  // namespace
+
+void load_transport_rule(Context& ctx, const toml::table& table) {
+    TableReader r(ctx, table, "[[transport_rule]]", {"name", "priority", "if", "except", "then"});
+    TransportRule rule;
+    rule.loc = r.loc();
+    rule.order = ctx.rule_order++;
+    ctx.attempt([&] {
+        const toml::node& n = r.require("name");
+        rule.name = as_nonempty_string(n, "name");
+        ctx.unique_name(ctx.rule_names, "transport rule name", rule.name, loc_of(n));
+    });
+    r.with("priority", [&](const toml::node& n) {
+        rule.priority = static_cast<int>(as_integer(n, "priority", std::numeric_limits<int>::min(),
+                                                    std::numeric_limits<int>::max()));
+    });
+    ctx.attempt([&] { rule.if_ = load_condition(ctx, r.require("if"), "if"); });
+    r.with("except", [&](const toml::node& n) { rule.except = load_condition(ctx, n, "except"); });
+    ctx.attempt([&] { rule.then = load_actions(ctx, r.require("then"), rule.name); });
+    ctx.rules.transport_rules.push_back(std::move(rule));
+}
+
+}  // namespace mw::policy::loader

@@ -1,0 +1,27 @@
+// Quoting admin or client input inside an error text.
+#pragma once
+
+#include <cstdio>
+#include <string>
+#include <string_view>
+
+namespace mw {
+
+// 'text' in single quotes; control bytes become \xNN so that a diagnostic or log line stays one
+// printable line whatever the input held.
+inline std::string quote_text(std::string_view text) {
+    std::string out = "'";
+    for (unsigned char c : text) {
+        if (c < 0x20 || c == 0x7f) {
+            char hex[5];
+            std::snprintf(hex, sizeof hex, "\\x%02x", c);
+            out += hex;
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    out += '\'';
+    return out;
+}
+
+}  // namespace mw

@@ -1,6 +1,7 @@
 #include "policy/list_file.hpp"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "policy/domain_name.hpp"
 #include "policy/quote_text.hpp"
@@ -41,11 +42,34 @@ std::optional<std::string> list_entry_key(std::string_view entry, std::string& e
     return parsed.address->str();
 }
 
+namespace {
+
+// A key as the sort sees it: its first eight bytes as a big-endian number decide most comparisons
+// without touching the key itself, which keeps sorting a million keys cache-friendly.
+struct KeyRef {
+    std::uint64_t head = 0;
+    std::size_t offset = 0;
+    std::size_t size = 0;
+};
+
+KeyRef make_ref(std::string_view key, std::size_t offset) {
+    KeyRef ref{0, offset, key.size()};
+    // Keys hold no NUL byte, so zero padding sorts a short key before its extensions, as memcmp does.
+    for (std::size_t i = 0; i < 8; ++i)
+        ref.head = ref.head << 8 | (i < key.size() ? static_cast<unsigned char>(key[i]) : 0u);
+    return ref;
+}
+
+}  // namespace
+
 ParsedList parse_list(std::string_view content) {
     ParsedList list;
+    std::vector<KeyRef> refs;
     std::size_t skipped_errors = 0;
     ListEntryError first_skipped;
     if (content.starts_with("\xEF\xBB\xBF")) content.remove_prefix(3);
+    refs.reserve(static_cast<std::size_t>(std::count(content.begin(), content.end(), '\n')) + 1);
+    list.storage.reserve(content.size());
     int line_number = 0;
     std::string error;
     for (std::size_t start = 0; start < content.size();) {
@@ -62,7 +86,8 @@ ParsedList parse_list(std::string_view content) {
         if (first == last) continue;
         auto key = list_entry_key(line.substr(first, last - first), error);
         if (key) {
-            list.keys.push_back(std::move(*key));
+            refs.push_back(make_ref(*key, list.storage.size()));
+            list.storage.insert(list.storage.end(), key->begin(), key->end());
             continue;
         }
         ListEntryError e{line_number, static_cast<int>(first) + 1, std::move(error)};
@@ -74,8 +99,15 @@ ParsedList parse_list(std::string_view content) {
         first_skipped.message = "... and " + std::to_string(skipped_errors) + " more invalid entries";
         list.errors.push_back(std::move(first_skipped));
     }
-    std::sort(list.keys.begin(), list.keys.end());
-    list.keys.erase(std::unique(list.keys.begin(), list.keys.end()), list.keys.end());
+    std::string_view storage(list.storage.data(), list.storage.size());
+    auto view = [&](const KeyRef& r) { return storage.substr(r.offset, r.size); };
+    std::sort(refs.begin(), refs.end(), [&](const KeyRef& a, const KeyRef& b) {
+        if (a.head != b.head) return a.head < b.head;
+        return view(a) < view(b);
+    });
+    list.keys.reserve(refs.size());
+    for (const auto& r : refs)
+        if (list.keys.empty() || list.keys.back() != view(r)) list.keys.push_back(view(r));
     return list;
 }
 

@@ -15,7 +15,10 @@ namespace mw {
 std::optional<std::string> list_entry_key(std::string_view entry, std::string& error);
 
 struct ParsedList {
-    std::vector<std::string> keys;        // sorted (bytewise, as LMDB orders keys), no duplicates
+    // Every key back to back: one allocation, not a million. A vector, unlike a short string,
+    // keeps its buffer when moved, so `keys` stay valid when a ParsedList is moved.
+    std::vector<char> storage;
+    std::vector<std::string_view> keys;   // into storage; sorted bytewise (LMDB's order), unique
     std::vector<ListEntryError> errors;   // at most max_reported_errors, then one summary line
 };
 

@@ -1,6 +1,7 @@
 #include "policy/list_store.hpp"
 
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
@@ -52,15 +53,21 @@ Result<std::string> read_file(const fs::path& source) {
                           std::string("cannot ") + what + " list file '" + source.string() + "': " + std::strerror(errno));
     };
     if (file.fd < 0) return fail("open");
+    struct stat st {};
+    if (::fstat(file.fd, &st) != 0) return fail("read");
     std::string content;
-    char buffer[1 << 16];
+    // Sized from fstat, but read to the end: the file may grow or shrink while it is read.
+    content.resize(static_cast<std::size_t>(st.st_size > 0 ? st.st_size : 0) + 1);
+    std::size_t used = 0;
     while (true) {
-        ssize_t n = ::read(file.fd, buffer, sizeof buffer);
+        if (used == content.size()) content.resize(content.size() * 2 + 4096);
+        ssize_t n = ::read(file.fd, content.data() + used, content.size() - used);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) return fail("read");
         if (n == 0) break;
-        content.append(buffer, static_cast<std::size_t>(n));
+        used += static_cast<std::size_t>(n);
     }
+    content.resize(used);
     return content;
 }
 

@@ -221,38 +221,39 @@ bool Endpoint::matches(const IpAddress& local, std::uint16_t local_port) const {
     return *address == local;
 }
 
+// Errors give the reason only, like parse_address: the caller names the value and where it was.
 EndpointParse parse_endpoint(std::string_view text) {
     EndpointParse result;
     std::string_view host, port_text;
     if (!text.empty() && text.front() == '[') {
         auto close = text.find(']');
         if (close == std::string_view::npos) {
-            result.error = "invalid endpoint " + quote_text(text) + ": missing ']'";
+            result.error = "missing ']'";
             return result;
         }
         host = text.substr(0, close + 1);
         std::string_view rest = text.substr(close + 1);
         if (rest.empty() || rest.front() != ':') {
-            result.error = "invalid endpoint " + quote_text(text) + ": missing port (ADDRESS:PORT)";
+            result.error = "missing port (ADDRESS:PORT)";
             return result;
         }
         port_text = rest.substr(1);
     } else {
         auto colon = text.rfind(':');
         if (colon == std::string_view::npos) {
-            result.error = "invalid endpoint " + quote_text(text) + ": missing port (ADDRESS:PORT)";
+            result.error = "missing port (ADDRESS:PORT)";
             return result;
         }
         host = text.substr(0, colon);
         port_text = text.substr(colon + 1);
         if (host.find(':') != std::string_view::npos) {
-            result.error = "invalid endpoint " + quote_text(text) + ": an IPv6 address needs brackets, as in [::1]:25";
+            result.error = "an IPv6 address needs brackets, as in [::1]:25";
             return result;
         }
     }
     auto port = parse_small_number(port_text, 5);
     if (!port || *port < 1 || *port > 65535) {
-        result.error = "invalid endpoint " + quote_text(text) + ": port " + quote_text(port_text) + " is not a number in 1-65535";
+        result.error = "port " + quote_text(port_text) + " is not a number in 1-65535";
         return result;
     }
     Endpoint endpoint;
@@ -260,7 +261,7 @@ EndpointParse parse_endpoint(std::string_view text) {
     if (host != "*") {
         auto ip = parse_ip(host);
         if (!ip || host.empty()) {
-            result.error = "invalid endpoint " + quote_text(text) + ": invalid IP address " + quote_text(host);
+            result.error = "invalid IP address " + quote_text(host);
             return result;
         }
         endpoint.address = *ip;

@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
@@ -153,8 +154,10 @@ Result<std::monostate> build_database(const fs::path& target, const ParsedList& 
     for (const auto& e : list.errors) estimate += 2 * e.message.size();
     for (const auto& key : list.keys) estimate += 64 + 2 * key.size();
     std::size_t mapsize = (estimate + mib - 1) / mib * mib;
+    // Unique per process and per call: a reload and a `check` may compile the same list at once.
+    static std::atomic<unsigned> builds{0};
     fs::path temp = target;
-    temp += ".tmp." + std::to_string(::getpid());
+    temp += ".tmp." + std::to_string(::getpid()) + "." + std::to_string(builds++);
     for (int attempt = 0;; ++attempt) {
         auto written = write_database(temp, list, source, mapsize);
         if (written) break;

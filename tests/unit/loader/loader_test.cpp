@@ -1,0 +1,500 @@
+// The rule loader: every table with all its keys and defaults, merging across files, warnings.
+#define BOOST_TEST_MODULE loader
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+
+#include "test_support.hpp"
+
+using namespace mw;
+using namespace mw::policy;
+using mw::test::TempDir;
+
+namespace {
+
+const char* const org = "[organization]\nhostname = \"MX.Example.com.\"\n";
+
+std::string errors_of(const LoadResult& r) {
+    std::string out;
+    for (const auto& d : r.diagnostics) out += d.str() + "\n";
+    return out;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(organization_defaults) {
+    TempDir dir("loader");
+    auto rs = test::load_ok(dir, org);
+    BOOST_TEST(rs->organization.hostname == "mx.example.com");
+    BOOST_TEST(rs->organization.authserv_id == "mx.example.com");
+    BOOST_TEST(rs->organization.authserv_ids == std::vector<std::string>{"mx.example.com"});
+    BOOST_TEST(!rs->organization.exchange_compatible_headers);
+    BOOST_TEST(rs->organization.loc.file == "rules.toml");
+    BOOST_TEST(rs->organization.loc.line == 1);
+}
+
+BOOST_AUTO_TEST_CASE(organization_all_keys) {
+    TempDir dir("loader");
+    auto rs = test::load_ok(dir, R"([organization]
+hostname = "mx1.example.com"
+authserv_id = "Example.COM"
+authserv_ids = ["mx1.example.com", "MX2.example.com"]
+exchange_compatible_headers = true
+)");
+    BOOST_TEST(rs->organization.authserv_id == "example.com");
+    // Our own id is always among the ids the header firewall treats as ours.
+    BOOST_TEST((rs->organization.authserv_ids ==
+                std::vector<std::string>{"example.com", "mx1.example.com", "mx2.example.com"}));
+    BOOST_TEST(rs->organization.exchange_compatible_headers);
+}
+
+BOOST_AUTO_TEST_CASE(accepted_domains_and_groups) {
+    TempDir dir("loader");
+    dir.write("rules/users.txt", "alice@example.com\n@staff.example.com\n");
+    auto rs = test::load_ok(dir, std::string(org) + R"(
+[[accepted_domain]]
+domain = "Example.COM"
+recipients = ["file:users.txt", "bob@Example.com"]
+[[accepted_domain]]
+domain = "*.example.org"
+type = "internal-relay"
+[[accepted_domain]]
+domain = "relay.example"
+type = "external-relay"
+[[group]]
+name = "staff"
+members = ["@staff.example.com", "group:students", "carol@EXAMPLE.com"]
+[[group]]
+name = "students"
+members = ["@*.students.example.com", "inside"]
+)");
+    BOOST_TEST_REQUIRE(rs->accepted_domains.size() == 3u);
+    const auto& d0 = rs->accepted_domains[0];
+    BOOST_TEST(d0.domain.domain == "example.com");
+    BOOST_TEST(!d0.domain.subdomains);
+    BOOST_TEST((d0.type == DomainType::authoritative));
+    BOOST_TEST_REQUIRE(d0.recipients.has_value());
+    BOOST_TEST_REQUIRE(d0.recipients->size() == 2u);
+    BOOST_TEST(((*d0.recipients)[0].kind == AddressPattern::Kind::list));
+    BOOST_TEST((*d0.recipients)[0].list != nullptr);
+    BOOST_TEST((*d0.recipients)[0].str() == "file:users.txt");
+    BOOST_TEST((*d0.recipients)[1].str() == "bob@example.com");
+    BOOST_TEST(rs->accepted_domains[1].domain.str() == "*.example.org");
+    BOOST_TEST((rs->accepted_domains[1].type == DomainType::internal_relay));
+    BOOST_TEST(!rs->accepted_domains[1].recipients.has_value());
+    BOOST_TEST((rs->accepted_domains[2].type == DomainType::external_relay));
+
+    const Group* staff = rs->find_group("staff");
+    BOOST_TEST_REQUIRE(staff != nullptr);
+    BOOST_TEST_REQUIRE(staff->members.size() == 3u);
+    BOOST_TEST(staff->members[0].str() == "@staff.example.com");
+    BOOST_TEST((staff->members[1].kind == AddressPattern::Kind::group));
+    BOOST_TEST(staff->members[1].value == "students");
+    BOOST_TEST(staff->members[1].loc.line == 15);
+    const Group* students = rs->find_group("students");
+    BOOST_TEST_REQUIRE(students != nullptr);
+    BOOST_TEST((students->members[0].kind == AddressPattern::Kind::subdomains));
+    BOOST_TEST(students->members[0].value == "students.example.com");
+    BOOST_TEST((students->members[1].kind == AddressPattern::Kind::inside));
+}
+
+BOOST_AUTO_TEST_CASE(receive_connector_defaults) {
+    TempDir dir("loader");
+    auto rs = test::load_ok(dir, std::string(org) + "[[receive_connector]]\nname = \"Internet\"\nbind = [\"0.0.0.0:25\"]\n");
+    BOOST_TEST_REQUIRE(rs->receive_connectors.size() == 1u);
+    const auto& c = rs->receive_connectors[0];
+    BOOST_TEST(c.name == "Internet");
+    BOOST_TEST(c.bind.size() == 1u);
+    BOOST_TEST(!c.daemon_name.has_value());
+    BOOST_TEST_REQUIRE(c.remote.size() == 2u);
+    BOOST_TEST(c.remote[0].prefix == 0);
+    BOOST_TEST(c.remote[1].prefix == 0);
+    BOOST_TEST(!c.remote_explicit);
+    BOOST_TEST((c.auth == std::vector<AuthMechanism>{AuthMechanism::tls}));
+    BOOST_TEST(!c.require_tls);
+    BOOST_TEST((c.permission_groups == std::vector<PermissionGroup>{PermissionGroup::anonymous}));
+    BOOST_TEST(c.grant == 0);
+    BOOST_TEST(c.deny == 0);
+    BOOST_TEST(c.max_message_size == 35'000'000u);
+    BOOST_TEST(c.max_recipients == 200u);
+    BOOST_TEST(c.max_connections == 5000u);
+    BOOST_TEST(c.max_connections_per_source == 20u);
+    BOOST_TEST(c.connection_timeout_s == 600u);
+    BOOST_TEST(c.inactivity_timeout_s == 300u);
+    BOOST_TEST(c.tarpit_s == 0u);
+    BOOST_TEST(c.loc.line == 3);
+}
+
+BOOST_AUTO_TEST_CASE(receive_connector_all_keys) {
+    TempDir dir("loader");
+    auto rs = test::load_ok(dir, std::string(org) + R"(
+[[receive_connector]]
+name = "Internal"
+bind = ["0.0.0.0:25", "[::]:25"]
+daemon_name = "internal"
+remote = ["10.0.0.0/8", "2001:db8::/32"]
+auth = ["tls", "basic-require-tls", "external-authoritative"]
+require_tls = true
+permission_groups = ["anonymous", "users", "partners", "servers"]
+grant = ["accept-authoritative-domain-sender"]
+deny = ["bypass-anti-spam", "accept-any-recipient"]
+max_message_size = "10MiB"
+max_recipients = 50
+max_connections = 100
+max_connections_per_source = 5
+connection_timeout = "1h30m"
+inactivity_timeout = 90
+tarpit = "5s"
+)");
+    const auto& c = rs->receive_connectors.at(0);
+    BOOST_TEST(c.bind.size() == 2u);
+    BOOST_TEST(c.daemon_name.value_or("") == "internal");
+    BOOST_TEST(c.remote_explicit);
+    BOOST_TEST(c.remote.at(0).to_string() == "10.0.0.0/8");
+    BOOST_TEST(c.has(AuthMechanism::external_authoritative));
+    BOOST_TEST(c.has(AuthMechanism::basic_require_tls));
+    BOOST_TEST(!c.has(AuthMechanism::basic));
+    BOOST_TEST(c.require_tls);
+    BOOST_TEST(c.permission_groups.size() == 4u);
+    BOOST_TEST(c.grant == bit(Right::accept_authoritative_domain_sender));
+    BOOST_TEST(c.deny == (bit(Right::bypass_anti_spam) | bit(Right::accept_any_recipient)));
+    BOOST_TEST(c.max_message_size == 10u * 1024 * 1024);
+    BOOST_TEST(c.max_recipients == 50u);
+    BOOST_TEST(c.max_connections == 100u);
+    BOOST_TEST(c.max_connections_per_source == 5u);
+    BOOST_TEST(c.connection_timeout_s == 5400u);
+    BOOST_TEST(c.inactivity_timeout_s == 90u);
+    BOOST_TEST(c.tarpit_s == 5u);
+}
+
+BOOST_AUTO_TEST_CASE(domain_security_and_tls_required) {
+    TempDir dir("loader");
+    dir.write("rules/certs/partners.pem", "-----BEGIN CERTIFICATE-----\n");
+    auto result = test::load(dir, std::string(org) + R"(
+[domain_security]
+receive = ["Partner.example"]
+send = ["partner.example", "*.partner.example"]
+ca_file = "certs/partners.pem"
+direct_trust = [ { domain = "Other.example", sha256 = "ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89:ab:cd:ef:01:23:45:67:89" } ]
+on_failure = "reject"
+[[tls_required]]
+domain = "bank.example"
+[[tls_required]]
+domain = "*.bank.example"
+direction = "send"
+level = "domain"
+[[tls_required]]
+domain = "gov.example"
+direction = "receive"
+level = "verify"
+)");
+    BOOST_TEST_REQUIRE(result.ok(), errors_of(result));
+    // One warning per receive domain: milter mode sees only the CN.
+    BOOST_TEST_REQUIRE(result.diagnostics.size() == 1u);
+    BOOST_TEST((result.diagnostics[0].severity == Diagnostic::Severity::warning));
+    BOOST_TEST(result.diagnostics[0].str().starts_with("rules.toml:5:12: warning: domain security for 'partner.example'"));
+    const auto& ds = *result.ruleset->domain_security;
+    BOOST_TEST(ds.receive.at(0).domain == "partner.example");
+    BOOST_TEST(ds.send.size() == 2u);
+    BOOST_TEST(ds.send[1].subdomains);
+    BOOST_TEST(ds.ca_file == (dir.path() / "rules" / "certs/partners.pem").string());
+    BOOST_TEST_REQUIRE(ds.direct_trust.size() == 1u);
+    BOOST_TEST(ds.direct_trust[0].domain == "other.example");
+    BOOST_TEST(ds.direct_trust[0].sha256 == "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789");
+    BOOST_TEST((ds.on_failure == OnFailure::reject));
+    const auto& t = result.ruleset->tls_required;
+    BOOST_TEST_REQUIRE(t.size() == 3u);
+    BOOST_TEST((t[0].receive && t[0].send && t[0].level == TlsLevel::encrypt));
+    BOOST_TEST((!t[1].receive && t[1].send && t[1].level == TlsLevel::domain));
+    BOOST_TEST((t[2].receive && !t[2].send && t[2].level == TlsLevel::verify));
+}
+
+BOOST_AUTO_TEST_CASE(send_connectors) {
+    TempDir dir("loader");
+    dir.write("rules/secrets/u.pass", "secret\n");
+    auto rs = test::load_ok(dir, std::string(org) + R"(
+[[send_connector]]
+name = "Internet"
+address_spaces = ["*"]
+[[send_connector]]
+name = "Relay"
+address_spaces = ["example.net", "*.Example.net"]
+cost = 0
+smart_hosts = ["[192.0.2.1]:25", "relay.example.net", "Relay2.example.net:587", "[2001:db8::1]:2525", "[relay3.example.net]"]
+tls = "domain-validation"
+tls_domain = "Relay.Example.net"
+auth = { user = "u", password_file = "secrets/u.pass" }
+)");
+    const auto& s = rs->send_connectors;
+    BOOST_TEST_REQUIRE(s.size() == 2u);
+    BOOST_TEST(s[0].address_spaces.at(0).all);
+    BOOST_TEST(s[0].cost == 10);
+    BOOST_TEST(s[0].smart_hosts.empty());
+    BOOST_TEST((s[0].tls == OutboundTls::opportunistic));
+    BOOST_TEST(!s[0].auth.has_value());
+    BOOST_TEST(s[1].address_spaces.at(1).str() == "*.example.net");
+    BOOST_TEST(s[1].cost == 0);
+    BOOST_TEST_REQUIRE(s[1].smart_hosts.size() == 5u);
+    BOOST_TEST(s[1].smart_hosts[0].str() == "[192.0.2.1]:25");
+    BOOST_TEST(s[1].smart_hosts[1].str() == "relay.example.net");
+    BOOST_TEST(s[1].smart_hosts[2].str() == "relay2.example.net:587");
+    BOOST_TEST(s[1].smart_hosts[3].str() == "[2001:db8::1]:2525");
+    BOOST_TEST(s[1].smart_hosts[4].str() == "[relay3.example.net]:25");
+    BOOST_TEST((s[1].tls == OutboundTls::domain_validation));
+    BOOST_TEST(s[1].tls_domain == "relay.example.net");
+    BOOST_TEST_REQUIRE(s[1].auth.has_value());
+    BOOST_TEST(s[1].auth->user == "u");
+    BOOST_TEST(s[1].auth->password_file == (dir.path() / "rules" / "secrets/u.pass").string());
+}
+
+BOOST_AUTO_TEST_CASE(restrictions_policies_send_as) {
+    TempDir dir("loader");
+    auto rs = test::load_ok(dir, std::string(org) + R"(
+[[group]]
+name = "students"
+members = ["@students.example.com"]
+[[delivery_restriction]]
+name = "Students stay inside"
+senders = ["group:students"]
+recipients = ["outside"]
+reply = "550 5.7.1 Students may not send mail outside the school"
+[[delivery_restriction]]
+name = "Except the teachers list"
+senders = ["any"]
+recipients = ["teachers@example.com"]
+action = "allow"
+[[recipient_policy]]
+recipients = ["all-staff@example.com"]
+accept_only_from = ["@example.com"]
+reject_from = ["bad@example.com"]
+require_authenticated_sender = true
+[[recipient_policy]]
+recipients = ["ceo@example.com"]
+accept_only_from = []
+[[send_as]]
+login = "alice"
+addresses = ["sales@example.com", "@shop.example.com"]
+)");
+    const auto& d = rs->delivery_restrictions;
+    BOOST_TEST_REQUIRE(d.size() == 2u);
+    BOOST_TEST(!d[0].allow);
+    BOOST_TEST(d[0].reply->code == 550);
+    BOOST_TEST(d[0].reply->status == "5.7.1");
+    BOOST_TEST(d[0].reply->text == "Students may not send mail outside the school");
+    BOOST_TEST((d[0].recipients.at(0).kind == AddressPattern::Kind::outside));
+    BOOST_TEST(d[1].allow);
+    BOOST_TEST(!d[1].reply.has_value());
+    const auto& p = rs->recipient_policies;
+    BOOST_TEST_REQUIRE(p.size() == 2u);
+    BOOST_TEST(p[0].accept_only_from->size() == 1u);
+    BOOST_TEST(p[0].reject_from.size() == 1u);
+    BOOST_TEST(p[0].require_authenticated_sender);
+    BOOST_TEST(p[1].accept_only_from.has_value());
+    BOOST_TEST(p[1].accept_only_from->empty());
+    BOOST_TEST(!p[1].require_authenticated_sender);
+    BOOST_TEST_REQUIRE(rs->send_as.size() == 1u);
+    BOOST_TEST(rs->send_as[0].login == "alice");
+    BOOST_TEST(rs->send_as[0].addresses.at(1).str() == "@shop.example.com");
+}
+
+BOOST_AUTO_TEST_CASE(transport_rules) {
+    TempDir dir("loader");
+    auto rs = test::load_ok(dir, std::string(org) + R"(
+[[transport_rule]]
+name = "Tag external mail"
+priority = 10
+if = { from_scope = "outside", header_matches = { Subject = "(?i)invoice" } }
+except = { from = ["@trusted.example"] }
+then = { prepend_subject = "[EXTERNAL] ", add_header = { X-External = "yes" }, stop = true }
+[[transport_rule]]
+name = "Big"
+if = { size_over = "10MB", to_scope = "inside", authenticated = false, tls = true, domain_secure = false }
+then = { tempfail = true }
+[[transport_rule]]
+name = "Everything"
+if = { to = ["any"], subject_contains = "lottery", subject_matches = ["^spam", "win"], header_contains = { X-Spam = ["yes", "maybe"], List-Id = "x" } }
+then = { reject = "550 5.7.1 No thanks", set_header = { X-A = "1" }, remove_header = ["X-B", "X-C"], add_bcc = "audit@example.com", redirect_to = ["a@example.com", "b@example.com"], quarantine = true }
+[[transport_rule]]
+name = "Discard"
+priority = 10
+if = { size_over = 1000 }
+then = { discard = true, tempfail = false, remove_header = "X-D" }
+[[transport_rule]]
+name = "Custom tempfail"
+priority = -1
+if = { from = ["file-less@example.com"] }
+then = { tempfail = "452 4.3.1 Try later" }
+)");
+    const auto& t = rs->transport_rules;
+    BOOST_TEST_REQUIRE(t.size() == 5u);
+    // Sorted by priority, ties in file order.
+    BOOST_TEST(t[0].name == "Custom tempfail");
+    BOOST_TEST(t[1].name == "Big");
+    BOOST_TEST(t[2].name == "Everything");
+    BOOST_TEST(t[3].name == "Tag external mail");
+    BOOST_TEST(t[4].name == "Discard");
+    BOOST_TEST(t[0].then.tempfail->code == 452);
+    BOOST_TEST(t[1].then.tempfail->code == 451);
+    BOOST_TEST(t[1].then.tempfail->status == "4.7.1");
+    BOOST_TEST(t[1].then.tempfail->text == "Message deferred by rule Big");
+    BOOST_TEST(*t[1].if_.size_over == 10'000'000u);
+    BOOST_TEST((*t[1].if_.to_scope == Scope::inside));
+    BOOST_TEST(*t[1].if_.authenticated == false);
+    BOOST_TEST(*t[1].if_.tls == true);
+    BOOST_TEST(*t[1].if_.domain_secure == false);
+    const auto& e = t[2];
+    BOOST_TEST(e.if_.subject_contains->size() == 1u);
+    BOOST_TEST(e.if_.subject_matches->size() == 2u);
+    BOOST_TEST_REQUIRE(e.if_.header_contains.size() == 2u);
+    auto xspam = std::find_if(e.if_.header_contains.begin(), e.if_.header_contains.end(),
+                              [](const HeaderText& h) { return h.header == "X-Spam"; });
+    BOOST_TEST_REQUIRE((xspam != e.if_.header_contains.end()));
+    BOOST_TEST(xspam->texts.size() == 2u);
+    BOOST_TEST(e.then.reject->code == 550);
+    BOOST_TEST(e.then.set_header.at(0).name == "X-A");
+    BOOST_TEST(e.then.remove_header.size() == 2u);
+    BOOST_TEST(e.then.add_bcc.at(0).str() == "audit@example.com");
+    BOOST_TEST(e.then.redirect_to.size() == 2u);
+    BOOST_TEST(e.then.quarantine);
+    BOOST_TEST(!e.except.has_value());
+    const auto& tag = t[3];
+    BOOST_TEST((*tag.if_.from_scope == Scope::outside));
+    BOOST_TEST_REQUIRE(tag.if_.header_matches.size() == 1u);
+    BOOST_TEST(tag.if_.header_matches[0].header == "Subject");
+    BOOST_TEST(tag.if_.header_matches[0].regex.pattern() == "(?i)invoice");
+    BOOST_TEST(tag.except->from->at(0).str() == "@trusted.example");
+    BOOST_TEST(*tag.then.prepend_subject == "[EXTERNAL] ");
+    BOOST_TEST(tag.then.add_header.at(0).name == "X-External");
+    BOOST_TEST(tag.then.add_header.at(0).value == "yes");
+    BOOST_TEST(tag.then.stop);
+    BOOST_TEST(!tag.if_.empty());
+    BOOST_TEST(RuleCondition{}.empty());
+    BOOST_TEST(t[4].then.discard);
+    BOOST_TEST(!t[4].then.tempfail.has_value());
+    BOOST_TEST(t[4].then.remove_header.at(0) == "X-D");
+}
+
+BOOST_AUTO_TEST_CASE(merge_in_name_order) {
+    TempDir dir("loader");
+    dir.write("rules/20-connectors.toml", "[[receive_connector]]\nname = \"B\"\nbind = [\"*:25\"]\n");
+    dir.write("rules/10-connectors.toml", "[[receive_connector]]\nname = \"A\"\nbind = [\"*:587\"]\n");
+    dir.write("rules/00-org.toml", org);
+    dir.write("rules/30-rules.toml",
+              "[[transport_rule]]\nname = \"r2\"\nif = { tls = true }\nthen = { stop = true }\n");
+    dir.write("rules/15-rules.toml",
+              "[[transport_rule]]\nname = \"r1\"\nif = { tls = true }\nthen = { stop = true }\n");
+    dir.write("rules/README.md", "not loaded");
+    dir.write("rules/.swap.toml", "not = loaded");
+    auto r = load_rules({dir.path() / "rules", dir.path() / "state"});
+    BOOST_TEST_REQUIRE(r.ok(), errors_of(r));
+    BOOST_TEST(r.ruleset->receive_connectors.at(0).name == "A");
+    BOOST_TEST(r.ruleset->receive_connectors.at(1).name == "B");
+    BOOST_TEST(r.ruleset->receive_connectors.at(0).loc.file == "10-connectors.toml");
+    BOOST_TEST(r.ruleset->transport_rules.at(0).name == "r1");
+    BOOST_TEST(r.ruleset->transport_rules.at(1).name == "r2");
+}
+
+BOOST_AUTO_TEST_CASE(single_tables_once_per_directory) {
+    TempDir dir("loader");
+    dir.write("rules/00-org.toml", org);
+    dir.write("rules/10-more.toml", std::string("\n") + org + "[domain_security]\non_failure = \"reject\"\n");
+    dir.write("rules/20-ds.toml", "[domain_security]\n");
+    auto r = load_rules({dir.path() / "rules", dir.path() / "state"});
+    BOOST_TEST(!r.ok());
+    BOOST_TEST_REQUIRE(r.diagnostics.size() == 2u, errors_of(r));
+    BOOST_TEST(r.diagnostics[0].str() ==
+               "10-more.toml:2:1: error: duplicate [organization] table (first defined at 00-org.toml:1:1)");
+    BOOST_TEST(r.diagnostics[1].str() ==
+               "20-ds.toml:1:1: error: duplicate [domain_security] table (first defined at 10-more.toml:4:1)");
+}
+
+BOOST_AUTO_TEST_CASE(warnings_do_not_block) {
+    TempDir dir("loader");
+    auto r = test::load(dir, std::string(org) + "[[receive_connector]]\nname = \"nowhere\"\n");
+    BOOST_TEST_REQUIRE(r.ok(), errors_of(r));
+    BOOST_TEST_REQUIRE(r.diagnostics.size() == 1u);
+    BOOST_TEST(r.diagnostics[0].str() ==
+               "rules.toml:3:1: warning: receive connector 'nowhere' has neither 'bind' nor 'daemon_name': it never matches");
+}
+
+BOOST_AUTO_TEST_CASE(sizes_and_durations) {
+    TempDir dir("loader");
+    auto size = [&](const std::string& v) {
+        auto r = test::load(dir, std::string(org) + "[[receive_connector]]\nname = \"x\"\nbind = [\"*:25\"]\n"
+                                                     "max_message_size = " + v + "\n");
+        return r.ok() ? r.ruleset->receive_connectors[0].max_message_size : 0;
+    };
+    BOOST_TEST(size("\"35MB\"") == 35'000'000u);
+    BOOST_TEST(size("\"10KB\"") == 10'000u);
+    BOOST_TEST(size("\"1GB\"") == 1'000'000'000u);
+    BOOST_TEST(size("\"1MiB\"") == 1'048'576u);
+    BOOST_TEST(size("\"2 kib\"") == 2048u);
+    BOOST_TEST(size("\"12345\"") == 12345u);
+    BOOST_TEST(size("4096") == 4096u);
+    BOOST_TEST(size("\"35XB\"") == 0u);
+    BOOST_TEST(size("\"MB\"") == 0u);
+    BOOST_TEST(size("\"99999999999999999999\"") == 0u);
+    BOOST_TEST(size("-1") == 0u);
+    auto duration = [&](const std::string& v) -> long {
+        auto r = test::load(dir, std::string(org) + "[[receive_connector]]\nname = \"x\"\nbind = [\"*:25\"]\n"
+                                                     "tarpit = " + v + "\n");
+        return r.ok() ? static_cast<long>(r.ruleset->receive_connectors[0].tarpit_s) : -1;
+    };
+    BOOST_TEST(duration("\"0s\"") == 0);
+    BOOST_TEST(duration("\"10m\"") == 600);
+    BOOST_TEST(duration("\"2h\"") == 7200);
+    BOOST_TEST(duration("\"1d\"") == 86400);
+    BOOST_TEST(duration("\"1h30m\"") == 5400);
+    BOOST_TEST(duration("30") == 30);
+    BOOST_TEST(duration("\"10x\"") == -1);
+    BOOST_TEST(duration("\"1h30\"") == -1);
+    BOOST_TEST(duration("\"\"") == -1);
+}
+
+BOOST_AUTO_TEST_CASE(strings_in_memory) {
+    TempDir dir("loader");
+    auto r = load_rules_from_strings({{"b.toml", "[[group]]\nname = \"g\"\nmembers = []\n"}, {"a.toml", org}},
+                                     {dir.path(), dir.path() / "state"});
+    BOOST_TEST_REQUIRE(r.ok(), errors_of(r));
+    BOOST_TEST(r.ruleset->organization.loc.file == "a.toml");
+    BOOST_TEST(r.ruleset->groups.at(0).loc.file == "b.toml");
+}
+
+BOOST_AUTO_TEST_CASE(missing_directory_is_an_error) {
+    TempDir dir("loader");
+    auto r = load_rules({dir.path() / "nope", dir.path() / "state"});
+    BOOST_TEST(!r.ok());
+    BOOST_TEST_REQUIRE(r.diagnostics.size() == 1u);
+    BOOST_TEST(r.diagnostics[0].message == "rules directory not found or not a directory");
+}
+
+BOOST_AUTO_TEST_CASE(routing_check_follows_most_specific_space) {
+    TempDir dir("loader");
+    // The weak smart host only wins "*", while bank.example has its own MX-routed connector: fine.
+    auto ok = test::load(dir, std::string(org) + R"(
+[[tls_required]]
+domain = "bank.example"
+[[send_connector]]
+name = "Relay"
+address_spaces = ["*"]
+smart_hosts = ["relay.example.net"]
+[[send_connector]]
+name = "Bank"
+address_spaces = ["bank.example"]
+cost = 50
+)");
+    BOOST_TEST(ok.ok(), errors_of(ok));
+    // An equally specific, cheaper weak connector would win: refused.
+    auto bad = test::load(dir, std::string(org) + R"(
+[[tls_required]]
+domain = "*.bank.example"
+level = "verify"
+[[send_connector]]
+name = "Relay"
+address_spaces = ["x.bank.example"]
+smart_hosts = ["relay.example.net"]
+tls = "encryption-only"
+)");
+    BOOST_TEST_REQUIRE(!bad.ok());
+    BOOST_TEST(bad.diagnostics.at(0).message.starts_with("send connector 'Relay' routes mail for '*.bank.example'"));
+}

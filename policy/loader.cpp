@@ -91,6 +91,7 @@ LoadResult load_files(const Files& files, const LoadOptions& options, std::vecto
         else ctx.warning(d.loc, d.message);
     }
     ctx.rules.rules_dir = options.rules_dir.string();
+    bool syntax_error = false;
     for (const auto& [name, text] : files) {
         toml::table root;
         try {
@@ -98,11 +99,13 @@ LoadResult load_files(const Files& files, const LoadOptions& options, std::vecto
         } catch (const toml::parse_error& e) {
             ctx.error({name, static_cast<int>(e.source().begin.line), static_cast<int>(e.source().begin.column)},
                       std::string(e.description()));
+            syntax_error = true;
             continue;
         }
         load_file(ctx, root);
     }
-    if (ctx.organization_file.empty()) {
+    // A file that did not parse may well hold [organization]: do not pile a second error on it.
+    if (ctx.organization_file.empty() && !syntax_error) {
         SourceLoc at = files.empty() ? SourceLoc{options.rules_dir.string(), 0, 0} : SourceLoc{files.front().first, 1, 1};
         ctx.error(at, "missing [organization] table: 'hostname' is required");
     }

@@ -90,7 +90,11 @@ void load_receive_connector(Context& ctx, const toml::table& table) {
             ctx.attempt([&] {
                 std::string s = as_string(e, Name("remote", true));
                 NetworkParse parsed = parse_network(s);
-                if (!parsed.network) fail(e, "invalid network '" + s + "': " + parsed.error);
+                if (!parsed.network) {
+                    // parse_network's text usually names the input already; do not repeat it.
+                    bool named = parsed.error.find("'" + s + "'") != std::string::npos;
+                    fail(e, named ? parsed.error : "invalid network '" + s + "': " + parsed.error);
+                }
                 c.remote.push_back(*parsed.network);
             });
         }

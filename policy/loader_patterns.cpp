@@ -87,7 +87,7 @@ std::string as_existing_file(Context& ctx, const toml::node& node, const Name& n
     std::filesystem::path p = ctx.resolve(s);
     std::error_code ec;
     if (!std::filesystem::is_regular_file(p, ec)) {
-        fail(node, "'" + name.key + "' file '" + s + "' not found" +
+        fail(node, name.key + " '" + s + "' not found" +
                        (std::filesystem::path(s).is_absolute() ? "" : " (relative paths are relative to the rules directory)"));
     }
     return p.string();

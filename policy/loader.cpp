@@ -57,7 +57,9 @@ void load_file(Context& ctx, const toml::table& root) {
                     {"organization", "accepted_domain", "group", "receive_connector", "domain_security",
                      "tls_required", "send_connector", "delivery_restriction", "recipient_policy", "send_as",
                      "transport_rule"});
-    for (const auto& [key, node] : root) {
+    for (const auto& entry : root) {
+        const toml::key& key = entry.first;  // named, not a structured binding: lambdas capture it
+        const toml::node& node = entry.second;
         std::string_view k = key.str();
         if (k == "organization") {
             ctx.attempt([&] { load_organization(ctx, node); });

@@ -55,12 +55,14 @@ RuleCondition load_condition(Context& ctx, const toml::node& node, const std::st
     });
     r.with("subject_matches", [&](const toml::node& n) {
         auto& res = c.subject_matches.emplace();
-        for (auto& [s, e] : as_string_or_array(n, "subject_matches")) {
-            ctx.attempt([&] { res.push_back(as_regex(*e, "subject_matches")); });
+        for (const auto& entry : as_string_or_array(n, "subject_matches")) {
+            ctx.attempt([&] { res.push_back(as_regex(*entry.second, "subject_matches")); });
         }
     });
     r.with("header_contains", [&](const toml::node& n) {
-        for (const auto& [key, value] : as_table(n, "header_contains")) {
+        for (const auto& entry : as_table(n, "header_contains")) {
+            const toml::key& key = entry.first;
+            const toml::node& value = entry.second;
             ctx.attempt([&] {
                 HeaderText h{as_header_name(key, "header_contains"), {}};
                 for (auto& [s, e] : as_string_or_array(value, std::string(key.str()))) {
@@ -73,7 +75,9 @@ RuleCondition load_condition(Context& ctx, const toml::node& node, const std::st
         if (as_table(n, "header_contains").empty()) fail(n, "'header_contains' must not be empty");
     });
     r.with("header_matches", [&](const toml::node& n) {
-        for (const auto& [key, value] : as_table(n, "header_matches")) {
+        for (const auto& entry : as_table(n, "header_matches")) {
+            const toml::key& key = entry.first;
+            const toml::node& value = entry.second;
             ctx.attempt([&] {
                 std::string header = as_header_name(key, "header_matches");
                 c.header_matches.push_back({header, as_regex(value, header)});
@@ -99,8 +103,8 @@ std::vector<HeaderField> as_header_fields(const toml::node& node, const std::str
 
 std::vector<Address> as_addresses(Context& ctx, const toml::node& node, const Name& name) {
     std::vector<Address> out;
-    for (auto& [s, e] : as_string_or_array(node, name)) {
-        ctx.attempt([&] { out.push_back(as_address(*e, name)); });
+    for (const auto& entry : as_string_or_array(node, name)) {
+        ctx.attempt([&] { out.push_back(as_address(*entry.second, name)); });
     }
     return out;
 }

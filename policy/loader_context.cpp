@@ -59,10 +59,9 @@ std::shared_ptr<const ListStore> Context::open_list(const std::string& name, con
         error(loc, "list file '" + name + "' cannot be compiled: no state directory given");
         return nullptr;
     }
-    fs::path lists_dir = options_.state_dir / "lists";
-    fs::create_directories(lists_dir, ec);  // ListStore::open reports what still fails
+    // ListStore::open compiles into STATE_DIR/lists/ itself.
     std::vector<ListEntryError> entry_errors;
-    auto store = ListStore::open(source, lists_dir, entry_errors);
+    auto store = ListStore::open(source, options_.state_dir, entry_errors);
     // Entry errors point into the list file itself, named as the rule wrote it.
     for (const auto& e : entry_errors) error({name, e.line, e.col}, e.message);
     if (!store) {

@@ -1,0 +1,166 @@
+// Domain Security certificate matching: which certificate a sender domain's session must present
+// (RULES.md "Replies", MAIL step 3; DESIGN.md: the verify result is a fact, policy decides trust).
+#include <algorithm>
+
+#include "policy/engine_internal.hpp"
+
+namespace mw::policy::detail {
+
+namespace {
+
+std::string_view trim(std::string_view s) {
+    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
+    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
+    return s;
+}
+
+// Splits on `sep`, keeping backslash escapes (RFC 4514 "\,") inside components and resolving them.
+std::vector<std::string> split_dn(std::string_view dn, char sep, char alt_sep) {
+    std::vector<std::string> out(1);
+    for (std::size_t i = 0; i < dn.size(); ++i) {
+        char c = dn[i];
+        if (c == '\\' && i + 1 < dn.size()) {
+            out.back() += dn[++i];
+        } else if (c == sep || c == alt_sep) {
+            out.emplace_back();
+        } else {
+            out.back() += c;
+        }
+    }
+    return out;
+}
+
+std::optional<std::string> cn_value(std::string_view component) {
+    component = trim(component);
+    auto eq = component.find('=');
+    if (eq == std::string_view::npos) return std::nullopt;
+    if (!iequals(trim(component.substr(0, eq)), "CN")) return std::nullopt;
+    return std::string(trim(component.substr(eq + 1)));
+}
+
+std::string describe_names(const std::vector<std::string>& names) {
+    std::string out;
+    for (const auto& n : names) out += (out.empty() ? "'" : ", '") + n + "'";
+    return out.empty() ? "none" : out;
+}
+
+const char* level_name(TlsLevel l) {
+    switch (l) {
+        case TlsLevel::encrypt: return "encrypt";
+        case TlsLevel::verify: return "verify";
+        case TlsLevel::domain: return "domain";
+    }
+    return "encrypt";
+}
+
+}  // namespace
+
+std::string certificate_cn(std::string_view subject) {
+    subject = trim(subject);
+    if (subject.empty()) return "";
+    if (subject.front() == '/') {
+        // OpenSSL's one-line form lists the RDNs from the root down: the last CN is the most specific.
+        std::string cn;
+        for (const auto& part : split_dn(subject.substr(1), '/', '/'))
+            if (auto v = cn_value(part)) cn = *v;
+        return cn;
+    }
+    if (subject.find('=') != std::string_view::npos) {
+        // RFC 4514 lists the most specific RDN first; '+' joins attributes of a multi-valued RDN.
+        for (const auto& part : split_dn(subject, ',', '+'))
+            if (auto v = cn_value(part)) return *v;
+        return "";
+    }
+    return std::string(subject);  // Postfix's {cert_subject}: the CN alone
+}
+
+bool certificate_name_matches(std::string_view name, std::string_view domain) {
+    std::string n = lower(trim(name));
+    if (!n.empty() && n.back() == '.') n.pop_back();
+    if (n.empty() || domain.empty()) return false;
+    if (n == domain) return true;
+    std::string dotted = "." + std::string(domain);
+    if (n == "*" + dotted) return true;
+    // Any other wildcard ("*.sub.D", "w*.D") names hosts we cannot pin down: not a match.
+    if (n.find('*') != std::string::npos) return false;
+    return n.size() > dotted.size() && n.ends_with(dotted) && n[n.size() - dotted.size() - 1] != '.';
+}
+
+std::string normalize_fingerprint(std::string_view hex) {
+    std::string out;
+    for (char c : hex) {
+        if (c == ':' || c == ' ' || c == '\t') continue;
+        out += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
+    }
+    return out;
+}
+
+CertificateRequirement certificate_requirement(const Ruleset& rules, std::string_view domain) {
+    CertificateRequirement req;
+    if (domain.empty()) return req;
+    std::vector<std::string> sources;
+    if (rules.domain_security) {
+        for (const auto& p : rules.domain_security->receive) {
+            if (!p.matches(domain)) continue;
+            req.domain_security = true;
+            sources.push_back("domain security receive " + p.str());
+            break;
+        }
+        for (const auto& pin : rules.domain_security->direct_trust) {
+            if (pin.domain != domain) continue;
+            req.pin = &pin;
+            sources.push_back("direct trust " + pin.domain);
+            break;
+        }
+    }
+    for (const auto& t : rules.tls_required) {
+        if (!t.receive || !t.domain.matches(domain)) continue;
+        if (t.level == TlsLevel::encrypt) continue;  // TLS alone: checked before, no certificate needed
+        if (!req.tls_level || static_cast<int>(t.level) > static_cast<int>(*req.tls_level)) {
+            req.tls_level = t.level;
+            std::erase_if(sources, [](const std::string& s) { return s.starts_with("tls_required "); });
+            sources.push_back("tls_required " + t.domain.str() + " level " + level_name(t.level));
+        }
+    }
+    for (const auto& s : sources) req.source += (req.source.empty() ? "" : ", ") + s;
+    return req;
+}
+
+CertificateCheck check_certificate(const CertificateRequirement& req, std::string_view domain,
+                                   const SessionFacts& facts) {
+    if (!facts.tls) return {false, "no TLS"};
+    if (!facts.tls->cert) return {false, "no client certificate"};
+    const PeerCertificate& cert = *facts.tls->cert;
+    if (req.pin && cert.sha256 && normalize_fingerprint(*cert.sha256) == req.pin->sha256)
+        return {true, "certificate matches the Direct Trust pin for " + req.pin->domain};
+    std::string pin_note;
+    if (req.pin) pin_note = cert.sha256 ? "Direct Trust pin mismatch; " : "no fingerprint to compare with the pin; ";
+    if (!cert.verified) return {false, pin_note + "certificate not verified"};
+    if (!req.name_check()) return {true, "certificate verified"};
+    // RFC 6125 6.4.4: the CN counts only when the certificate has no DNS subjectAltName.
+    std::vector<std::string> names;
+    const char* where = "subjectAltName";
+    if (!cert.sans.empty()) {
+        names = cert.sans;
+    } else {
+        where = "subject CN";
+        if (auto cn = certificate_cn(cert.subject); !cn.empty()) names.push_back(cn);
+    }
+    for (const auto& n : names)
+        if (certificate_name_matches(n, domain))
+            return {true, "certificate verified, " + std::string(where) + " '" + n + "' matches " + std::string(domain)};
+    return {false, pin_note + "certificate verified but no " + where + " matches " + std::string(domain) +
+                       " (names: " + describe_names(names) + ")"};
+}
+
+Verdict certificate_failure(const Ruleset& rules, const CertificateRequirement& req, const Address& sender) {
+    // Exchange answers 454 4.7.5 so that a partner's broken certificate queues the mail at the partner
+    // instead of bouncing it; on_failure = "reject" applies to Domain Security and Direct Trust domains.
+    bool reject = req.makes_partner() && rules.domain_security &&
+                  rules.domain_security->on_failure == OnFailure::reject;
+    std::string text = "<" + sender.str() + ">: Certificate validation failure for " + sender.domain;
+    return reject ? make_reply(Action::reject, 550, "5.7.1", std::move(text), req.source)
+                  : make_reply(Action::tempfail, 454, "4.7.5", std::move(text), req.source);
+}
+
+}  // namespace mw::policy::detail

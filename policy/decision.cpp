@@ -1,0 +1,93 @@
+// Replies: the one exit every verdict passes through (STYLE.md "One exit for replies").
+#include "policy/decision.hpp"
+
+#include <utility>
+
+#include "policy/facts.hpp"
+
+namespace mw::policy {
+
+namespace {
+
+// RFC 3463: class.subject.detail, class 2/4/5, subject and detail 1-3 digits each.
+bool valid_status(const std::string& status, int code_class) {
+    if (status.size() < 5 || status[1] != '.') return false;
+    if (status[0] - '0' != code_class) return false;
+    std::size_t second_dot = status.find('.', 2);
+    if (second_dot == std::string::npos) return false;
+    auto digits = [&](std::size_t from, std::size_t to) {
+        if (to <= from || to - from > 3) return false;
+        for (std::size_t i = from; i < to; ++i)
+            if (status[i] < '0' || status[i] > '9') return false;
+        return true;
+    };
+    return digits(2, second_dot) && digits(second_dot + 1, status.size());
+}
+
+int expected_class(Action action) {
+    switch (action) {
+        case Action::accept:
+        case Action::discard:
+        case Action::quarantine: return 2;  // the client sees success; the message goes elsewhere
+        case Action::tempfail: return 4;
+        case Action::reject: return 5;
+    }
+    return 0;
+}
+
+}  // namespace
+
+const char* to_string(Action a) {
+    switch (a) {
+        case Action::accept: return "accept";
+        case Action::reject: return "reject";
+        case Action::tempfail: return "tempfail";
+        case Action::discard: return "discard";
+        case Action::quarantine: return "quarantine";
+    }
+    return "tempfail";
+}
+
+const char* to_string(Mta m) {
+    switch (m) {
+        case Mta::standalone: return "standalone";
+        case Mta::postfix: return "postfix";
+        case Mta::sendmail: return "sendmail";
+    }
+    return "standalone";
+}
+
+Verdict make_reply(Action action, int code, std::string status, std::string text, std::string rule) {
+    int code_class = expected_class(action);
+    // Like Postfix's smtpd_check_reject(): a reply whose classes disagree is a bug somewhere, and a
+    // bug must never turn a rejection into an acceptance (or the reverse): fail temporarily.
+    if (code < 200 || code > 599 || code / 100 != code_class || !valid_status(status, code_class))
+        return internal_error(std::move(rule));
+    Verdict v;
+    v.action = action;
+    v.code = code;
+    v.status = std::move(status);
+    v.text = std::move(text);
+    v.rule = std::move(rule);
+    return v;
+}
+
+Verdict accept_verdict(int code, std::string status, std::string text) {
+    return make_reply(Action::accept, code, std::move(status), std::move(text), "");
+}
+
+Verdict internal_error(std::string rule) {
+    Verdict v;
+    v.action = Action::tempfail;
+    v.code = 451;
+    v.status = "4.3.0";
+    v.text = "Temporary policy failure";
+    v.rule = std::move(rule);
+    return v;
+}
+
+Verdict from_template(Action action, const ReplyTemplate& t, std::string rule) {
+    return make_reply(action, t.code, t.status, t.text, std::move(rule));
+}
+
+}  // namespace mw::policy

@@ -1,0 +1,60 @@
+// Session state every stage shares: permission groups and rights (RULES.md "Permission groups and
+// rights"), and the text of internal errors for the trace.
+#include <algorithm>
+#include <stdexcept>
+
+#include "policy/engine_internal.hpp"
+
+namespace mw::policy::detail {
+
+void assign_groups(MailContext& context) {
+    const ReceiveConnector& c = *context.connector;
+    // Membership as Exchange defines it; only the groups the connector lists count (and show).
+    std::vector<PermissionGroup> members;
+    members.push_back(context.authenticated ? PermissionGroup::users : PermissionGroup::anonymous);
+    if (context.domain_secure) members.push_back(PermissionGroup::partners);
+    if (c.has(AuthMechanism::external_authoritative)) members.push_back(PermissionGroup::servers);
+
+    context.groups.clear();
+    Rights rights = 0;
+    for (auto g : {PermissionGroup::anonymous, PermissionGroup::users, PermissionGroup::partners,
+                   PermissionGroup::servers}) {
+        bool member = std::find(members.begin(), members.end(), g) != members.end();
+        bool listed = std::find(c.permission_groups.begin(), c.permission_groups.end(), g) != c.permission_groups.end();
+        if (!member || !listed) continue;
+        context.groups.push_back(g);
+        rights |= default_rights(g);
+    }
+    context.rights = static_cast<Rights>((rights | c.grant) & ~c.deny & all_rights);
+}
+
+bool has_group(const MailContext& context, PermissionGroup g) {
+    return std::find(context.groups.begin(), context.groups.end(), g) != context.groups.end();
+}
+
+std::string describe_rights(Rights rights) {
+    std::string out;
+    for (int i = 0; i < right_count; ++i) {
+        auto r = static_cast<Right>(i);
+        if (rights & bit(r)) out += (out.empty() ? "" : ", ") + std::string(to_string(r));
+    }
+    return out.empty() ? "none" : out;
+}
+
+std::string describe_groups(const std::vector<PermissionGroup>& groups) {
+    std::string out;
+    for (auto g : groups) out += (out.empty() ? "" : ", ") + std::string(to_string(g));
+    return out.empty() ? "none" : out;
+}
+
+std::string describe_exception(std::exception_ptr e) {
+    try {
+        if (e) std::rethrow_exception(e);
+    } catch (const std::exception& ex) {
+        return ex.what();
+    } catch (...) {
+    }
+    return "unknown exception";
+}
+
+}  // namespace mw::policy::detail

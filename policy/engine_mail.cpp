@@ -1,0 +1,191 @@
+// MAIL stage: the checks of RULES.md "At MAIL the checks run in this order", first failure answers.
+#include "policy/engine_internal.hpp"
+
+namespace mw::policy {
+
+namespace {
+
+using detail::assign_groups;
+using detail::describe_groups;
+using detail::describe_rights;
+
+bool same_mailbox(const Address& a, const Address& b) {
+    return !a.null && !b.null && a.local == b.local && a.domain == b.domain;
+}
+
+// Does the login own the sender? LOGIN@D for every accepted domain D when the login is a bare name,
+// the address itself when it is an address, plus its [[send_as]] entries (RULES.md rights).
+Match owns_sender(const MatchEnv& env, const std::string& login, const Address& sender, Trace& trace) {
+    if (login.find('@') != std::string::npos) {
+        auto parsed = parse_address(login);
+        if (parsed.address && same_mailbox(*parsed.address, sender)) {
+            trace.push_back("sender <" + sender.str() + "> is the login address");
+            return Match::match;
+        }
+    } else if (is_inside(env.rules, sender.domain)) {
+        // Normalize the login as a local part would be (case, quoting) before comparing.
+        auto parsed = parse_address(login + "@" + sender.domain);
+        if (parsed.address && same_mailbox(*parsed.address, sender)) {
+            trace.push_back("sender <" + sender.str() + "> is login " + login + " at accepted domain " + sender.domain);
+            return Match::match;
+        }
+    }
+    Match result = Match::no_match;
+    for (const auto& s : env.rules.send_as) {
+        if (!iequals(s.login, login)) continue;
+        Match m = match_patterns(env, s.addresses, sender);
+        if (m == Match::match) trace.push_back("sender <" + sender.str() + "> is a send_as address of " + s.login);
+        result = any_of(result, m);
+        if (result == Match::match) break;
+    }
+    return result;
+}
+
+// Step 5: sender ownership (authenticated) or anti-spoofing (unauthenticated).
+std::optional<Verdict> check_sender(const Ruleset& rules, const SessionFacts& facts, const MailContext& ctx,
+                                    Trace& trace) {
+    const Address& sender = ctx.sender;
+    const std::string& cname = ctx.connector->name;
+    if (sender.null) {
+        trace.push_back("null sender <>: no ownership to check");  // bounces must always get through
+        return std::nullopt;
+    }
+    MatchEnv env{rules, &trace};
+    bool any_sender = ctx.rights & bit(Right::accept_any_sender);
+    if (ctx.authenticated) {
+        const std::string& login = *facts.auth_login;
+        Match owned = owns_sender(env, login, sender, trace);
+        if (owned == Match::unknown) return internal_error("sender ownership of " + login);
+        if (owned == Match::match) return std::nullopt;
+        if (any_sender) {
+            trace.push_back("sender <" + sender.str() + "> not owned by " + login + ", allowed by accept-any-sender");
+            return std::nullopt;
+        }
+        trace.push_back("sender <" + sender.str() + "> not owned by user " + login + " and no accept-any-sender");
+        // Postfix's reject_sender_login_mismatch answers 553 5.7.1 in the same words.
+        return make_reply(Action::reject, 553, "5.7.1",
+                          "<" + sender.str() + ">: Sender address rejected: not owned by user " + login,
+                          "connector " + cname + ": sender not owned by user " + login);
+    }
+    bool ours = is_inside(rules, sender.domain);
+    Right needed = ours ? Right::accept_authoritative_domain_sender : Right::accept_any_sender;
+    if (ctx.rights & bit(needed)) {
+        trace.push_back(std::string("sender <") + sender.str() + "> " + (ours ? "in an accepted domain" : "outside") +
+                        ": " + to_string(needed) + " granted");
+        return std::nullopt;
+    }
+    trace.push_back(std::string("sender <") + sender.str() + "> " + (ours ? "in an accepted domain" : "outside") +
+                    ": unauthenticated session lacks " + to_string(needed));
+    return make_reply(Action::reject, 550, "5.7.1", "<" + sender.str() + ">: Not authorized to send as this sender",
+                      "connector " + cname + ": no " + to_string(needed));
+}
+
+// Steps 1-3: TLS demanded by the connector or the sender domain, then the certificate check.
+std::optional<Verdict> check_transport_security(const Ruleset& rules, const SessionFacts& facts, MailContext& ctx,
+                                                Trace& trace) {
+    const ReceiveConnector& c = *ctx.connector;
+    auto starttls = [](std::string rule) {
+        return make_reply(Action::reject, 530, "5.7.0", "Must issue a STARTTLS command first", std::move(rule));
+    };
+    if (c.require_tls && !facts.tls) {
+        trace.push_back("connector " + c.name + " requires TLS and the session has none");
+        return starttls("connector " + c.name + ": require_tls");
+    }
+    if (ctx.sender.null) return std::nullopt;  // no sender domain: nothing it can demand
+    const std::string& domain = ctx.sender.domain;
+    if (!facts.tls) {
+        for (const auto& t : rules.tls_required) {
+            if (!t.receive || !t.domain.matches(domain)) continue;
+            trace.push_back("tls_required " + t.domain.str() + ": mail from " + domain + " needs TLS, session has none");
+            return starttls("tls_required " + t.domain.str());
+        }
+    }
+    auto req = detail::certificate_requirement(rules, domain);
+    if (!req.needed()) return std::nullopt;
+    if (facts.mta == Mta::postfix && req.pin) {
+        // Postfix hands milters no fingerprint; its policy service does, at RCPT.
+        ctx.certificate_check_at_rcpt = true;
+        trace.push_back(req.source + ": Postfix mode, certificate check deferred to RCPT (pin known there)");
+        return std::nullopt;
+    }
+    auto check = detail::check_certificate(req, domain, facts);
+    if (!check.trusted) {
+        trace.push_back(req.source + ": certificate validation failure for " + domain + ": " + check.reason);
+        return detail::certificate_failure(rules, req, ctx.sender);
+    }
+    trace.push_back(req.source + ": " + check.reason);
+    if (req.makes_partner()) {
+        ctx.domain_secure = domain;
+        trace.push_back("domain security passed for " + domain + ": session joins partners");
+    }
+    return std::nullopt;
+}
+
+MailResult mail_impl(const Ruleset& rules, const SessionFacts& facts, const ConnectResult& connect,
+                     const Address& sender, std::optional<std::uint64_t> size_param) {
+    MailResult r;
+    if (!connect.verdict.continues()) {
+        r.verdict = connect.verdict;
+        r.trace.push_back("MAIL: answering the connect-stage verdict: " + std::to_string(connect.verdict.code) + " " +
+                          connect.verdict.status + " " + connect.verdict.text);
+        return r;
+    }
+    if (!connect.connector) {
+        r.verdict = internal_error("no receive connector");
+        r.trace.push_back("MAIL: connect accepted without a connector: fails closed");
+        return r;
+    }
+    MailContext& ctx = r.context;
+    ctx.connector = connect.connector;
+    ctx.sender = sender;
+    ctx.authenticated = facts.auth_login.has_value();
+    assign_groups(ctx);  // before the checks, so every answer shows the session's groups
+
+    if (auto v = check_transport_security(rules, facts, ctx, r.trace)) {
+        r.verdict = std::move(*v);
+        return r;
+    }
+    assign_groups(ctx);
+    const ReceiveConnector& c = *ctx.connector;
+    r.trace.push_back("connector " + c.name + ": groups " + describe_groups(ctx.groups) + "; rights " +
+                      describe_rights(ctx.rights));
+    if (!(ctx.rights & bit(Right::submit))) {
+        r.trace.push_back("connector " + c.name + ": no submit right (authentication required)");
+        r.verdict = make_reply(Action::reject, 530, "5.7.0", "Authentication required",
+                               "connector " + c.name + ": no submit right");
+        return r;
+    }
+    if (auto v = check_sender(rules, facts, ctx, r.trace)) {
+        r.verdict = std::move(*v);
+        return r;
+    }
+    if (size_param && *size_param > c.max_message_size) {
+        r.trace.push_back("SIZE=" + std::to_string(*size_param) + " exceeds connector " + c.name +
+                          " max_message_size " + std::to_string(c.max_message_size));
+        r.verdict = make_reply(Action::reject, 552, "5.3.4", "Message size exceeds fixed maximum message size",
+                               "connector " + c.name + ": max_message_size");
+        return r;
+    }
+    r.verdict = make_reply(Action::accept, 250, "2.1.0", "Ok", "");
+    r.trace.push_back("MAIL FROM:<" + sender.str() + ">: accepted");
+    return r;
+}
+
+}  // namespace
+
+MailResult evaluate_mail(const Ruleset& rules, const SessionFacts& facts, const ConnectResult& connect,
+                         const Address& sender, std::optional<std::uint64_t> size_param) noexcept {
+    try {
+        return mail_impl(rules, facts, connect, sender, size_param);
+    } catch (...) {
+        MailResult r;
+        r.verdict = internal_error("internal error at MAIL");
+        try {
+            r.trace.push_back("internal error at MAIL: " + detail::describe_exception(std::current_exception()));
+        } catch (...) {
+        }
+        return r;
+    }
+}
+
+}  // namespace mw::policy

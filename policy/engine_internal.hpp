@@ -54,10 +54,40 @@ std::string describe_groups(const std::vector<PermissionGroup>& groups);
 bool has_group(const MailContext& context, PermissionGroup g);
 
 // --- headers (engine_headers.cpp) ----------------------------------------------------------------
-// RFC 8601 authserv-id of an Authentication-Results value: CFWS skipped, up to ';' or whitespace.
+// RFC 8601 authserv-id of an Authentication-Results value: CFWS skipped, up to ';' or whitespace,
+// lower-cased.
 std::string authserv_id(std::string_view value);
 // Header values as the rules see them: folding (CRLF + WSP) removed.
 std::string unfold(std::string_view value);
+// A field name without the whitespace some MTAs leave before the colon.
+std::string_view field_name(const HeaderField& f);
+
+// A message's header section while the message stage works on it.
+struct MessageState {
+    const HeaderFacts& headers;
+    std::vector<bool> removed;           // per arrived field: removed by the firewall or a rule
+    std::vector<bool> firewalled;        // per arrived field: removed by the firewall (rules see the rest)
+    std::vector<HeaderEdit> additions;   // add / set / prepend_subject, in rule order
+    explicit MessageState(const HeaderFacts& h)
+        : headers(h), removed(h.fields.size(), false), firewalled(h.fields.size(), false) {}
+};
+// RULES.md Headers: forged organization stamps and, without accept-routing-headers, Received and
+// Resent-* fields are marked removed.
+void header_firewall(const Ruleset& rules, Rights rights, MessageState& state, Trace& trace);
+// Removal edits for the marked fields: 1-based index among same-named fields (case-insensitive, in
+// arrival order), highest index first for each name, so Postfix's renumbering after each deletion
+// and Sendmail's fixed numbering give the same result.
+std::vector<HeaderEdit> removal_edits(const MessageState& state);
+// Our stamps for an accepted message: domain secure, AuthAs, Authentication-Results, and the
+// Exchange-compatible fields when configured.
+std::vector<HeaderEdit> stamps(const Ruleset& rules, const SessionFacts& facts, const MailContext& context,
+                               Trace& trace);
+
+// --- transport rules (engine_transport_rules.cpp) -----------------------------------------------
+// Runs [[transport_rule]] in (priority, order); fills the verdict, edits and recipient changes.
+void apply_transport_rules(const Ruleset& rules, const SessionFacts& facts, const MailContext& context,
+                           const std::vector<Address>& recipients, std::uint64_t size, MessageState& state,
+                           MessageResult& result);
 
 // Text of an exception for the trace; never shown to clients.
 std::string describe_exception(std::exception_ptr e);

@@ -35,7 +35,7 @@ Match owns_sender(const MatchEnv& env, const std::string& login, const Address& 
         if (!iequals(s.login, login)) continue;
         Match m = match_patterns(env, s.addresses, sender);
         if (m == Match::match) trace.push_back("sender <" + sender.str() + "> is a send_as address of " + s.login);
-        result = any_of(result, m);
+        result = match_or(result, m);
         if (result == Match::match) break;
     }
     return result;

@@ -45,7 +45,7 @@ std::optional<Verdict> check_restrictions(const MatchEnv& env, const MailContext
                                           Trace& trace) {
     for (const auto& d : env.rules.delivery_restrictions) {
         Match m = match_patterns(env, d.senders, ctx.sender);
-        if (m != Match::no_match) m = all_of(m, match_patterns(env, d.recipients, rcpt));
+        if (m != Match::no_match) m = match_and(m, match_patterns(env, d.recipients, rcpt));
         if (m == Match::no_match) continue;
         if (m == Match::unknown) {
             trace.push_back("delivery restriction '" + d.name + "': lookup failed: 451 4.3.0");

@@ -32,13 +32,13 @@ Match match_list(const MatchEnv& env, const AddressPattern& pattern, const Addre
 
 }  // namespace
 
-Match any_of(Match a, Match b) {
+Match match_or(Match a, Match b) {
     if (a == Match::match || b == Match::match) return Match::match;
     if (a == Match::unknown || b == Match::unknown) return Match::unknown;
     return Match::no_match;
 }
 
-Match all_of(Match a, Match b) {
+Match match_and(Match a, Match b) {
     if (a == Match::no_match || b == Match::no_match) return Match::no_match;
     if (a == Match::unknown || b == Match::unknown) return Match::unknown;
     return Match::match;
@@ -115,7 +115,7 @@ Match match_patterns(const MatchEnv& env, const std::vector<AddressPattern>& pat
                      int depth) {
     Match result = Match::no_match;
     for (const auto& p : patterns) {
-        result = any_of(result, match_pattern(env, p, address, depth));
+        result = match_or(result, match_pattern(env, p, address, depth));
         if (result == Match::match) break;  // known: later lookups cannot change it
     }
     return result;

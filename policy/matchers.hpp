@@ -20,8 +20,8 @@ enum class Match { no_match, match, unknown };
 
 inline Match from_bool(bool b) { return b ? Match::match : Match::no_match; }
 // Kleene OR / AND.
-Match any_of(Match a, Match b);
-Match all_of(Match a, Match b);
+Match match_or(Match a, Match b);
+Match match_and(Match a, Match b);
 const char* to_string(Match m);  // "match", "no match", "unknown"
 
 // Lookup errors are appended here so `explain` and the logs say why a decision failed closed.

@@ -73,7 +73,8 @@ struct Fixture {
 
     Session internet(std::string_view from = "someone@far.example") {
         Session s(rules, standalone_facts("192.0.2.1", 25, "198.51.100.7"));
-        BOOST_TEST_REQUIRE(s.mail_from(from).code == 250, trace_text(s.mail.trace));
+        int code = s.mail_from(from).code;
+        BOOST_TEST_REQUIRE(code == 250, trace_text(s.mail.trace));
         return s;
     }
     Session user(const std::string& login, std::string_view from) {
@@ -81,7 +82,8 @@ struct Fixture {
         f.tls = tls13();
         f.auth_login = login;
         Session s(rules, f);
-        BOOST_TEST_REQUIRE(s.mail_from(from).code == 250, trace_text(s.mail.trace));
+        int code = s.mail_from(from).code;
+        BOOST_TEST_REQUIRE(code == 250, trace_text(s.mail.trace));
         return s;
     }
 };

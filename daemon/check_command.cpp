@@ -22,9 +22,10 @@ fs::path default_state_dir() {
     return fs::temp_directory_path() / ("mailwarden-" + std::to_string(::getuid()));
 }
 
-policy::LoadResult load_rules_for_command(const fs::path& rules_dir, const fs::path& state_dir) {
+policy::LoadResult load_rules_for_command(const fs::path& rules_dir, const fs::path& state_dir, bool warnings) {
     auto result = policy::load_rules({rules_dir, state_dir});
-    for (const auto& d : result.diagnostics) std::cerr << d.str() << "\n";
+    for (const auto& d : result.diagnostics)
+        if (warnings || d.severity == policy::Diagnostic::Severity::error) std::cerr << d.str() << "\n";
     return result;
 }
 
@@ -42,7 +43,7 @@ int check_command(const std::vector<std::string>& args) {
     fs::path rules_dir = parsed.get_or("rules", default_rules_dir().string());
     fs::path state_dir = parsed.get_or("state-dir", default_state_dir().string());
 
-    auto result = load_rules_for_command(rules_dir, state_dir);
+    auto result = load_rules_for_command(rules_dir, state_dir, true);
     std::size_t errors = 0, warnings = 0;
     for (const auto& d : result.diagnostics)
         (d.severity == policy::Diagnostic::Severity::error ? errors : warnings)++;

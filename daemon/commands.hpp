@@ -18,8 +18,9 @@ std::filesystem::path default_rules_dir();
 // `check` and `explain` without root.
 std::filesystem::path default_state_dir();
 
-// Loads rules for a command; prints the diagnostics to stderr.
+// Loads rules for a command; prints errors (and, with `warnings`, warnings) to stderr. `explain`
+// leaves warnings to `check`, so its answer is not buried under them.
 policy::LoadResult load_rules_for_command(const std::filesystem::path& rules_dir,
-                                          const std::filesystem::path& state_dir);
+                                          const std::filesystem::path& state_dir, bool warnings);
 
 }  // namespace mw::cli

@@ -168,7 +168,7 @@ int explain_command(const std::vector<std::string>& args) {
 
     fs::path rules_dir = a.get_or("rules", default_rules_dir().string());
     fs::path state_dir = a.get_or("state-dir", default_state_dir().string());
-    auto loaded = load_rules_for_command(rules_dir, state_dir);
+    auto loaded = load_rules_for_command(rules_dir, state_dir, false);
     if (!loaded.ok()) {
         std::cerr << "mailwarden explain: the rules have errors; nothing evaluated\n";
         return 2;

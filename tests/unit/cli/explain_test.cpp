@@ -334,6 +334,14 @@ BOOST_AUTO_TEST_CASE(check_accepts_the_shipped_rules) {
     auto c = run_mailwarden({"check", "--rules", shipped_rules, "--state-dir", state.path().string()});
     BOOST_TEST(c.status == 0, c.err);
     BOOST_TEST(c.out.find(": OK: 6 files, 3 accepted domains, 3 receive connectors") != std::string::npos, c.out);
+    // check shows the milter-mode warning; explain leaves warnings to check.
+    BOOST_TEST(c.err.find("20-transport-security.toml:4:12: warning: domain security for 'partner.example'") !=
+               std::string::npos, c.err);
+    auto e = run_mailwarden({"explain", "--rules", shipped_rules, "--state-dir", state.path().string(), "--local",
+                             "127.0.0.1:2525", "--client", "127.0.0.1", "--from", "a@b.example", "--to",
+                             "bob@example.com"});
+    BOOST_TEST(e.status == 0);
+    BOOST_TEST(e.err.empty(), e.err);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -26,6 +26,25 @@ void verdict_object(JsonWriter& j, const Verdict& v) {
     j.end_object();
 }
 
+void write_recipients(JsonWriter& j, const std::vector<RecipientReport>& recipients) {
+    for (const auto& rcpt : recipients) {
+        j.begin_object();
+        j.key("address").value(rcpt.address);
+        verdict_fields(j, rcpt.verdict);
+        j.key("route");
+        if (rcpt.route) {
+            j.begin_object();
+            j.key("send_connector").value(rcpt.route->send_connector);
+            j.key("nexthop").value(rcpt.route->nexthop);
+            j.key("tls_policy").value(rcpt.route->tls_policy);
+            j.end_object();
+        } else {
+            j.null();
+        }
+        j.end_object();
+    }
+}
+
 std::string reply_line(const Verdict& v) {
     return std::to_string(v.code) + " " + v.status + " " + v.text;
 }
@@ -51,24 +70,15 @@ std::string render_json(const ExplainReport& r) {
     verdict_object(j, r.connect);
     j.key("mail");
     if (r.mail) verdict_object(j, *r.mail); else j.null();
-    j.key("recipients").begin_array();
-    for (const auto& rcpt : r.recipients) {
-        j.begin_object();
-        j.key("address").value(rcpt.address);
-        verdict_fields(j, rcpt.verdict);
-        j.key("route");
-        if (rcpt.route) {
-            j.begin_object();
-            j.key("send_connector").value(rcpt.route->send_connector);
-            j.key("nexthop").value(rcpt.route->nexthop);
-            j.key("tls_policy").value(rcpt.route->tls_policy);
-            j.end_object();
-        } else {
-            j.null();
-        }
-        j.end_object();
+    // RULES.md: a stage never reached is null; RCPT is reached only after MAIL was accepted.
+    j.key("recipients");
+    if (!r.mail || !r.mail->continues()) {
+        j.null();
+    } else {
+        j.begin_array();
+        write_recipients(j, r.recipients);
+        j.end_array();
     }
-    j.end_array();
     j.key("message");
     if (r.message) {
         const auto& m = *r.message;
@@ -84,6 +94,12 @@ std::string render_json(const ExplainReport& r) {
         j.key("headers_removed").begin_array();
         for (const auto& e : m.header_edits)
             if (e.kind == HeaderEdit::Kind::remove) j.value(e.name);
+        j.end_array();
+        // Which copy: 1-based among same-named fields, in the order a milter must delete them.
+        j.key("header_removals").begin_array();
+        for (const auto& e : m.header_edits)
+            if (e.kind == HeaderEdit::Kind::remove)
+                j.begin_object().key("name").value(e.name).key("index").value(static_cast<std::int64_t>(e.index)).end_object();
         j.end_array();
         j.key("subject_prefix");
         bool prefixed = false;

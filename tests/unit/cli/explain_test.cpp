@@ -84,7 +84,7 @@ BOOST_AUTO_TEST_CASE(anonymous_cannot_use_our_domain) {
     auto j = shipped({"--local", "127.0.0.1:2525", "--client", "127.0.0.1", "--from", "ceo@example.com", "--to",
                       "bob@example.com"});
     BOOST_TEST(reply(j["mail"]) == "550 5.7.1 <ceo@example.com>: Not authorized to send as this sender");
-    BOOST_TEST(j["recipients"].arr().empty());
+    BOOST_TEST(j["recipients"].is_null());  // RCPT never reached
     BOOST_TEST(j["message"].is_null());
 }
 
@@ -247,7 +247,7 @@ BOOST_AUTO_TEST_CASE(standalone_client_outside_every_range_is_refused_at_connect
                    "bob@corp.test"});
     BOOST_TEST(reply(j["connect"]) == "554 5.7.1 Access denied");
     BOOST_TEST(j["mail"].is_null());
-    BOOST_TEST(j["recipients"].arr().empty());
+    BOOST_TEST(j["recipients"].is_null());
     // Standalone: a port no connector binds is refused the same way.
     auto unbound = rich({"--local", "127.0.0.1:2600", "--client", "192.0.2.9", "--from", "a@b.example", "--to",
                          "bob@corp.test"});
@@ -275,9 +275,17 @@ BOOST_AUTO_TEST_CASE(header_firewall_removes_forged_stamps_highest_index_first) 
                                   "--header", "Authentication-Results: other.example; spf=pass",
                                   "--header", "X-MS-Exchange-Organization-AuthAs: Internal",
                                   "--header", "Authentication-Results: (comment) MX.CORP.TEST ; dkim=pass"}));
-    auto removed = j["message"]["headers_removed"].strings();
-    BOOST_TEST(removed.size() == 3u);
-    BOOST_TEST(std::count(removed.begin(), removed.end(), "Authentication-Results") == 2);
+    // Ours (mx2 is a sibling MX, MX.CORP.TEST after a comment) go; other.example's stays. Same-named
+    // copies are deleted highest index first, since Postfix renumbers after each deletion.
+    const auto& removals = j["message"]["header_removals"].arr();
+    BOOST_TEST_REQUIRE(removals.size() == 3u);
+    std::vector<std::pair<std::string, int>> got;
+    for (const auto& r : removals) got.emplace_back(r["name"].str(), static_cast<int>(r["index"].num()));
+    std::stable_sort(got.begin(), got.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    BOOST_TEST((got[0] == std::pair<std::string, int>{"Authentication-Results", 3}));
+    BOOST_TEST((got[1] == std::pair<std::string, int>{"Authentication-Results", 1}));
+    BOOST_TEST((got[2] == std::pair<std::string, int>{"X-MS-Exchange-Organization-AuthAs", 1}));
+    BOOST_TEST(j["message"]["headers_removed"].strings().size() == 3u);
 }
 
 BOOST_AUTO_TEST_CASE(malformed_addresses_get_a_reply_not_a_crash) {

@@ -76,7 +76,10 @@ std::optional<std::string> normalize_literal(std::string_view literal) {
     if (!tagged && inner.find(':') != std::string_view::npos) return std::nullopt;
     auto ip = parse_ip(inner);
     if (!ip) return std::nullopt;
-    return ip->v4 ? "[" + ip->to_string() + "]" : "[IPv6:" + ip->to_string() + "]";
+    // Built with append: GCC 12 at -O3 misreports `"[" + std::string&&` as overlapping (-Wrestrict).
+    std::string out = ip->v4 ? "[" : "[IPv6:";
+    out.append(ip->to_string()).push_back(']');
+    return out;
 }
 
 }  // namespace

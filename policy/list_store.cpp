@@ -126,13 +126,25 @@ lmdb::Done write_database(const fs::path& path, const ParsedList& list, const st
     std::string count = std::to_string(list.keys.size());
     const std::pair<std::string_view, std::string_view> meta[] = {
         {meta_count, count}, {meta_errors, errors}, {meta_source, source}};
+    // MDB_APPEND refuses (put() answers false) a key not strictly above the last one. Skipping it
+    // would drop the entry and make a lookup answer "no match": fail open. So it is an error.
+    auto refused = [](std::string_view key) {
+        std::string shown;
+        for (char c : key) shown += c == '\0' ? std::string("\\0") : std::string(1, c);
+        return list_error(Error::Kind::permanent,
+                          "entry '" + shown + "' is a duplicate or out of order; the compiled list would lose it");
+    };
     for (const auto& [key, value] : meta) {
-        if (auto r = txn->put(*dbi, key, value, MDB_APPEND); !r) return r.error();
+        auto r = txn->put(*dbi, key, value, MDB_APPEND);
+        if (!r) return r.error();
+        if (!*r) return refused(key);
     }
     // Entries carry no value; a non-null empty view keeps a null pointer away from LMDB's memcpy.
     const std::string_view nothing("", 0);
     for (const auto& key : list.keys) {
-        if (auto r = txn->put(*dbi, key, nothing, MDB_APPEND); !r) return r.error();
+        auto r = txn->put(*dbi, key, nothing, MDB_APPEND);
+        if (!r) return r.error();
+        if (!*r) return refused(key);
     }
     if (auto r = txn->commit(); !r) return r;
     if (auto r = env->sync(true); !r) return r;
@@ -225,6 +237,16 @@ void remove_stale(const fs::path& dir, const std::string& stem, const fs::path& 
 }
 
 }  // namespace
+
+namespace list_store_detail {
+
+// Test hook (declared by the test itself): compiles `list`'s keys as given, without sorting them,
+// so that a test can show that a refused append is an error and never a silently dropped entry.
+Result<std::monostate> compile_keys(const fs::path& target, const ParsedList& list, const std::string& source) {
+    return build_database(target, list, source);
+}
+
+}  // namespace list_store_detail
 
 ListStore::~ListStore() = default;
 

@@ -43,12 +43,22 @@ std::vector<PermissionGroup> as_permission_groups(Context& ctx, const toml::node
 }
 
 // Checks Exchange-style trust delegation: external-authoritative makes every session a `servers`
-// session with every right, so it must be fenced to named hosts (RULES.md).
-void check_external_authoritative(const ReceiveConnector& c, const SourceLoc& at) {
+// session with every right, so it must be fenced to named hosts (RULES.md). /0 is the obvious
+// hole; "0.0.0.0/1" + "128.0.0.0/1" is the same hole in two halves, so any range wider than /8
+// (IPv4) or /32 (IPv6) is refused: nobody's own servers span more than that.
+void check_external_authoritative(Context& ctx, const ReceiveConnector& c, const std::vector<SourceLoc>& remote_locs,
+                                  const SourceLoc& at) {
     bool open = !c.remote_explicit ||
                 std::any_of(c.remote.begin(), c.remote.end(), [](const IpNetwork& n) { return n.prefix == 0; });
     if (open) {
         fail(at, "external-authoritative grants every right: give this connector an explicit 'remote' without /0 ranges");
+    }
+    for (std::size_t i = 0; i < c.remote.size(); ++i) {
+        const IpNetwork& n = c.remote[i];
+        if (n.prefix >= (n.address.v4 ? 8 : 32)) continue;
+        ctx.error(i < remote_locs.size() ? remote_locs[i] : at,
+                  "external-authoritative grants every right: remote range '" + n.to_string() +
+                      "' is too wide (IPv4 ranges must be /8 or longer, IPv6 /32 or longer)");
     }
     if (std::find(c.permission_groups.begin(), c.permission_groups.end(), PermissionGroup::servers) ==
         c.permission_groups.end()) {
@@ -82,6 +92,7 @@ void load_receive_connector(Context& ctx, const toml::table& table) {
         }
     });
     r.with("daemon_name", [&](const toml::node& n) { c.daemon_name = as_nonempty_string(n, "daemon_name"); });
+    std::vector<SourceLoc> remote_locs;  // one per c.remote entry, for the external-authoritative fence
     r.with("remote", [&](const toml::node& n) {
         const toml::array& a = as_array(n, "remote");
         if (a.empty()) fail(n, "'remote' must not be empty: the connector would match no client");
@@ -96,6 +107,7 @@ void load_receive_connector(Context& ctx, const toml::table& table) {
                     fail(e, named ? parsed.error : "invalid network '" + s + "': " + parsed.error);
                 }
                 c.remote.push_back(*parsed.network);
+                remote_locs.push_back(loc_of(e));
             });
         }
     });
@@ -143,7 +155,7 @@ void load_receive_connector(Context& ctx, const toml::table& table) {
     r.with("connection_timeout", [&](const toml::node& n) { c.connection_timeout_s = as_duration(n, "connection_timeout"); });
     r.with("inactivity_timeout", [&](const toml::node& n) { c.inactivity_timeout_s = as_duration(n, "inactivity_timeout"); });
     r.with("tarpit", [&](const toml::node& n) { c.tarpit_s = as_duration(n, "tarpit"); });
-    if (external_at) ctx.attempt([&] { check_external_authoritative(c, *external_at); });
+    if (external_at) ctx.attempt([&] { check_external_authoritative(ctx, c, remote_locs, *external_at); });
     if (c.bind.empty() && !c.daemon_name) {
         ctx.warning(c.loc, "receive connector '" + c.name + "' has neither 'bind' nor 'daemon_name': it never matches");
     }

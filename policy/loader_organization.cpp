@@ -143,9 +143,20 @@ void load_domain_security(Context& ctx, const toml::node& node) {
                 TableReader pin_reader(ctx, t, "a 'direct_trust' entry", {"domain", "sha256"});
                 DirectTrustPin pin;
                 pin.loc = loc_of(t);
-                ctx.attempt([&] { pin.domain = as_domain(pin_reader.require("domain"), "domain"); });
+                ctx.attempt([&] {
+                    const toml::node& d = pin_reader.require("domain");
+                    pin.domain = as_domain(d, "domain");
+                    // The engine uses the first pin of a domain: a second one (say, a rotated key
+                    // added next to the old) would be silently ignored, so it is refused.
+                    auto first = std::find_if(ds.direct_trust.begin(), ds.direct_trust.end(),
+                                              [&](const DirectTrustPin& p) { return p.domain == pin.domain; });
+                    if (first != ds.direct_trust.end()) {
+                        fail(d, "duplicate direct_trust pin for '" + pin.domain + "' (first at " + loc_text(first->loc) +
+                                    "); one pin per domain");
+                    }
+                });
                 ctx.attempt([&] { pin.sha256 = as_sha256(pin_reader.require("sha256"), "sha256"); });
-                ds.direct_trust.push_back(std::move(pin));
+                if (!pin.domain.empty()) ds.direct_trust.push_back(std::move(pin));
             });
         }
     });

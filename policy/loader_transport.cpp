@@ -1,4 +1,6 @@
 // [[transport_rule]]: conditions (`if`, `except`) and actions (`then`), as Exchange transport rules.
+#include <algorithm>
+#include <cctype>
 #include <limits>
 
 #include "policy/loader_tables.hpp"
@@ -25,11 +27,32 @@ std::string as_header_name(const toml::key& key, std::string_view where) {
     return name;
 }
 
-// Header values go into the message as given: a CR or LF would let a rule inject extra headers.
+// Header values go into the message as given: a CR or LF would let a rule inject extra headers,
+// and NUL, DEL or other control characters break MTAs and milter hand-over. HTAB is the one
+// control character a field body may carry (RFC 5322 WSP).
 std::string as_header_value(const toml::node& node, const Name& name) {
     std::string value = as_string(node, name);
-    if (value.find_first_of("\r\n") != std::string::npos) fail(node, "'" + name.key + "' values must not contain CR or LF");
+    for (char c : value) {
+        auto u = static_cast<unsigned char>(c);
+        if ((u < 0x20 && c != '\t') || u == 0x7f) {
+            fail(node, "'" + name.key + "' values must not contain control characters (CR, LF, NUL, DEL, ...); only tabs are allowed");
+        }
+    }
     return value;
+}
+
+bool starts_with_nocase(std::string_view s, std::string_view prefix) {
+    return s.size() >= prefix.size() && std::equal(prefix.begin(), prefix.end(), s.begin(), [](char a, char b) {
+               return std::tolower(static_cast<unsigned char>(a)) == std::tolower(static_cast<unsigned char>(b));
+           });
+}
+
+// The fields mailwarden stamps and the header firewall strips from the outside (RULES.md "Headers"):
+// a rule writing one would forge our own verdict. Removing them is harmless and stays allowed.
+bool own_stamp(std::string_view header) {
+    return starts_with_nocase(header, "X-Mailwarden-") || starts_with_nocase(header, "X-MS-Exchange-Organization-") ||
+           starts_with_nocase(header, "X-MS-Exchange-Forest-") ||
+           (header.size() == 22 && starts_with_nocase(header, "Authentication-Results"));
 }
 
 Scope as_scope(const toml::node& node, const Name& name) {
@@ -97,7 +120,14 @@ std::vector<HeaderField> as_header_fields(const toml::node& node, const std::str
     std::vector<HeaderField> out;
     const toml::table& t = as_table(node, which);
     if (t.empty()) fail(node, "'" + which + "' must not be empty");
-    for (const auto& [key, value] : t) out.push_back({as_header_name(key, which), as_header_value(value, key.str())});
+    for (const auto& [key, value] : t) {
+        std::string header = as_header_name(key, which);
+        if (own_stamp(header)) {
+            fail(loc_of(key), "transport rule may not set '" + header +
+                                  "': mailwarden's own stamps are set only by mailwarden");
+        }
+        out.push_back({std::move(header), as_header_value(value, key.str())});
+    }
     return out;
 }
 

@@ -283,6 +283,11 @@ DomainPattern as_domain_pattern(const toml::node& node, const Name& name) {
         p.subdomains = true;
         rest.remove_prefix(2);
     }
+    // "[192.0.2.1]" names a host, not a domain: it cannot be accepted, routed or TLS-pinned as one.
+    if (rest.starts_with("[")) {
+        fail(node, "invalid domain '" + s + "' in '" + name.key +
+                       "': an address literal is not a domain; expected a domain like example.com or *.example.com");
+    }
     auto d = rest.find('*') == std::string_view::npos ? normalize_domain(rest) : std::nullopt;
     if (!d || d->empty()) {
         fail(node, "invalid domain '" + s + "' in '" + name.key + "': expected a domain like example.com or *.example.com");
@@ -293,6 +298,7 @@ DomainPattern as_domain_pattern(const toml::node& node, const Name& name) {
 
 std::string as_domain(const toml::node& node, const Name& name) {
     std::string s = as_string(node, name);
+    if (s.starts_with("[")) fail(node, "invalid domain '" + s + "' in '" + name.key + "': an address literal is not a domain");
     auto d = normalize_domain(s);
     if (!d || d->empty()) fail(node, "invalid domain '" + s + "' in '" + name.key + "'");
     return *d;

@@ -7,10 +7,17 @@
 #include <thread>
 #include <vector>
 
+#include "policy/list_file.hpp"
 #include "policy/list_store.hpp"
 #include "test_support.hpp"
 
 namespace fs = std::filesystem;
+
+namespace mw::list_store_detail {
+// Defined in list_store.cpp: compiles the keys as given, unsorted.
+Result<std::monostate> compile_keys(const fs::path& target, const ParsedList& list, const std::string& source);
+}  // namespace mw::list_store_detail
+
 using mw::ListEntryError;
 using mw::ListStore;
 
@@ -292,4 +299,24 @@ BOOST_AUTO_TEST_CASE(lookups_from_many_threads) {
         });
     for (auto& t : threads) t.join();
     for (int h : hits) BOOST_TEST(h == 10000);
+}
+
+// MDB_APPEND refuses a key that is not above the last one; the compiler must treat that as an
+// error, never skip the entry (a lost entry answers "no match": fail open).
+BOOST_AUTO_TEST_CASE(a_refused_append_is_an_error_not_a_dropped_entry) {
+    mw::test::TempDir dir("lists");
+    for (std::vector<std::string_view> keys : {std::vector<std::string_view>{"@b.example", "@a.example"},
+                                               std::vector<std::string_view>{"a@example.com", "a@example.com"}}) {
+        mw::ParsedList list;
+        list.keys = keys;
+        fs::path target = dir.path() / "refused.mdb";
+        auto r = mw::list_store_detail::compile_keys(target, list, "source");
+        BOOST_TEST_REQUIRE(!r.ok());
+        BOOST_TEST((r.error().kind == mw::Error::Kind::permanent));
+        BOOST_TEST(r.error().detail.find("duplicate or out of order") != std::string::npos, r.error().detail);
+        BOOST_TEST(!fs::exists(target));
+    }
+    mw::ParsedList good;
+    good.keys = {"@a.example", "@b.example"};
+    BOOST_TEST(mw::list_store_detail::compile_keys(dir.path() / "good.mdb", good, "source").ok());
 }

@@ -7,12 +7,12 @@
 
 namespace mw::policy::detail {
 
-void assign_groups(MailContext& context) {
+void assign_groups(MailContext& context, bool tentative_partner) {
     const ReceiveConnector& c = *context.connector;
     // Membership as Exchange defines it; only the groups the connector lists count (and show).
     std::vector<PermissionGroup> members;
     members.push_back(context.authenticated ? PermissionGroup::users : PermissionGroup::anonymous);
-    if (context.domain_secure) members.push_back(PermissionGroup::partners);
+    if (context.domain_secure || tentative_partner) members.push_back(PermissionGroup::partners);
     if (c.has(AuthMechanism::external_authoritative)) members.push_back(PermissionGroup::servers);
 
     context.groups.clear();
@@ -45,6 +45,12 @@ std::string describe_groups(const std::vector<PermissionGroup>& groups) {
     std::string out;
     for (auto g : groups) out += (out.empty() ? "" : ", ") + std::string(to_string(g));
     return out.empty() ? "none" : out;
+}
+
+Verdict reply_from_template(const ReplyTemplate& t, std::string rule) {
+    // Anything that is neither 4xx nor 5xx is a loader bug: make_reply turns it into 451 4.3.0.
+    Action action = t.code / 100 == 4 ? Action::tempfail : Action::reject;
+    return from_template(action, t, std::move(rule));
 }
 
 std::string describe_exception(std::exception_ptr e) {

@@ -81,16 +81,32 @@ const char* removal_reason(const Ruleset& rules, Rights rights, const HeaderFiel
 }  // namespace
 
 std::string authserv_id(std::string_view value) {
+    // RFC 8601 2.2: authserv-id = value, i.e. an RFC 2045 token or a quoted-string, after CFWS.
     std::size_t i = skip_cfws(value, 0);
     std::string id;
     if (i < value.size() && value[i] == '"') {
-        for (++i; i < value.size() && value[i] != '"'; ++i) {
+        bool closed = false;
+        for (++i; i < value.size(); ++i) {
+            if (value[i] == '"') {
+                closed = true;
+                break;
+            }
             if (value[i] == '\\' && i + 1 < value.size()) ++i;
             id += value[i];
         }
+        if (!closed) return "";  // not a value at all: not ours, the header stays
     } else {
-        for (; i < value.size() && value[i] != ';' && value[i] != '(' && !is_space(value[i]); ++i) id += value[i];
+        // A token ends at whitespace, a control byte or an RFC 2045 tspecial, so "mx.example.com,x"
+        // and "mx.example.com/1" carry the id mx.example.com, as a verifier parsing the field reads it.
+        constexpr std::string_view tspecials = "()<>@,;:\\\"/[]?=";
+        for (; i < value.size(); ++i) {
+            auto u = static_cast<unsigned char>(value[i]);
+            if (u <= 0x20 || u == 0x7f || tspecials.find(value[i]) != std::string_view::npos) break;
+            id += value[i];
+        }
     }
+    // A fully qualified spelling ("mx.example.com.") names the same host: one trailing dot goes.
+    if (!id.empty() && id.back() == '.') id.pop_back();
     return lower(id);
 }
 

@@ -48,14 +48,17 @@ Verdict certificate_failure(const Ruleset& rules, const CertificateRequirement& 
 // --- groups and rights (engine_mail.cpp) ---------------------------------------------------------
 // Fills context.groups (the memberships the connector lists, in enum order) and context.rights
 // from context.connector, context.authenticated and context.domain_secure (partners).
-void assign_groups(MailContext& context);
+// `tentative_partner`: count partners although domain_secure is not yet set (Postfix mode, a
+// pinned sender domain whose check waits for RCPT; see engine_mail.cpp).
+void assign_groups(MailContext& context, bool tentative_partner = false);
 std::string describe_rights(Rights rights);
 std::string describe_groups(const std::vector<PermissionGroup>& groups);
 bool has_group(const MailContext& context, PermissionGroup g);
 
 // --- headers (engine_headers.cpp) ----------------------------------------------------------------
-// RFC 8601 authserv-id of an Authentication-Results value: CFWS skipped, up to ';' or whitespace,
-// lower-cased.
+// RFC 8601 authserv-id of an Authentication-Results value: CFWS skipped, then a quoted-string or a
+// token (up to whitespace or an RFC 2045 tspecial), one trailing dot dropped, lower-cased; "" when
+// there is no value to parse (the header is then not ours and stays).
 std::string authserv_id(std::string_view value);
 // Header values as the rules see them: folding (CRLF + WSP) removed.
 std::string unfold(std::string_view value);
@@ -88,6 +91,11 @@ std::vector<HeaderEdit> stamps(const Ruleset& rules, const SessionFacts& facts, 
 void apply_transport_rules(const Ruleset& rules, const SessionFacts& facts, const MailContext& context,
                            const std::vector<Address>& recipients, std::uint64_t size, MessageState& state,
                            MessageResult& result);
+
+// A rule's reply ("450 4.7.1 ..." or "550 5.7.1 ..."): the code class decides the action — 4xx
+// tempfails, 5xx rejects — so a reply the loader accepted never turns into 451 4.3.0 (make_reply's
+// class check) nor into the wrong kind of failure.
+Verdict reply_from_template(const ReplyTemplate& t, std::string rule);
 
 // Text of an exception for the trace; never shown to clients.
 std::string describe_exception(std::exception_ptr e);

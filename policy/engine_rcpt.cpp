@@ -26,6 +26,10 @@ std::optional<Verdict> certificate_check_at_rcpt(const Ruleset& rules, const Ses
     auto check = detail::check_certificate(req, domain, facts);
     if (!check.trusted) {
         trace.push_back(req.source + " (at RCPT): certificate validation failure for " + domain + ": " + check.reason);
+        // MAIL judged submit and the sender with partners tentatively; that claim is now refuted.
+        // The check stays pending, so every further recipient is refused the same way.
+        ctx.domain_secure.reset();
+        detail::assign_groups(ctx);
         return detail::certificate_failure(rules, req, ctx.sender);
     }
     trace.push_back(req.source + " (at RCPT): " + check.reason);
@@ -41,10 +45,10 @@ std::optional<Verdict> certificate_check_at_rcpt(const Ruleset& rules, const Ses
 
 // [[delivery_restriction]]: first whose senders and recipients both match decides; "allow" ends
 // the checks as an exception (RULES.md).
-std::optional<Verdict> check_restrictions(const MatchEnv& env, const MailContext& ctx, const Address& rcpt,
-                                          Trace& trace) {
+std::optional<Verdict> check_restrictions(const MatchEnv& env, const MailContext& ctx, const std::string* login,
+                                          const Address& rcpt, Trace& trace) {
     for (const auto& d : env.rules.delivery_restrictions) {
-        Match m = match_patterns(env, d.senders, ctx.sender);
+        Match m = match_sender(env, d.senders, login, ctx.sender);
         if (m != Match::no_match) m = match_and(m, match_patterns(env, d.recipients, rcpt));
         if (m == Match::no_match) continue;
         if (m == Match::unknown) {
@@ -56,29 +60,29 @@ std::optional<Verdict> check_restrictions(const MatchEnv& env, const MailContext
             return std::nullopt;
         }
         trace.push_back("delivery restriction '" + d.name + "' matched: reject");
-        return d.reply ? from_template(Action::reject, *d.reply, d.name) : not_authorized(rcpt, d.name);
+        return d.reply ? detail::reply_from_template(*d.reply, d.name) : not_authorized(rcpt, d.name);
     }
     return std::nullopt;
 }
 
 // [[recipient_policy]]: Exchange's per-recipient "accept messages only from", "reject messages
 // from" and "require that all senders are authenticated". Every policy naming the recipient applies.
-std::optional<Verdict> check_recipient_policies(const MatchEnv& env, const MailContext& ctx, const Address& rcpt,
-                                                Trace& trace) {
+std::optional<Verdict> check_recipient_policies(const MatchEnv& env, const MailContext& ctx, const std::string* login,
+                                                const Address& rcpt, Trace& trace) {
     for (const auto& p : env.rules.recipient_policies) {
         Match applies = match_patterns(env, p.recipients, rcpt);
         if (applies == Match::no_match) continue;
         std::string name = policy_name(p);
         if (applies == Match::unknown) return internal_error(name);
         if (p.accept_only_from) {
-            Match m = match_patterns(env, *p.accept_only_from, ctx.sender);
+            Match m = match_sender(env, *p.accept_only_from, login, ctx.sender);
             if (m == Match::unknown) return internal_error(name);
             if (m == Match::no_match) {
                 trace.push_back(name + ": sender <" + ctx.sender.str() + "> not in accept_only_from: reject");
                 return not_authorized(rcpt, name);
             }
         }
-        Match rejected = match_patterns(env, p.reject_from, ctx.sender);
+        Match rejected = match_sender(env, p.reject_from, login, ctx.sender);
         if (rejected == Match::unknown) return internal_error(name);
         if (rejected == Match::match) {
             trace.push_back(name + ": sender <" + ctx.sender.str() + "> in reject_from: reject");
@@ -144,8 +148,10 @@ RcptResult rcpt_impl(const Ruleset& rules, const SessionFacts& facts, MailContex
             return done(make_reply(Action::reject, 550, "5.1.1", angle(rcpt) + ": User unknown", rule));
         }
     }
-    if (auto v = check_restrictions(env, ctx, rcpt, r.trace)) return done(std::move(*v));
-    if (auto v = check_recipient_policies(env, ctx, rcpt, r.trace)) return done(std::move(*v));
+    // Sender patterns see the login's identities too (matchers.hpp match_sender).
+    const std::string* login = ctx.authenticated && facts.auth_login ? &*facts.auth_login : nullptr;
+    if (auto v = check_restrictions(env, ctx, login, rcpt, r.trace)) return done(std::move(*v));
+    if (auto v = check_recipient_policies(env, ctx, login, rcpt, r.trace)) return done(std::move(*v));
 
     if (!ad || ad->type != DomainType::authoritative) {
         r.route = route_recipient(rules, rcpt, &r.trace);

@@ -60,7 +60,12 @@ Match evaluate_condition(const RuleEnv& env, const RuleCondition& c) {
         return m != Match::no_match;
     };
     const Ruleset& rules = env.match.rules;
-    if (c.from && !need(match_patterns(env.match, *c.from, env.ctx.sender))) return m;
+    if (c.from) {
+        // The login's identities count as the sender too (matchers.hpp match_sender).
+        const std::string* login =
+            env.ctx.authenticated && env.facts.auth_login ? &*env.facts.auth_login : nullptr;
+        if (!need(match_sender(env.match, *c.from, login, env.ctx.sender))) return m;
+    }
     if (c.to && !need(any_recipient(env, *c.to))) return m;
     if (c.from_scope && !need(from_bool(in_scope(rules, *c.from_scope, env.ctx.sender)))) return m;
     if (c.to_scope) {
@@ -114,6 +119,7 @@ bool run_actions(const TransportRule& rule, const std::vector<Address>& recipien
                                std::to_string(v.code) + " " + v.status + " " + v.text);
         if (severity(v.action) > severity(result.verdict.action)) result.verdict = std::move(v);
     };
+    // Explicit actions (the loader checks the class): a mismatch stays a 451 4.3.0 bug net.
     if (a.reject) verdict(from_template(Action::reject, *a.reject, rule.name));
     if (a.tempfail) verdict(from_template(Action::tempfail, *a.tempfail, rule.name));
     if (a.discard) verdict(make_reply(Action::discard, 250, "2.0.0", "Ok", rule.name));

@@ -45,6 +45,20 @@ Match match_pattern(const MatchEnv& env, const AddressPattern& pattern, const Ad
 // Any pattern of the list (OR).
 Match match_patterns(const MatchEnv& env, const std::vector<AddressPattern>& patterns, const Address& address,
                      int depth = 0);
+// A sender pattern list (delivery restriction `senders`, recipient policy `accept_only_from` /
+// `reject_from`, transport rule `from`) against the session's sender. Unauthenticated (`login`
+// null): the envelope sender alone. Authenticated: the envelope sender OR any identity of the
+// login — the login itself when it is an address, LOGIN@D for every non-wildcard accepted domain D
+// when it is a bare name — because RULES.md promises "an authenticated student cannot borrow a
+// teacher's address to escape a restriction", and MAIL FROM:<> or LOGIN@another-domain would
+// otherwise do just that. Never more permissive than the envelope: every identity is a sender the
+// login owns and could have used in MAIL FROM anyway. Unknown on any candidate is Unknown (fails
+// closed), even when another candidate matches. The trace names the identity that matched.
+Match match_sender(const MatchEnv& env, const std::vector<AddressPattern>& patterns, const std::string* login,
+                   const Address& sender);
+// The identities of an authenticated login (above), normalized as addresses; unparsable ones are left out.
+std::vector<Address> login_identities(const Ruleset& rules, const std::string& login);
+
 // A scope (`from_scope`, `to_scope`) for one address.
 bool in_scope(const Ruleset& rules, Scope scope, const Address& address);
 

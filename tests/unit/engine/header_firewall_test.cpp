@@ -73,6 +73,18 @@ BOOST_AUTO_TEST_CASE(authserv_id_parsing_rfc8601) {
     BOOST_TEST(detail::authserv_id("mx.example.com(comment); none") == "mx.example.com");
     BOOST_TEST(detail::authserv_id("mx.example.com.evil; none") == "mx.example.com.evil");
     BOOST_TEST(detail::authserv_id("") == "");
+    // RFC 8601: the id is a value, a token ending at an RFC 2045 tspecial or whitespace, or a
+    // quoted-string; a fully qualified trailing dot names the same host.
+    BOOST_TEST(detail::authserv_id("mx.example.com.; auth=pass") == "mx.example.com");
+    BOOST_TEST(detail::authserv_id("mx.example.com,x; auth=pass") == "mx.example.com");
+    BOOST_TEST(detail::authserv_id("mx.example.com/1; auth=pass") == "mx.example.com");
+    for (const char* sep : {"(", ")", "<", ">", "@", ",", ";", ":", "\\", "\"", "/", "[", "]", "?", "="})
+        BOOST_TEST(detail::authserv_id(std::string("MX.example.com") + sep + "x") == "mx.example.com", sep);
+    BOOST_TEST(detail::authserv_id("\"MX.Example.com.\"; none") == "mx.example.com");
+    BOOST_TEST(detail::authserv_id("\"mx.exa\\mple.com\"; none") == "mx.example.com");
+    // Nothing parsable: not ours.
+    BOOST_TEST(detail::authserv_id("\"mx.example.com; none") == "");
+    BOOST_TEST(detail::authserv_id("; auth=pass") == "");
 }
 
 BOOST_FIXTURE_TEST_SUITE(firewall, Fixture)
@@ -101,6 +113,18 @@ BOOST_AUTO_TEST_CASE(our_authentication_results_are_removed_others_kept) {
                       {"Authentication-Results", "\"mx.example.com\"; arc=pass"}});
     BOOST_TEST(removed(m) == (std::vector<std::string>{"Authentication-Results#5", "Authentication-Results#3",
                                                        "Authentication-Results#1"}),
+               boost::test_tools::per_element());
+}
+
+BOOST_AUTO_TEST_CASE(other_spellings_of_our_authserv_id_are_removed) {
+    auto m = run(25, {{"Authentication-Results", "mx.example.com.; auth=pass smtp.auth=ceo"},
+                      {"Authentication-Results", "mx.example.com,x; auth=pass"},
+                      {"Authentication-Results", "mx.example.com/1; auth=pass"},
+                      {"Authentication-Results", "\"MX2.example.com.\" ; auth=pass"},
+                      {"Authentication-Results", "\"mx.example.com; unterminated"},
+                      {"Authentication-Results", "mx.example.com.evil.; spf=pass"}});
+    BOOST_TEST(removed(m) == (std::vector<std::string>{"Authentication-Results#4", "Authentication-Results#3",
+                                                       "Authentication-Results#2", "Authentication-Results#1"}),
                boost::test_tools::per_element());
 }
 

@@ -369,6 +369,26 @@ then = { reject = "550 5.7.1 No" }
     BOOST_TEST(reply(s.message({{"Subject", "hello"}}).verdict) == "451 4.3.0 Temporary policy failure");
 }
 
+BOOST_FIXTURE_TEST_CASE(regex_match_limit_fails_closed, Fixture) {
+    // A real pcre2_match error, not a hand-broken Regex: catastrophic backtracking against a hostile
+    // Subject hits the match limit policy/regex.cpp sets, and the rule fails closed (451 4.3.0), as
+    // STYLE.md asks, instead of being skipped as Postfix would.
+    load(R"(
+[[transport_rule]]
+name = "Backtracking"
+if = { subject_matches = "^(a+)+$" }
+then = { reject = "550 5.7.1 No" }
+)");
+    auto s = session();
+    auto m = s.message({{"Subject", std::string(40, 'a') + "b"}});
+    BOOST_TEST(reply(m.verdict) == "451 4.3.0 Temporary policy failure", trace_text(m.trace));
+    BOOST_TEST(m.verdict.rule == "Backtracking");
+    BOOST_TEST(trace_has(m.trace, "fails closed"), trace_text(m.trace));
+    // A short subject finishes within the limit: a known answer.
+    BOOST_TEST(s.message({{"Subject", "aab"}}).verdict.code == 250);
+    BOOST_TEST(s.message({{"Subject", "aaa"}}).verdict.code == 550);
+}
+
 BOOST_FIXTURE_TEST_CASE(list_error_in_a_condition_fails_closed, Fixture) {
     dir.write("rules/vips.txt", "boss@far.example\n");
     load(R"(

@@ -195,10 +195,12 @@ BOOST_AUTO_TEST_CASE(recipient_policy_accept_only_from_and_authentication) {
     BOOST_TEST(reply(r.verdict) == "550 5.7.1 <all-staff@example.com>: Delivery not authorized");
     BOOST_TEST(r.verdict.rule == "recipient policy for all-staff@example.com");
     BOOST_TEST(user("alice", "alice@example.com").rcpt_to("all-staff@example.com").verdict.code == 250);
-    // Authenticated but not from an allowed sender (send_as-free login on a foreign address is
-    // impossible, so use the null sender).
-    auto bounce = user("alice", "<>");
+    // Authenticated but not from an allowed sender: a login outside the accepted domains with the
+    // null sender. (Login "alice" with <> passes: her identity alice@example.com is an allowed
+    // sender, one she could have used in MAIL FROM anyway; see sender_identity_test.)
+    auto bounce = user("alice@far.example", "<>");
     BOOST_TEST(bounce.rcpt_to("all-staff@example.com").verdict.code == 550);
+    BOOST_TEST(user("alice", "<>").rcpt_to("all-staff@example.com").verdict.code == 250);
 }
 
 BOOST_AUTO_TEST_CASE(recipient_policy_reject_from) {

@@ -74,10 +74,34 @@ std::string certificate_cn(std::string_view subject) {
     return std::string(subject);  // Postfix's {cert_subject}: the CN alone
 }
 
+namespace {
+
+// A host name as a certificate may carry one: LDH labels (letters, digits, hyphens) joined by dots,
+// no empty label, optionally "*." first. Anything else — a subject parsed into one CN such as
+// "evil.example/CN=mx.partner.example", spaces, '=' — names no host and must never match by suffix.
+bool is_host_name(std::string_view n) {
+    if (n.starts_with("*.")) n.remove_prefix(2);
+    if (n.empty()) return false;
+    std::size_t label = 0;
+    for (char c : n) {
+        if (c == '.') {
+            if (label == 0) return false;
+            label = 0;
+            continue;
+        }
+        bool ldh = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-';
+        if (!ldh) return false;
+        ++label;
+    }
+    return label != 0;
+}
+
+}  // namespace
+
 bool certificate_name_matches(std::string_view name, std::string_view domain) {
     std::string n = lower(trim(name));
     if (!n.empty() && n.back() == '.') n.pop_back();
-    if (n.empty() || domain.empty()) return false;
+    if (n.empty() || domain.empty() || !is_host_name(n)) return false;
     if (n == domain) return true;
     std::string dotted = "." + std::string(domain);
     if (n == "*" + dotted) return true;
@@ -131,11 +155,15 @@ CertificateCheck check_certificate(const CertificateRequirement& req, std::strin
     if (!facts.tls) return {false, "no TLS"};
     if (!facts.tls->cert) return {false, "no client certificate"};
     const PeerCertificate& cert = *facts.tls->cert;
-    if (req.pin && cert.sha256 && normalize_fingerprint(*cert.sha256) == req.pin->sha256)
+    if (req.pin) {
+        // A pinned domain trusts its pin and nothing else (RULES.md Replies: "pin mismatch" is a
+        // failure): a CA-verified certificate with the right name but another key is not the partner's.
+        if (!cert.sha256) return {false, "no fingerprint to compare with the Direct Trust pin for " + req.pin->domain};
+        if (normalize_fingerprint(*cert.sha256) != req.pin->sha256)
+            return {false, "Direct Trust pin mismatch for " + req.pin->domain};
         return {true, "certificate matches the Direct Trust pin for " + req.pin->domain};
-    std::string pin_note;
-    if (req.pin) pin_note = cert.sha256 ? "Direct Trust pin mismatch; " : "no fingerprint to compare with the pin; ";
-    if (!cert.verified) return {false, pin_note + "certificate not verified"};
+    }
+    if (!cert.verified) return {false, "certificate not verified"};
     if (!req.name_check()) return {true, "certificate verified"};
     // RFC 6125 6.4.4: the CN counts only when the certificate has no DNS subjectAltName.
     std::vector<std::string> names;
@@ -149,7 +177,7 @@ CertificateCheck check_certificate(const CertificateRequirement& req, std::strin
     for (const auto& n : names)
         if (certificate_name_matches(n, domain))
             return {true, "certificate verified, " + std::string(where) + " '" + n + "' matches " + std::string(domain)};
-    return {false, pin_note + "certificate verified but no " + where + " matches " + std::string(domain) +
+    return {false, std::string("certificate verified but no ") + where + " matches " + std::string(domain) +
                        " (names: " + describe_names(names) + ")"};
 }
 

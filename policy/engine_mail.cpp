@@ -145,20 +145,33 @@ MailResult mail_impl(const Ruleset& rules, const SessionFacts& facts, const Conn
         r.verdict = std::move(*v);
         return r;
     }
-    assign_groups(ctx);
+    // Postfix mode, pinned sender domain: partners is decided at RCPT, yet submit and the sender
+    // checks are judged now. Judge them as the partner the session claims to be: safe, because at
+    // RCPT a failed pin refuses every recipient with 454 4.7.5, so nothing is accepted unless the pin
+    // passes — and without it a connector listing only `partners` would answer a genuine partner 530.
+    bool tentative = ctx.certificate_check_at_rcpt;
+    assign_groups(ctx, tentative);
     const ReceiveConnector& c = *ctx.connector;
     r.trace.push_back("connector " + c.name + ": groups " + describe_groups(ctx.groups) + "; rights " +
-                      describe_rights(ctx.rights));
+                      describe_rights(ctx.rights) +
+                      (tentative ? " (partners tentatively, until the Direct Trust pin is checked at RCPT)" : ""));
+    // The context leaves MAIL with the groups actually earned: partners only once the pin passed.
+    auto confirmed = [&] {
+        if (tentative) assign_groups(ctx);
+    };
     if (!(ctx.rights & bit(Right::submit))) {
         r.trace.push_back("connector " + c.name + ": no submit right (authentication required)");
         r.verdict = make_reply(Action::reject, 530, "5.7.0", "Authentication required",
                                "connector " + c.name + ": no submit right");
+        confirmed();
         return r;
     }
     if (auto v = check_sender(rules, facts, ctx, r.trace)) {
         r.verdict = std::move(*v);
+        confirmed();
         return r;
     }
+    confirmed();
     if (size_param && *size_param > c.max_message_size) {
         r.trace.push_back("SIZE=" + std::to_string(*size_param) + " exceeds connector " + c.name +
                           " max_message_size " + std::to_string(c.max_message_size));

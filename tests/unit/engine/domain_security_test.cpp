@@ -85,6 +85,13 @@ BOOST_AUTO_TEST_CASE(name_rules) {
     BOOST_TEST(!detail::certificate_name_matches("*.mx.partner.example", "partner.example"));
     BOOST_TEST(!detail::certificate_name_matches("..partner.example", "partner.example"));
     BOOST_TEST(!detail::certificate_name_matches("", "partner.example"));
+    // Only host names (LDH labels, optionally "*." first) are names: no suffix match on anything else.
+    BOOST_TEST(!detail::certificate_name_matches("evil.example/CN=mx.partner.example", "partner.example"));
+    BOOST_TEST(!detail::certificate_name_matches("evil example.partner.example", "partner.example"));
+    BOOST_TEST(!detail::certificate_name_matches("x=y.partner.example", "partner.example"));
+    BOOST_TEST(!detail::certificate_name_matches("a_b.partner.example", "partner.example"));
+    BOOST_TEST(!detail::certificate_name_matches("*.", "partner.example"));
+    BOOST_TEST(detail::certificate_name_matches("mx-1.partner.example", "partner.example"));
     BOOST_TEST(detail::normalize_fingerprint("ab:Cd:01") == "ABCD01");
 }
 
@@ -126,6 +133,13 @@ BOOST_AUTO_TEST_CASE(name_mismatch) {
     BOOST_TEST(trace_has(s.mail.trace, "no subject CN matches partner.example"), trace_text(s.mail.trace));
 }
 
+BOOST_AUTO_TEST_CASE(cn_that_is_not_a_host_name_never_matches) {
+    // RFC 4514 reads the whole string as one CN; its suffix must not make it a partner's name.
+    auto s = session(cert("CN=evil.example/CN=mx.partner.example", true));
+    BOOST_TEST(reply(s.mail_from("a@partner.example")) == failure, trace_text(s.mail.trace));
+    BOOST_TEST(!s.mail.context.domain_secure);
+}
+
 BOOST_AUTO_TEST_CASE(san_match_and_sans_hide_the_cn) {
     auto san = session(cert("CN=unrelated.example", true, {"mail.other.example", "smtp.partner.example"}));
     BOOST_TEST(reply(san.mail_from("a@partner.example")) == "250 2.1.0 Ok", trace_text(san.mail.trace));
@@ -160,13 +174,18 @@ BOOST_AUTO_TEST_CASE(pin_match_and_mismatch) {
         lower_colons += (i ? ":" : "") + mw::policy::lower(pin_hex.substr(i, 2));
     BOOST_TEST(session(cert("x", false, {}, lower_colons)).mail_from("a@pinned.example").code == 250);
 
-    auto bad = session(cert("CN=self-signed", false, {}, std::string(64, '0')));
+    // A pin is the only trust for its domain: a CA-verified certificate whose name matches but whose
+    // key is not the pinned one fails (RULES.md Replies: "pin mismatch").
+    auto bad = session(cert("CN=mx.pinned.example", true, {"mx.pinned.example"}, std::string(64, '0')));
     BOOST_TEST(reply(bad.mail_from("a@pinned.example")) ==
                "454 4.7.5 <a@pinned.example>: Certificate validation failure for pinned.example");
     BOOST_TEST(bad.mail.verdict.rule == "direct trust pinned.example");
     BOOST_TEST(trace_has(bad.mail.trace, "Direct Trust pin mismatch"), trace_text(bad.mail.trace));
-    // No fingerprint known at all (a milter front door) in standalone evaluation: fails too.
-    BOOST_TEST(session(cert("CN=self-signed", false)).mail_from("a@pinned.example").code == 454);
+    // No fingerprint known at all (a milter front door) in standalone evaluation: fails too, even
+    // for a verified certificate naming the domain.
+    auto none = session(cert("CN=mx.pinned.example", true));
+    BOOST_TEST(none.mail_from("a@pinned.example").code == 454, trace_text(none.mail.trace));
+    BOOST_TEST(!none.mail.context.domain_secure);
 }
 
 BOOST_AUTO_TEST_CASE(tls_level_verify_and_domain) {
@@ -219,6 +238,16 @@ BOOST_AUTO_TEST_CASE(postfix_mode_pin_mismatch_fails_each_recipient) {
     BOOST_TEST(reply(sm.mail_from("a@pinned.example")) == fail);
 }
 
+BOOST_AUTO_TEST_CASE(postfix_mode_verified_name_without_fingerprint_fails_at_rcpt) {
+    // The policy service hands no fingerprint: the pin cannot be checked, the CA's word is not enough.
+    auto s = session(cert("mx.pinned.example", true), true, Mta::postfix);
+    BOOST_TEST(s.mail_from("a@pinned.example").code == 250);
+    const auto& r = s.rcpt_to("bob@example.com");
+    BOOST_TEST(reply(r.verdict) == "454 4.7.5 <a@pinned.example>: Certificate validation failure for pinned.example",
+               trace_text(r.trace));
+    BOOST_TEST(!s.mail.context.domain_secure);
+}
+
 BOOST_AUTO_TEST_CASE(postfix_mode_checks_domain_security_without_pin_at_mail) {
     auto s = session(cert("mx.partner.example", true), true, Mta::postfix);
     BOOST_TEST(s.mail_from("a@partner.example").code == 250);
@@ -227,6 +256,60 @@ BOOST_AUTO_TEST_CASE(postfix_mode_checks_domain_security_without_pin_at_mail) {
 }
 
 BOOST_AUTO_TEST_SUITE_END()
+
+// A connector that takes partners only: in Postfix mode the pinned partner is judged at MAIL as the
+// partner it claims to be (RCPT refuses everything unless the pin then passes).
+struct PartnersOnly {
+    TempDir dir{"engine-ds-partners"};
+    std::shared_ptr<const Ruleset> rules = load_ok(dir, std::string(base_rules) + R"(
+[[receive_connector]]
+name = "Partners"
+bind = ["0.0.0.0:25"]
+daemon_name = "internet"
+permission_groups = ["partners"]
+grant = ["accept-any-sender"]
+
+[domain_security]
+direct_trust = [ { domain = "pinned.example", sha256 = ")" + pin_hex + R"(" } ]
+)");
+    Session session(std::optional<std::string> fingerprint) {
+        auto f = standalone_facts("192.0.2.1", 25, "198.51.100.7");
+        f.mta = Mta::postfix;
+        f.daemon_name = "internet";
+        f.tls = tls13();
+        f.tls->cert = cert("self-signed", false, {}, std::move(fingerprint));
+        return Session(rules, f);
+    }
+};
+
+BOOST_FIXTURE_TEST_CASE(postfix_mode_pinned_partner_on_partners_only_connector, PartnersOnly) {
+    auto s = session(pin_hex);
+    BOOST_TEST(reply(s.mail_from("a@pinned.example")) == "250 2.1.0 Ok", trace_text(s.mail.trace));
+    BOOST_TEST(trace_has(s.mail.trace, "partners tentatively"), trace_text(s.mail.trace));
+    // The context leaves MAIL with what was earned so far.
+    BOOST_TEST(!detail::has_group(s.mail.context, PermissionGroup::partners));
+    const auto& r = s.rcpt_to("bob@example.com");
+    BOOST_TEST(reply(r.verdict) == "250 2.1.5 Ok", trace_text(r.trace));
+    BOOST_TEST(detail::has_group(s.mail.context, PermissionGroup::partners));
+    BOOST_TEST((s.mail.context.rights & bit(Right::submit)) != 0);
+    BOOST_TEST(s.mail.context.domain_secure.value_or("") == "pinned.example");
+}
+
+BOOST_FIXTURE_TEST_CASE(postfix_mode_partners_only_pin_failure_refuses_and_drops_partners, PartnersOnly) {
+    auto s = session(std::string(64, 'F'));
+    BOOST_TEST(s.mail_from("a@pinned.example").code == 250, trace_text(s.mail.trace));
+    const std::string fail = "454 4.7.5 <a@pinned.example>: Certificate validation failure for pinned.example";
+    BOOST_TEST(reply(s.rcpt_to("bob@example.com").verdict) == fail);
+    BOOST_TEST(reply(s.rcpt_to("carol@example.com").verdict) == fail);
+    BOOST_TEST(!detail::has_group(s.mail.context, PermissionGroup::partners));
+    BOOST_TEST(s.mail.context.groups.empty());
+    BOOST_TEST((s.mail.context.rights & bit(Right::submit)) == 0);
+    BOOST_TEST(!s.mail.context.domain_secure);
+    BOOST_TEST(s.accepted.empty());
+    // Another sender domain on the same connector is no partner at all: 530 as before.
+    auto other = session(pin_hex);
+    BOOST_TEST(reply(other.mail_from("a@far.example")) == "530 5.7.0 Authentication required");
+}
 
 BOOST_AUTO_TEST_CASE(on_failure_reject) {
     TempDir dir("engine-ds-reject");

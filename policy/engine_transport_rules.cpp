@@ -4,6 +4,7 @@
 #include <algorithm>
 
 #include "policy/engine_internal.hpp"
+#include "policy/header_decoding.hpp"
 
 namespace mw::policy::detail {
 
@@ -18,12 +19,19 @@ struct RuleEnv {
     const MessageState& state;
 };
 
-// Values of the fields named `name` that arrived and survived the firewall, unfolded.
+// Values of the fields named `name` that arrived and survived the firewall, unfolded: each as
+// written and, when it differs, decoded (RFC 2047 words, RFC 2231 parameters), so encoding a Subject
+// or an attachment name never slips it past a rule.
 std::vector<std::string> field_values(const MessageState& state, std::string_view name) {
     std::vector<std::string> out;
     const auto& fields = state.headers.fields;
-    for (std::size_t i = 0; i < fields.size(); ++i)
-        if (!state.firewalled[i] && iequals(field_name(fields[i]), name)) out.push_back(unfold(fields[i].value));
+    for (std::size_t i = 0; i < fields.size(); ++i) {
+        if (state.firewalled[i] || !iequals(field_name(fields[i]), name)) continue;
+        std::string raw = unfold(fields[i].value);
+        std::string decoded = decode_extended_parameters(decode_encoded_words(raw));
+        if (decoded != raw) out.push_back(std::move(decoded));
+        out.push_back(std::move(raw));
+    }
     return out;
 }
 

@@ -99,6 +99,16 @@ BOOST_AUTO_TEST_CASE(student_restricted_outside_but_not_inside) {
     BOOST_TEST(j["recipients"][1]["action"].str() == "accept");
 }
 
+BOOST_AUTO_TEST_CASE(encoded_headers_do_not_escape_transport_rules) {
+    auto subject = shipped({"--local", "127.0.0.1:2525", "--client", "127.0.0.1", "--from", "a@vendor.example",
+                            "--to", "alice@example.com", "--header", "Subject: =?utf-8?B?WW91ciBJbnZvaWNl?="});
+    BOOST_TEST(subject["message"]["subject_prefix"].str() == "[EXTERNAL] ");
+    auto attachment = shipped({"--local", "127.0.0.1:2525", "--client", "127.0.0.1", "--from", "a@vendor.example",
+                               "--to", "alice@example.com", "--header",
+                               "Content-Type: application/octet-stream; name*=utf-8''evil%2Eexe"});
+    BOOST_TEST(reply(attachment["message"]) == "550 5.7.1 Executable attachments are not accepted");
+}
+
 BOOST_AUTO_TEST_CASE(unknown_user_in_listed_domain) {
     auto j = shipped({"--local", "127.0.0.1:2525", "--client", "127.0.0.1", "--from", "a@elsewhere.example", "--to",
                       "nobody@example.com"});

@@ -53,14 +53,19 @@ Verdict reply_from_template(const ReplyTemplate& t, std::string rule) {
     return from_template(action, t, std::move(rule));
 }
 
-std::string describe_exception(std::exception_ptr e) {
+void trace_internal_error(Trace& trace, std::string_view stage) noexcept {
     try {
-        if (e) std::rethrow_exception(e);
-    } catch (const std::exception& ex) {
-        return ex.what();
+        std::string what = "unknown exception";
+        try {
+            if (auto e = std::current_exception()) std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            what = ex.what();
+        } catch (...) {
+        }
+        trace.push_back("internal error at " + std::string(stage) + ": " + what);
     } catch (...) {
+        // Out of memory while describing a failure: the 451 verdict stands without the line.
     }
-    return "unknown exception";
 }
 
 }  // namespace mw::policy::detail

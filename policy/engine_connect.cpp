@@ -130,10 +130,7 @@ ConnectResult evaluate_connect(const Ruleset& rules, const SessionFacts& facts) 
         result.connector = nullptr;
         result.verdict = internal_error("internal error at connect");
         result.answer_at_mail = facts.mta != Mta::standalone;
-        try {
-            result.trace.push_back("internal error at connect: " + detail::describe_exception(std::current_exception()));
-        } catch (...) {
-        }
+        detail::trace_internal_error(result.trace, "connect");
     }
     return result;
 }

@@ -97,7 +97,12 @@ void apply_transport_rules(const Ruleset& rules, const SessionFacts& facts, cons
 // class check) nor into the wrong kind of failure.
 Verdict reply_from_template(const ReplyTemplate& t, std::string rule);
 
-// Text of an exception for the trace; never shown to clients.
-std::string describe_exception(std::exception_ptr e);
+// Records the exception being handled in the trace ("internal error at STAGE: what"); never shown
+// to clients. Never throws: it runs inside the catch blocks that turn failures into 451 4.3.0.
+void trace_internal_error(Trace& trace, std::string_view stage) noexcept;
+
+// Send-connector routing that lets failures propagate, for callers (RCPT) whose own failure
+// handling must answer 451 rather than accept a recipient without its route and TLS policy.
+std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, Trace* trace);
 
 }  // namespace mw::policy::detail

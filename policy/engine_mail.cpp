@@ -193,10 +193,7 @@ MailResult evaluate_mail(const Ruleset& rules, const SessionFacts& facts, const 
     } catch (...) {
         MailResult r;
         r.verdict = internal_error("internal error at MAIL");
-        try {
-            r.trace.push_back("internal error at MAIL: " + detail::describe_exception(std::current_exception()));
-        } catch (...) {
-        }
+        detail::trace_internal_error(r.trace, "MAIL");
         return r;
     }
 }

@@ -48,11 +48,7 @@ MessageResult evaluate_message(const Ruleset& rules, const SessionFacts& facts, 
     } catch (...) {
         MessageResult r;
         r.verdict = internal_error("internal error at end of message");
-        try {
-            r.trace.push_back("internal error at end of message: " +
-                              detail::describe_exception(std::current_exception()));
-        } catch (...) {
-        }
+        detail::trace_internal_error(r.trace, "end of message");
         return r;
     }
 }

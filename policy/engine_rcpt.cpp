@@ -154,7 +154,9 @@ RcptResult rcpt_impl(const Ruleset& rules, const SessionFacts& facts, MailContex
     if (auto v = check_recipient_policies(env, ctx, login, rcpt, r.trace)) return done(std::move(*v));
 
     if (!ad || ad->type != DomainType::authoritative) {
-        r.route = route_recipient(rules, rcpt, &r.trace);
+        // Not route_recipient: its "no route" on failure would accept a relayed recipient without
+        // its route and outbound TLS policy. A failure here must answer 451 4.3.0.
+        r.route = detail::route_impl(rules, rcpt, &r.trace);
         if (!r.route) r.trace.push_back("no send connector routes " + rcpt.domain + ": the MTA's own routing applies");
     }
     return done(make_reply(Action::accept, 250, "2.1.5", "Ok", ""));
@@ -169,10 +171,7 @@ RcptResult evaluate_rcpt(const Ruleset& rules, const SessionFacts& facts, MailCo
     } catch (...) {
         RcptResult r;
         r.verdict = internal_error("internal error at RCPT");
-        try {
-            r.trace.push_back("internal error at RCPT: " + detail::describe_exception(std::current_exception()));
-        } catch (...) {
-        }
+        detail::trace_internal_error(r.trace, "RCPT");
         return r;
     }
 }

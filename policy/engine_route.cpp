@@ -101,6 +101,10 @@ std::string tls_policy(const Ruleset& rules, const SendConnector& c, const std::
     return p.text;
 }
 
+}  // namespace
+
+namespace detail {
+
 std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, Trace* trace) {
     const std::string& domain = recipient.domain;
     if (const AcceptedDomain* ad = find_accepted_domain(rules, domain); ad && ad->type == DomainType::authoritative) {
@@ -137,17 +141,14 @@ std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, 
     return route;
 }
 
-}  // namespace
+}  // namespace detail
 
 std::optional<Route> route_recipient(const Ruleset& rules, const Address& recipient, Trace* trace) noexcept {
     try {
-        return route_impl(rules, recipient, trace);
+        return detail::route_impl(rules, recipient, trace);
     } catch (...) {
         // No route is the safe answer: the caller (or Postfix) defers rather than picks a connector.
-        try {
-            note(trace, "internal error while routing: " + detail::describe_exception(std::current_exception()));
-        } catch (...) {
-        }
+        if (trace) detail::trace_internal_error(*trace, "routing");
         return std::nullopt;
     }
 }

@@ -1,6 +1,5 @@
 // `mailwarden explain`: evaluate a hypothetical session with the same engine the front doors use,
 // send nothing, and say what would happen and why.
-#include <algorithm>
 #include <cctype>
 #include <iostream>
 
@@ -112,7 +111,7 @@ HeaderFacts headers_from(const ParsedArgs& a) {
     return headers;
 }
 
-// --connector NAME: the admin names the connector; the remote ranges still apply.
+// --connector NAME: the admin names the connector; the engine still applies its remote ranges.
 ConnectResult connect_by_name(const Ruleset& rules, const SessionFacts& facts, const std::string& name) {
     const ReceiveConnector* c = rules.find_receive_connector(name);
     if (!c) {
@@ -120,20 +119,7 @@ ConnectResult connect_by_name(const Ruleset& rules, const SessionFacts& facts, c
         for (const auto& rc : rules.receive_connectors) known += (known.empty() ? "" : ", ") + rc.name;
         throw UsageError("unknown receive connector '" + name + "' (known: " + known + ")");
     }
-    ConnectResult result;
-    result.answer_at_mail = facts.mta != Mta::standalone;
-    bool inside = std::any_of(c->remote.begin(), c->remote.end(),
-                              [&](const IpNetwork& n) { return n.contains(facts.client_address); });
-    if (!inside) {
-        result.verdict = make_reply(Action::reject, 554, "5.7.1", "Access denied",
-                                    "connector " + name + ": client not in its remote ranges");
-        result.trace.push_back("connector " + name + " (named with --connector): client " +
-                               facts.client_address.to_string() + " is not in its remote ranges");
-        return result;
-    }
-    result.connector = c;
-    result.trace.push_back("connector " + name + " (named with --connector)");
-    return result;
+    return evaluate_connect_to(rules, facts, *c);
 }
 
 // A malformed address in a command gets the reply an MTA would give, not a crash or exit 2.

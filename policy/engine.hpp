@@ -30,6 +30,10 @@ struct ConnectResult {
 // Standalone: `bind` against the local address/port, then the longest matching `remote` prefix.
 // Milter (postfix/sendmail): `daemon_name` first, else the local address/port against `bind`.
 ConnectResult evaluate_connect(const Ruleset& rules, const SessionFacts& facts) noexcept;
+// A connector the caller names (`explain --connector`): no binding match, but its remote ranges
+// still apply, with the same reply as evaluate_connect when they exclude the client.
+ConnectResult evaluate_connect_to(const Ruleset& rules, const SessionFacts& facts,
+                                  const ReceiveConnector& connector) noexcept;
 
 // --- MAIL ---------------------------------------------------------------------------------------
 // State a transaction carries from MAIL to RCPT and the message stage.

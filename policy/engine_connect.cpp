@@ -116,16 +116,13 @@ void connect_milter(const Ruleset& rules, const SessionFacts& facts, ConnectResu
     choose(result, candidates, facts, binding);
 }
 
-}  // namespace
 
-ConnectResult evaluate_connect(const Ruleset& rules, const SessionFacts& facts) noexcept {
+// Runs a connect-stage evaluation; any failure refuses (451 4.3.0), never picks a connector.
+template <typename Evaluate>
+ConnectResult guarded_connect(const SessionFacts& facts, Evaluate&& evaluate) noexcept {
     ConnectResult result;
     try {
-        if (facts.mta == Mta::standalone) {
-            connect_standalone(rules, facts, result);
-        } else {
-            connect_milter(rules, facts, result);
-        }
+        evaluate(result);
     } catch (...) {
         result.connector = nullptr;
         result.verdict = internal_error("internal error at connect");
@@ -133,6 +130,26 @@ ConnectResult evaluate_connect(const Ruleset& rules, const SessionFacts& facts) 
         detail::trace_internal_error(result.trace, "connect");
     }
     return result;
+}
+
+}  // namespace
+
+ConnectResult evaluate_connect(const Ruleset& rules, const SessionFacts& facts) noexcept {
+    return guarded_connect(facts, [&](ConnectResult& result) {
+        if (facts.mta == Mta::standalone) {
+            connect_standalone(rules, facts, result);
+        } else {
+            connect_milter(rules, facts, result);
+        }
+    });
+}
+
+ConnectResult evaluate_connect_to(const Ruleset&, const SessionFacts& facts, const ReceiveConnector& connector) noexcept {
+    return guarded_connect(facts, [&](ConnectResult& result) {
+        // Milter mode gives every refusal at MAIL (the MTAs do not deliver connect-stage replies).
+        result.answer_at_mail = facts.mta != Mta::standalone;
+        choose(result, {&connector}, facts, "connector " + connector.name + " (named)");
+    });
 }
 
 }  // namespace mw::policy

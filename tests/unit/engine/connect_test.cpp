@@ -167,4 +167,21 @@ BOOST_AUTO_TEST_CASE(milter_remote_exclusion_is_access_denied_at_mail) {
     BOOST_TEST(reply(mail.verdict) == "554 5.7.1 Access denied");
 }
 
+BOOST_AUTO_TEST_CASE(named_connector_still_applies_its_remote_ranges) {
+    const ReceiveConnector& app_server = *rules->find_receive_connector("App server");
+    SessionFacts inside = standalone_facts("192.0.2.1", 2600, "10.1.2.3");  // no connector binds this
+    auto chosen = evaluate_connect_to(*rules, inside, app_server);
+    BOOST_TEST(name(chosen) == "App server");
+    BOOST_TEST(chosen.verdict.continues());
+
+    SessionFacts outside = standalone_facts("192.0.2.1", 2600, "10.9.9.9");
+    auto refused = evaluate_connect_to(*rules, outside, app_server);
+    BOOST_TEST(refused.connector == nullptr);
+    BOOST_TEST(reply(refused.verdict) == "554 5.7.1 Access denied");
+    BOOST_TEST(!refused.answer_at_mail);
+
+    outside.mta = Mta::sendmail;
+    BOOST_TEST(evaluate_connect_to(*rules, outside, app_server).answer_at_mail);
+}
+
 BOOST_AUTO_TEST_SUITE_END()

@@ -71,6 +71,9 @@ struct Route {
 
 struct RcptResult {
     Verdict verdict;
+    // The recipient passed relay control: its domain is accepted, or the session may relay. The
+    // Postfix policy service answers OK exactly then (later checks may still refuse it).
+    bool relay_granted = false;
     std::optional<Route> route;  // present when the recipient would leave and a connector routes it
     Trace trace;
 };

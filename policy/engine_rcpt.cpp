@@ -137,6 +137,7 @@ RcptResult rcpt_impl(const Ruleset& rules, const SessionFacts& facts, MailContex
     }
     if (!ad && !relay) return done(relay_denied("connector " + c.name + ": no accept-any-recipient"));
     if (!ad) r.trace.push_back("relaying allowed by accept-any-recipient");
+    r.relay_granted = true;
 
     MatchEnv env{rules, &r.trace};
     if (ad && ad->type == DomainType::authoritative && ad->recipients) {

@@ -4,7 +4,7 @@
 MAILWARDEN_PACKAGES=(
   g++ clang cmake ninja-build pkg-config
   libtomlplusplus-dev libpcre2-dev liblmdb-dev libidn2-dev libssl-dev
-  libboost-dev libboost-test-dev
+  libboost-dev libboost-test-dev libmilter-dev
 )
 
 install_deps() {

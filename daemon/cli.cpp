@@ -19,6 +19,10 @@ constexpr const char* usage_text =
     "  explain [--rules DIR] (--connector NAME | --daemon-name NAME | --local ADDR:PORT)\n"
     "          --client IP --from ADDR --to ADDR... [options]\n"
     "                                                evaluate a hypothetical message, send nothing\n"
+    "  serve   [--config FILE] [--rules DIR] [--state-dir DIR]\n"
+    "                                                run the daemon (milter, socketmap, policy service)\n"
+    "  reload  [--config FILE]                       reload the running daemon's rules now\n"
+    "  status  [--config FILE] [--json]              generation, load time, counters\n"
     "  help                                          this text\n"
     "\n"
     "explain options: --helo NAME --tls VERSION --cipher NAME --cert-subject DN --cert-issuer DN\n"
@@ -38,6 +42,9 @@ int run(int argc, char** argv) {
     try {
         if (command == "check") return check_command(args);
         if (command == "explain") return explain_command(args);
+        if (command == "serve") return serve_command(args);
+        if (command == "reload") return reload_command(args);
+        if (command == "status") return status_command(args);
         if (command == "help" || command == "--help" || command == "-h") {
             std::cout << usage_text;
             return 0;

@@ -11,6 +11,9 @@ namespace mw::cli {
 
 int check_command(const std::vector<std::string>& args);
 int explain_command(const std::vector<std::string>& args);
+int serve_command(const std::vector<std::string>& args);
+int reload_command(const std::vector<std::string>& args);
+int status_command(const std::vector<std::string>& args);
 
 // Where rules and compiled lists live when no flag says otherwise.
 std::filesystem::path default_rules_dir();

@@ -1,0 +1,28 @@
+// The control socket (`mailwarden reload`, `mailwarden status`): one command line per connection,
+// answered and closed.
+//   reload        -> "ok GENERATION\n" or "error GENERATION\n" then one diagnostic per line
+//   status        -> "key value" lines
+//   status json   -> one JSON object
+#pragma once
+
+#include <functional>
+#include <string>
+
+#include "daemon/config.hpp"
+#include "daemon/rule_service.hpp"
+
+namespace mw::daemon {
+
+struct ControlHandlers {
+    std::function<ReloadOutcome()> reload;
+    std::function<std::string(bool json)> status;
+};
+
+// Serves one control connection (StreamServer handler).
+void serve_control_connection(int fd, const ControlHandlers& handlers);
+
+// Client side: sends one command and returns the whole answer. Throws std::runtime_error when the
+// daemon cannot be reached.
+std::string control_request(const ListenAddress& address, const std::string& command);
+
+}  // namespace mw::daemon

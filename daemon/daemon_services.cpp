@@ -1,0 +1,91 @@
+#include "daemon/daemon_services.hpp"
+
+#include <ctime>
+#include <optional>
+#include <vector>
+
+#include "daemon/json_writer.hpp"
+#include "daemon/logger.hpp"
+
+namespace mw::daemon {
+
+struct DaemonServices::State {
+    UniqueFd control_fd;
+    std::unique_ptr<StreamServer> control;
+};
+
+DaemonServices::DaemonServices(const DaemonConfig& config) : config_(config), state_(std::make_unique<State>()) {}
+
+DaemonServices::~DaemonServices() { stop(); }
+
+void DaemonServices::open_listeners(const SocketAccess& /*mta_sockets*/, const SocketAccess& control_socket) {
+    if (config_.control.active())
+        state_->control_fd = open_listener(parse_listen_address(config_.control.listen), control_socket);
+}
+
+void DaemonServices::start(RuleService& /*rules*/, ControlHandlers control) {
+    if (state_->control_fd) {
+        state_->control = std::make_unique<StreamServer>(
+            "control", std::move(state_->control_fd),
+            [control = std::move(control)](int fd) { serve_control_connection(fd, control); });
+        state_->control->start();
+    }
+}
+
+void DaemonServices::stop() {
+    if (state_->control) state_->control->stop();
+}
+
+void DaemonServices::enrich_at_rcpt(const milter::ConnectionKey& /*key*/, policy::SessionFacts& /*facts*/) {}
+
+std::string DaemonServices::describe() const {
+    auto part = [](const char* name, const ListenerConfig& l) {
+        return std::string(name) + "=" + (l.active() ? l.listen : "off");
+    };
+    return part("socketmap", config_.socketmap) + " " + part("policy", config_.policy_service) + " " +
+           part("control", config_.control);
+}
+
+std::string DaemonServices::status_report(const RuleService& rules, const milter::MilterCounters& m, bool milter_on,
+                                          bool json) const {
+    std::time_t loaded = std::chrono::system_clock::to_time_t(rules.loaded_at());
+    std::tm tm{};
+    ::gmtime_r(&loaded, &tm);
+    char when[32];
+    std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    std::vector<std::pair<std::string, std::int64_t>> counters = {
+        {"milter_sessions_active", m.sessions_active.load()},
+        {"milter_sessions_total", static_cast<std::int64_t>(m.sessions_total.load())},
+        {"mail_accepted", static_cast<std::int64_t>(m.mail_accepted.load())},
+        {"mail_refused", static_cast<std::int64_t>(m.mail_refused.load())},
+        {"rcpt_accepted", static_cast<std::int64_t>(m.rcpt_accepted.load())},
+        {"rcpt_refused", static_cast<std::int64_t>(m.rcpt_refused.load())},
+        {"messages_accepted", static_cast<std::int64_t>(m.messages_accepted.load())},
+        {"messages_refused", static_cast<std::int64_t>(m.messages_refused.load())},
+        {"messages_discarded", static_cast<std::int64_t>(m.messages_discarded.load())},
+        {"messages_quarantined", static_cast<std::int64_t>(m.messages_quarantined.load())},
+        {"internal_errors", static_cast<std::int64_t>(m.internal_errors.load())},
+        {"reloads_failed", static_cast<std::int64_t>(rules.reloads_failed())},
+    };
+    if (json) {
+        cli::JsonWriter w;
+        w.begin_object();
+        w.key("generation").value(static_cast<std::int64_t>(rules.generation()));
+        w.key("loaded_at").value(when);
+        w.key("rules").value(rules.rules_dir().string());
+        w.key("milter").value(milter_on);
+        for (const auto& [name, value] : counters) w.key(name).value(value);
+        w.key("queue").null();
+        w.end_object();
+        return w.str() + "\n";
+    }
+    std::string out = "generation " + std::to_string(rules.generation()) + "\n";
+    out += "loaded_at " + std::string(when) + "\n";
+    out += "rules " + rules.rules_dir().string() + "\n";
+    out += std::string("milter ") + (milter_on ? config_.milter.listen : "off") + "\n";
+    for (const auto& [name, value] : counters) out += name + " " + std::to_string(value) + "\n";
+    out += "queue none (the standalone queue is not enabled)\n";
+    return out;
+}
+
+}  // namespace mw::daemon

@@ -1,0 +1,44 @@
+#include "daemon/privileges.hpp"
+
+#include <grp.h>
+#include <pwd.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <stdexcept>
+#include <vector>
+
+namespace mw::daemon {
+
+std::optional<Account> find_user(const std::string& name) {
+    std::vector<char> buf(16384);
+    passwd pw{};
+    passwd* found = nullptr;
+    if (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || !found) return std::nullopt;
+    return Account{name, pw.pw_uid, pw.pw_gid};
+}
+
+std::optional<gid_t> find_group(const std::string& name) {
+    std::vector<char> buf(16384);
+    group gr{};
+    group* found = nullptr;
+    if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || !found) return std::nullopt;
+    return gr.gr_gid;
+}
+
+void drop_privileges(const Account& a) {
+    auto fail = [&](const char* what) {
+        throw std::runtime_error(std::string("cannot drop privileges to ") + a.name + ": " + what + ": " +
+                                 std::strerror(errno));
+    };
+    if (::initgroups(a.name.c_str(), a.gid) != 0) fail("initgroups");
+    if (::setgid(a.gid) != 0) fail("setgid");
+    if (::setuid(a.uid) != 0) fail("setuid");
+    if (a.uid != 0 && (::setuid(0) == 0 || ::geteuid() == 0)) {
+        errno = EPERM;
+        fail("root could be regained");
+    }
+}
+
+}  // namespace mw::daemon

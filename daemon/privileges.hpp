@@ -1,0 +1,25 @@
+// Running as the configured user: look-ups before binding, the drop itself after (STYLE.md 10:
+// open listeners first, then drop privileges).
+#pragma once
+
+#include <sys/types.h>
+
+#include <optional>
+#include <string>
+
+namespace mw::daemon {
+
+struct Account {
+    std::string name;
+    uid_t uid = 0;
+    gid_t gid = 0;
+};
+
+std::optional<Account> find_user(const std::string& name);
+std::optional<gid_t> find_group(const std::string& name);
+
+// initgroups + setgid + setuid, then checks that root cannot be regained. Throws
+// std::runtime_error on any failure: a daemon that meant to drop privileges must not go on as root.
+void drop_privileges(const Account& account);
+
+}  // namespace mw::daemon

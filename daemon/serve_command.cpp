@@ -1,0 +1,211 @@
+// `mailwarden serve`: one process running every enabled front door (RULES.md "Daemon
+// configuration"): the milter, the socketmap, the policy service, the control socket and the
+// rule watcher, all on one shared rules snapshot.
+//
+// Order matters: block the stop signals before any thread exists (libmilter waits for them on its
+// own thread), bind every listener while still root, drop privileges, then load the rules as the
+// unprivileged user (reloads run as that user too, so the first load must succeed the same way).
+#include <signal.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <thread>
+
+#include "daemon/args.hpp"
+#include "daemon/commands.hpp"
+#include "daemon/config.hpp"
+#include "daemon/control_protocol.hpp"
+#include "daemon/daemon_services.hpp"
+#include "daemon/logger.hpp"
+#include "daemon/privileges.hpp"
+#include "daemon/rule_service.hpp"
+#include "daemon/rule_watcher.hpp"
+#include "daemon/socket_listener.hpp"
+#include "daemon/stream_server.hpp"
+#include "milter/milter_service.hpp"
+
+namespace mw::cli {
+
+namespace fs = std::filesystem;
+using namespace mw::daemon;
+
+namespace {
+
+// How long a stopping daemon waits for milter sessions in flight to finish.
+constexpr auto session_grace = std::chrono::seconds(30);
+
+// libmilter wants "inet:PORT@ADDR"; admins write "inet:ADDR:PORT" everywhere else.
+std::string libmilter_spec(const ListenAddress& a) {
+    if (a.kind == ListenAddress::Kind::unix_socket) return "unix:" + a.path.string();
+    bool v6 = a.host.find(':') != std::string::npos;
+    return std::string(v6 ? "inet6:" : "inet:") + std::to_string(a.port) + "@" + a.host;
+}
+
+struct Identity {
+    std::optional<Account> run_as;  // set when started as root
+    SocketAccess mta_sockets;       // milter, socketmap, policy service
+    SocketAccess control_socket;    // root and the daemon's user only
+};
+
+Identity resolve_identity(const DaemonConfig& cfg) {
+    Identity id;
+    std::optional<gid_t> group;
+    if (!cfg.socket_group.empty()) {
+        group = find_group(cfg.socket_group);
+        if (!group) throw std::runtime_error("socket_group '" + cfg.socket_group + "' does not exist");
+    } else {
+        group = find_group("postfix");
+    }
+    if (::geteuid() == 0) {
+        id.run_as = find_user(cfg.user);
+        if (!id.run_as) throw std::runtime_error("user '" + cfg.user + "' does not exist (set `user` in mailwarden.toml)");
+        id.mta_sockets.owner = id.run_as->uid;
+        id.control_socket.owner = id.run_as->uid;
+        id.control_socket.group = id.run_as->gid;
+    }
+    id.mta_sockets.group = group;
+    id.mta_sockets.mode = 0660;
+    id.control_socket.mode = 0600;
+    return id;
+}
+
+void prepare_state_dir(const fs::path& dir, const Identity& id) {
+    std::error_code ec;
+    fs::create_directories(dir, ec);
+    if (ec) throw std::runtime_error("cannot create state_dir " + dir.string() + ": " + ec.message());
+    if (id.run_as) {
+        // Compiled lists are rewritten on reload by the unprivileged user.
+        for (fs::path p : {dir, dir / "lists"}) {
+            fs::create_directories(p, ec);
+            if (::chown(p.c_str(), id.run_as->uid, id.run_as->gid) != 0)
+                throw std::runtime_error("cannot chown " + p.string());
+        }
+        for (const auto& e : fs::directory_iterator(dir / "lists", ec))
+            [[maybe_unused]] int rc = ::chown(e.path().c_str(), id.run_as->uid, id.run_as->gid);
+    }
+}
+
+int serve(const DaemonConfig& cfg) {
+    Identity id = resolve_identity(cfg);
+    prepare_state_dir(cfg.state_dir, id);
+
+    DaemonServices services(cfg);
+    RuleService rules(cfg.rules, cfg.state_dir);
+
+    // --- bind, as root when started so ---------------------------------------------------------
+    services.open_listeners(id.mta_sockets, id.control_socket);
+    milter::MilterCounters milter_counters;
+    bool milter_on = cfg.milter.active();
+    if (milter_on) {
+        ListenAddress a = parse_listen_address(cfg.milter.listen);
+        if (a.kind == ListenAddress::Kind::unix_socket) prepare_unix_socket_path(a, id.mta_sockets);
+        milter::MilterHooks hooks;
+        hooks.snapshot = [&rules] { return rules.snapshot(); };
+        hooks.enrich_at_rcpt = [&services](const milter::ConnectionKey& key, policy::SessionFacts& facts) {
+            services.enrich_at_rcpt(key, facts);
+        };
+        hooks.log = [](std::string_view line) { log_info(std::string("milter: ") + std::string(line)); };
+        std::string err = milter::milter_open({libmilter_spec(a), 300, 128}, std::move(hooks), milter_counters);
+        if (!err.empty()) throw std::runtime_error("milter: " + err);
+        if (a.kind == ListenAddress::Kind::unix_socket) apply_socket_access(a, id.mta_sockets);
+        else set_nodelay_on_listeners(a.port);
+    }
+
+    // --- the privilege boundary: nothing below runs as root ------------------------------------
+    if (id.run_as) {
+        drop_privileges(*id.run_as);
+        log_info("running as " + id.run_as->name);
+    }
+
+    ReloadOutcome first = rules.load_initial();
+    if (!first.ok) {
+        for (const auto& e : first.errors) std::cerr << e << "\n";
+        std::cerr << "mailwarden serve: the rules in " << cfg.rules.string() << " do not load; not starting\n";
+        return 1;
+    }
+
+    ControlHandlers control;
+    control.reload = [&rules] { return rules.reload("mailwarden reload"); };
+    control.status = [&](bool json) { return services.status_report(rules, milter_counters, milter_on, json); };
+    services.start(rules, control);
+
+    RuleWatcher watcher(cfg.rules, std::chrono::milliseconds(500), [&rules] { rules.reload("rules changed"); });
+    try {
+        watcher.start();
+    } catch (const std::exception& e) {
+        log_warning(std::string(e.what()) + ": edits are picked up only by `mailwarden reload`");
+    }
+
+    log_info("started: " + services.describe() + (milter_on ? " milter=" + cfg.milter.listen : std::string(" milter=off")) +
+             " rules=" + cfg.rules.string() + " generation " + std::to_string(rules.generation()));
+
+    if (milter_on) {
+        // libmilter's own thread waits for SIGTERM/SIGINT/SIGHUP and ends this call.
+        int rc = milter::milter_run();
+        if (rc != 0) log_error("milter: libmilter stopped with status " + std::to_string(rc));
+    } else {
+        sigset_t set;
+        sigemptyset(&set);
+        sigaddset(&set, SIGTERM);
+        sigaddset(&set, SIGINT);
+        sigaddset(&set, SIGHUP);
+        int sig = 0;
+        sigwait(&set, &sig);
+    }
+    log_info("stopping: finishing sessions in flight");
+    watcher.stop();
+    services.stop();
+    auto deadline = std::chrono::steady_clock::now() + session_grace;
+    while (milter_counters.sessions_active.load() > 0 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    if (milter_counters.sessions_active.load() > 0)
+        log_warning("stopping with " + std::to_string(milter_counters.sessions_active.load()) +
+                    " milter session(s) still open; the MTA applies milter_default_action");
+    log_info("stopped");
+    return 0;
+}
+
+}  // namespace
+
+int serve_command(const std::vector<std::string>& args) {
+    auto parsed = parse_args(args, {{"config"}, {"rules"}, {"state-dir"}});
+    if (!parsed.positional.empty()) throw UsageError("unexpected argument '" + parsed.positional.front() + "'");
+
+    // Stop signals are blocked before any thread starts; libmilter (or the wait below) takes them.
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    pthread_sigmask(SIG_BLOCK, &set, nullptr);
+    ::signal(SIGPIPE, SIG_IGN);
+
+    DaemonConfig cfg;
+    try {
+        std::optional<fs::path> file;
+        if (auto c = parsed.get("config")) file = *c;
+        cfg = load_daemon_config(file);
+        if (auto r = parsed.get("rules")) cfg.rules = fs::absolute(*r);
+        if (auto s = parsed.get("state-dir")) cfg.state_dir = fs::absolute(*s);
+        cfg.rules = fs::absolute(cfg.rules);
+        cfg.state_dir = fs::absolute(cfg.state_dir);
+        log_open(cfg.log.target);
+    } catch (const std::exception& e) {
+        std::cerr << "mailwarden serve: " << e.what() << "\n";
+        return 1;
+    }
+    try {
+        return serve(cfg);
+    } catch (const std::exception& e) {
+        log_error(std::string("fatal: ") + e.what());
+        std::cerr << "mailwarden serve: " << e.what() << "\n";
+        return 1;
+    }
+}
+
+}  // namespace mw::cli

@@ -1,0 +1,56 @@
+#include "milter/milter_log.hpp"
+
+namespace mw::milter {
+
+namespace {
+
+// Log lines are one line each: control characters from the client (HELO, addresses) are shown
+// escaped so they cannot forge a second line.
+std::string printable(std::string_view text) {
+    std::string out;
+    for (unsigned char c : text) {
+        if (c < 0x20 || c == 0x7f) {
+            static const char* hex = "0123456789ABCDEF";
+            out += "\\x";
+            out += hex[c >> 4];
+            out += hex[c & 15];
+        } else {
+            out += static_cast<char>(c);
+        }
+    }
+    return out;
+}
+
+const char* action_word(policy::Action a) {
+    switch (a) {
+        case policy::Action::accept: return "accept";
+        case policy::Action::reject: return "reject";
+        case policy::Action::tempfail: return "tempfail";
+        case policy::Action::discard: return "discard";
+        case policy::Action::quarantine: return "quarantine";
+    }
+    return "unknown";
+}
+
+}  // namespace
+
+std::string decision_line(const MilterSession& s, std::string_view stage, const policy::Verdict& v,
+                          std::string_view to) {
+    std::string line = s.queue_id.empty() ? "NOQUEUE" : printable(s.queue_id);
+    line += ": ";
+    line += action_word(v.action);
+    line += ": ";
+    line += stage;
+    line += " from " + printable(s.client_text) + ": " + std::to_string(v.code) + " " + v.status + " " +
+            printable(v.text) + ";";
+    if (!v.rule.empty()) line += " rule=" + printable(v.rule) + ";";
+    line += " connector=" + (s.connect.connector ? printable(s.connect.connector->name) : std::string("none"));
+    if (s.mail || !s.sender_text.empty()) line += " from=<" + printable(s.sender_text) + ">";
+    if (!to.empty()) line += " to=" + printable(to);
+    line += " proto=ESMTP helo=<" + printable(s.facts.helo) + ">";
+    if (s.facts.tls) line += " tls=" + printable(s.facts.tls->version);
+    if (s.facts.auth_login) line += " sasl_username=" + printable(*s.facts.auth_login);
+    return line;
+}
+
+}  // namespace mw::milter

@@ -1,0 +1,44 @@
+// Per-connection state of the milter, owned through smfi_setpriv and freed in xxfi_close.
+// libmilter may run one connection's callbacks on different worker threads, but never two at
+// once, so the session needs no lock of its own.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "milter/milter_service.hpp"
+#include "policy/engine.hpp"
+
+namespace mw::milter {
+
+struct MilterSession {
+    std::shared_ptr<const policy::Ruleset> rules;  // pinned for the whole connection
+    policy::SessionFacts facts;
+    policy::ConnectResult connect;
+    ConnectionKey key;
+    std::string client_text;  // "name[addr]" for logs
+
+    // The current transaction (MAIL .. end of message or abort).
+    std::optional<policy::MailResult> mail;
+    std::string sender_text;  // as the client wrote it, for logs
+    std::vector<mw::Address> recipients;
+    policy::HeaderFacts headers;
+    std::uint64_t header_bytes = 0;
+    std::uint64_t body_bytes = 0;
+    std::string queue_id;
+
+    void reset_transaction() {
+        mail.reset();
+        sender_text.clear();
+        recipients.clear();
+        headers.fields.clear();
+        header_bytes = 0;
+        body_bytes = 0;
+        queue_id.clear();
+    }
+};
+
+}  // namespace mw::milter

@@ -65,6 +65,7 @@ MailResult evaluate_mail(const Ruleset& rules, const SessionFacts& facts, const 
 struct Route {
     std::string send_connector;  // name of the winning send connector
     std::string nexthop;         // "[192.0.2.1]:25" for a smart host, else the recipient domain (MX)
+    bool smart_host = false;     // nexthop is the connector's first smart host, not the domain's MX
     std::string tls_policy;      // Postfix smtp_tls_policy_maps form: none | may | encrypt | verify |
                                  // secure match=... | dane-only | fingerprint match=...
 };
@@ -82,7 +83,7 @@ struct RcptResult {
 RcptResult evaluate_rcpt(const Ruleset& rules, const SessionFacts& facts, MailContext& context,
                          const Address& recipient, std::size_t accepted_so_far) noexcept;
 
-// Send-connector routing alone (also used by the socketmap later). nullopt: no connector's address
+// Send-connector routing alone (the socketmap's transport lookups use it too). nullopt: no connector's address
 // space covers the domain, or the domain is authoritative (delivered here).
 std::optional<Route> route_recipient(const Ruleset& rules, const Address& recipient, Trace* trace) noexcept;
 

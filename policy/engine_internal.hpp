@@ -1,4 +1,5 @@
-// Helpers shared by the engine's stage files (engine_*.cpp); not part of the engine API.
+// Helpers shared by the engine's stage files (engine_*.cpp), the Postfix lookup tables
+// (postfix_maps.cpp) and the loader's cross-checks; not part of the engine API.
 #pragma once
 
 #include <exception>
@@ -101,8 +102,35 @@ Verdict reply_from_template(const ReplyTemplate& t, std::string rule);
 // to clients. Never throws: it runs inside the catch blocks that turn failures into 451 4.3.0.
 void trace_internal_error(Trace& trace, std::string_view stage) noexcept;
 
-// Send-connector routing that lets failures propagate, for callers (RCPT) whose own failure
-// handling must answer 451 rather than accept a recipient without its route and TLS policy.
+// --- routing and outbound TLS (engine_route.cpp) --------------------------------------------------
+// An outbound TLS policy in Postfix smtp_tls_policy_maps form, with its strength so that a policy
+// is only ever raised and the strongest of several can be picked.
+struct OutboundPolicy {
+    enum Strength { nothing = -1, none, may, encrypt, verify, secure, fingerprint };  // dane-only = secure
+    std::string text;  // "" when nothing applies (no connector, no requirement)
+    int strength = nothing;
+};
+
+// The send connector that carries mail for `domain`: the most specific address space, then the
+// lowest cost, then file order. Null when the domain is authoritative (delivered here) or no
+// address space covers it. `domain` may also be "*.P", meaning "some subdomain of P" (Postfix's
+// ".P" policy lookups): as no rule stores a literal "*" label, only "*" and "*.Q" address spaces,
+// accepted domains and requirements that cover every subdomain of P match it.
+const SendConnector* routing_connector(const Ruleset& rules, std::string_view domain, Trace* trace);
+
+// A connector's own policy. `match_name` is what domain-validation matches without a tls_domain:
+// the recipient domain, or Postfix's "nexthop" keyword when the recipient domain is unknown.
+OutboundPolicy connector_tls_policy(const SendConnector& connector, std::string_view match_name);
+
+// The policy for mail to `domain` (or "*.P", as above) leaving over `connector` — null when no send
+// connector routes it (Postfix's own routing) — raised, never lowered, by the domain's send-side
+// [[tls_required]], [domain_security] send and Direct Trust pin. Text "" when nothing applies.
+OutboundPolicy domain_tls_policy(const Ruleset& rules, const SendConnector* connector, std::string_view domain,
+                                 Trace* trace);
+
+// Send-connector routing that lets failures propagate, for callers (RCPT, the socketmap) whose own
+// failure handling must answer 451 / TEMP rather than accept a recipient without its route and TLS
+// policy.
 std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, Trace* trace);
 
 }  // namespace mw::policy::detail

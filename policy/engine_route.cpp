@@ -1,5 +1,7 @@
 // Send-connector routing (DESIGN.md "Most specific wins": address space, then cost, as Exchange) and
 // the outbound TLS policy in Postfix smtp_tls_policy_maps form (RULES.md send_connector comments).
+// RCPT, explain, the Postfix socketmap (postfix_maps.cpp) and the loader's smart-host check all
+// route through here, so they can never disagree about which connector carries a domain.
 #include <algorithm>
 
 #include "policy/engine_internal.hpp"
@@ -26,25 +28,20 @@ int best_specificity(const SendConnector& c, std::string_view domain) {
     return best;
 }
 
-// Strength of a policy, to "raise" it and never lower it.
-enum Strength { none = 0, may = 1, encrypt = 2, verify = 3, secure = 4, fingerprint = 5 };
+using Strength = detail::OutboundPolicy::Strength;
 
-struct Policy {
-    std::string text;
-    int strength = none;
+// The names a `secure` policy matches for mail to `domain`. For "*.P" the recipient domain is some
+// subdomain of P that is unknown here, so Postfix's own keywords stand for it: "nexthop" is the
+// domain the lookup was made for, "dot-nexthop" any name under it.
+struct MatchNames {
+    std::string exact;
+    std::string with_subdomains;
 };
 
-Policy from_connector(const SendConnector& c, std::string_view domain) {
-    switch (c.tls) {
-        case OutboundTls::none: return {"none", none};
-        case OutboundTls::opportunistic: return {"may", may};
-        case OutboundTls::encryption_only: return {"encrypt", encrypt};
-        case OutboundTls::certificate_validation: return {"verify", verify};
-        case OutboundTls::domain_validation:
-            return {"secure match=" + (c.tls_domain.empty() ? std::string(domain) : c.tls_domain), secure};
-        case OutboundTls::dane: return {"dane-only", secure};  // DNSSEC-authenticated: as strong as secure
-    }
-    return {"may", may};
+MatchNames match_names(std::string_view domain) {
+    if (domain.starts_with("*.")) return {"nexthop", "nexthop:dot-nexthop"};
+    std::string d(domain);
+    return {d, d + ":." + d};
 }
 
 std::string with_colons(const std::string& hex) {
@@ -60,17 +57,44 @@ void note(Trace* trace, std::string line) {
     if (trace) trace->push_back(std::move(line));
 }
 
-std::string tls_policy(const Ruleset& rules, const SendConnector& c, const std::string& domain, Trace* trace) {
-    Policy p = from_connector(c, domain);
-    note(trace, "send connector " + c.name + ": tls " + to_string(c.tls) + " -> " + p.text);
+}  // namespace
+
+namespace detail {
+
+OutboundPolicy connector_tls_policy(const SendConnector& c, std::string_view match_name) {
+    switch (c.tls) {
+        case OutboundTls::none: return {"none", Strength::none};
+        case OutboundTls::opportunistic: return {"may", Strength::may};
+        case OutboundTls::encryption_only: return {"encrypt", Strength::encrypt};
+        case OutboundTls::certificate_validation: return {"verify", Strength::verify};
+        case OutboundTls::domain_validation:
+            return {"secure match=" + (c.tls_domain.empty() ? std::string(match_name) : c.tls_domain), Strength::secure};
+        // DNSSEC-authenticated and never sent in the clear: as strong as secure.
+        case OutboundTls::dane: return {"dane-only", Strength::secure};
+    }
+    return {"may", Strength::may};
+}
+
+OutboundPolicy domain_tls_policy(const Ruleset& rules, const SendConnector* connector, std::string_view domain,
+                                 Trace* trace) {
+    const MatchNames names = match_names(domain);
+    OutboundPolicy p;
+    if (connector) {
+        p = connector_tls_policy(*connector, names.exact);
+        note(trace, "send connector " + connector->name + ": tls " + to_string(connector->tls) + " -> " + p.text);
+    } else {
+        // Postfix's own routing (relayhost or MX) or a domain delivered here: only the domain's own
+        // requirements speak, and with none Postfix keeps its global default.
+        note(trace, "no send connector routes " + std::string(domain) + ": its own requirements alone");
+    }
     // `replace_equal`: Domain Security names the partner's domain even where the connector already
     // verifies a smart host's name, so it replaces a policy of equal strength.
-    auto raise = [&](Policy next, const std::string& why, bool replace_equal = false) {
+    auto raise = [&](OutboundPolicy next, const std::string& why, bool replace_equal = false) {
         if (next.strength < p.strength || (next.strength == p.strength && !replace_equal)) {
             note(trace, why + ": " + p.text + " already meets " + next.text);
             return;
         }
-        note(trace, why + ": " + p.text + " -> " + next.text);
+        note(trace, why + ": " + (p.text.empty() ? "no policy" : p.text) + " -> " + next.text);
         p = std::move(next);
     };
     const TlsRequired* strongest = nullptr;
@@ -79,9 +103,11 @@ std::string tls_policy(const Ruleset& rules, const SendConnector& c, const std::
     if (strongest) {
         std::string why = "tls_required " + strongest->domain.str();
         switch (strongest->level) {
-            case TlsLevel::encrypt: raise({"encrypt", encrypt}, why + " level encrypt"); break;
-            case TlsLevel::verify: raise({"verify", verify}, why + " level verify"); break;
-            case TlsLevel::domain: raise({"secure match=" + domain, secure}, why + " level domain"); break;
+            case TlsLevel::encrypt: raise({"encrypt", Strength::encrypt}, why + " level encrypt"); break;
+            case TlsLevel::verify: raise({"verify", Strength::verify}, why + " level verify"); break;
+            case TlsLevel::domain:
+                raise({"secure match=" + names.exact, Strength::secure}, why + " level domain");
+                break;
         }
     }
     if (rules.domain_security) {
@@ -89,27 +115,24 @@ std::string tls_policy(const Ruleset& rules, const SendConnector& c, const std::
         // Domain Security: mutual TLS and the partner's certificate must name its domain or a host in it.
         for (const auto& s : ds.send) {
             if (!s.matches(domain)) continue;
-            raise({"secure match=" + domain + ":." + domain, secure}, "domain security send " + s.str(), true);
+            raise({"secure match=" + names.with_subdomains, Strength::secure}, "domain security send " + s.str(), true);
             break;
         }
+        // Pins name one exact domain; "*.P" never equals one.
         for (const auto& pin : ds.direct_trust) {
             if (pin.domain != domain) continue;
-            raise({"fingerprint match=" + with_colons(pin.sha256), fingerprint}, "direct trust " + pin.domain);
+            raise({"fingerprint match=" + with_colons(pin.sha256), Strength::fingerprint}, "direct trust " + pin.domain);
             break;
         }
     }
-    return p.text;
+    return p;
 }
 
-}  // namespace
-
-namespace detail {
-
-std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, Trace* trace) {
-    const std::string& domain = recipient.domain;
+const SendConnector* routing_connector(const Ruleset& rules, std::string_view domain, Trace* trace) {
+    const std::string d(domain);
     if (const AcceptedDomain* ad = find_accepted_domain(rules, domain); ad && ad->type == DomainType::authoritative) {
-        note(trace, domain + " is authoritative (" + ad->domain.str() + "): delivered here, no send connector");
-        return std::nullopt;
+        note(trace, d + " is authoritative (" + ad->domain.str() + "): delivered here, no send connector");
+        return nullptr;
     }
     const SendConnector* winner = nullptr;
     int winner_spec = -1;
@@ -123,21 +146,33 @@ std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, 
         }
     }
     if (!winner) {
-        note(trace, "no send connector's address space covers " + domain);
-        return std::nullopt;
+        note(trace, "no send connector's address space covers " + d);
+        return nullptr;
     }
-    for (const auto& c : rules.send_connectors) {
-        if (&c == winner) continue;
-        if (int spec = best_specificity(c, domain); spec >= 0)
-            note(trace, "send connector " + c.name + ": covers " + domain + " (cost " + std::to_string(c.cost) +
-                            "), less specific or more expensive");
+    if (trace) {
+        for (const auto& c : rules.send_connectors) {
+            if (&c == winner) continue;
+            if (int spec = best_specificity(c, domain); spec >= 0)
+                note(trace, "send connector " + c.name + ": covers " + d + " (cost " + std::to_string(c.cost) +
+                                "), less specific or more expensive");
+        }
     }
+    return winner;
+}
+
+std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, Trace* trace) {
+    const std::string& domain = recipient.domain;
+    const SendConnector* winner = routing_connector(rules, domain, trace);
+    if (!winner) return std::nullopt;
     Route route;
     route.send_connector = winner->name;
-    route.nexthop = winner->smart_hosts.empty() ? domain : winner->smart_hosts.front().str();
+    route.smart_host = !winner->smart_hosts.empty();
+    route.nexthop = route.smart_host ? winner->smart_hosts.front().str() : domain;
     note(trace, "send connector " + winner->name + " routes " + domain + " (cost " + std::to_string(winner->cost) +
-                    ") via " + (winner->smart_hosts.empty() ? "MX of " + domain : "smart host " + route.nexthop));
-    route.tls_policy = tls_policy(rules, *winner, domain, trace);
+                    ") via " + (route.smart_host ? "smart host " + route.nexthop : "MX of " + domain));
+    // Raised by the recipient domain even through a smart host: standalone delivery knows the
+    // domain. Postfix does not (it asks for the smart host), hence the loader's smart-host check.
+    route.tls_policy = domain_tls_policy(rules, winner, domain, trace).text;
     return route;
 }
 

@@ -4,6 +4,7 @@
 #include <functional>
 #include <map>
 
+#include "policy/engine_internal.hpp"
 #include "policy/loader_tables.hpp"
 
 namespace mw::policy::loader {
@@ -61,33 +62,31 @@ const char* needed_text(int s) {
     return s >= 4 ? "domain-validation" : s == 3 ? "certificate-validation or stronger" : "encryption-only or stronger";
 }
 
-// How specifically an address space matches `domain` (higher wins), or -1: an exact domain beats
-// "*.parent", a deeper parent beats a shallower one, and any match beats "*".
-int specificity(const AddressSpace& space, std::string_view domain) {
-    if (space.all) return 0;
-    if (!space.domain.matches(domain)) return -1;
-    int labels = static_cast<int>(std::count(space.domain.domain.begin(), space.domain.domain.end(), '.')) + 1;
-    return 2 * labels + (space.domain.subdomains ? 0 : 1);
-}
-
-// Every send connector that may route `domain`: the most specific address space, then the lowest
-// cost; connectors tied on both may all be used.
-std::vector<std::size_t> routing_winners(const std::vector<SendConnector>& connectors, std::string_view domain) {
-    std::vector<std::size_t> winners;
-    int best_spec = -1, best_cost = 0;
-    for (std::size_t i = 0; i < connectors.size(); ++i) {
-        int spec = -1;
-        for (const AddressSpace& s : connectors[i].address_spaces) spec = std::max(spec, specificity(s, domain));
-        if (spec < 0) continue;
-        int cost = connectors[i].cost;
-        if (spec > best_spec || (spec == best_spec && cost < best_cost)) {
-            winners.clear();
-            best_spec = spec;
-            best_cost = cost;
-        }
-        if (spec == best_spec && cost == best_cost) winners.push_back(i);
+// The send connectors that carry mail for some domain the pattern covers, as the engine routes it
+// (the socketmap tells Postfix the same). Authoritative domains are delivered here: none.
+std::vector<const SendConnector*> connectors_for(const Ruleset& rules, const DomainPattern& p) {
+    std::vector<const SendConnector*> out;
+    auto add = [&](std::string_view domain) {
+        const SendConnector* c = detail::routing_connector(rules, domain, nullptr);
+        if (c && std::find(out.begin(), out.end(), c) == out.end()) out.push_back(c);
+    };
+    if (!p.subdomains) {
+        add(p.domain);
+        return out;
     }
-    return winners;
+    // A generic subdomain ("*.D": only rules covering every subdomain match it), plus the domains
+    // under the pattern that an address space names explicitly, which may route elsewhere.
+    add("*." + p.domain);
+    for (const SendConnector& c : rules.send_connectors) {
+        for (const AddressSpace& s : c.address_spaces) {
+            if (s.all) continue;
+            if (s.domain.subdomains && (s.domain.domain == p.domain || p.matches(s.domain.domain)))
+                add("*." + s.domain.domain);
+            else if (!s.domain.subdomains && p.matches(s.domain.domain))
+                add(s.domain.domain);
+        }
+    }
+    return out;
 }
 
 struct Requirement {
@@ -95,22 +94,6 @@ struct Requirement {
     int strength = 0;
     std::string source;  // what asks for it, for the message
 };
-
-// Connectors that may carry mail for some domain the pattern covers.
-std::vector<std::size_t> connectors_for(const std::vector<SendConnector>& connectors, const DomainPattern& p) {
-    if (!p.subdomains) return routing_winners(connectors, p.domain);
-    // A generic subdomain, plus every connector naming a domain under the pattern explicitly.
-    std::vector<std::size_t> out = routing_winners(connectors, "mailwarden-probe-0." + p.domain);
-    for (std::size_t i = 0; i < connectors.size(); ++i) {
-        for (const AddressSpace& s : connectors[i].address_spaces) {
-            if (!s.all && (p.matches(s.domain.domain) || (s.domain.subdomains && s.domain.domain == p.domain)) &&
-                std::find(out.begin(), out.end(), i) == out.end()) {
-                out.push_back(i);
-            }
-        }
-    }
-    return out;
-}
 
 void check_smart_host_tls(Context& ctx) {
     static const char* const level_names[] = {"encrypt", "verify", "domain"};
@@ -128,11 +111,12 @@ void check_smart_host_tls(Context& ctx) {
     }
     const auto& connectors = ctx.rules.send_connectors;
     for (const Requirement& need : needs) {
-        for (std::size_t i : connectors_for(connectors, need.domain)) {
-            const SendConnector& c = connectors[i];
+        for (const SendConnector* routed : connectors_for(ctx.rules, need.domain)) {
+            const SendConnector& c = *routed;
             if (c.smart_hosts.empty() || strength(c.tls) >= need.strength) continue;
             // Postfix's smtp_tls_policy_maps is keyed by the smart host's [host]:port, never by the
             // recipient domain, so the domain's requirement would be silently lost.
+            auto i = static_cast<std::size_t>(routed - connectors.data());
             ctx.error(ctx.send_extra[i].tls_loc,
                       "send connector '" + c.name + "' routes mail for '" + need.domain.str() +
                           "' through smart hosts with tls = \"" + to_string(c.tls) + "\", weaker than " + need.source +

@@ -162,46 +162,6 @@ void load_receive_connector(Context& ctx, const toml::table& table) {
     ctx.rules.receive_connectors.push_back(std::move(c));
 }
 
-std::optional<SmartHost> parse_smart_host(std::string_view s) {
-    SmartHost h;
-    std::string_view host, port;
-    if (s.starts_with("[")) {
-        std::size_t close = s.find(']');
-        if (close == std::string_view::npos) return std::nullopt;
-        h.bracketed = true;
-        host = s.substr(1, close - 1);
-        std::string_view rest = s.substr(close + 1);
-        if (!rest.empty()) {
-            if (rest.front() != ':') return std::nullopt;
-            port = rest.substr(1);
-            if (port.empty()) return std::nullopt;
-        }
-    } else {
-        std::size_t colon = s.find(':');
-        if (colon != std::string_view::npos && s.find(':', colon + 1) != std::string_view::npos) return std::nullopt;
-        host = s.substr(0, colon);
-        if (colon != std::string_view::npos) {
-            port = s.substr(colon + 1);
-            if (port.empty()) return std::nullopt;
-        }
-    }
-    if (auto ip = parse_ip(host); ip && (h.bracketed || ip->v4)) {
-        h.host = ip->to_string();
-    } else if (auto d = normalize_domain(host); d && !d->empty() && host.find('[') == std::string_view::npos) {
-        h.host = *d;
-    } else {
-        return std::nullopt;
-    }
-    if (!port.empty()) {
-        if (port.size() > 5 || !std::all_of(port.begin(), port.end(), [](char c) { return c >= '0' && c <= '9'; }))
-            return std::nullopt;
-        int p = std::stoi(std::string(port));
-        if (p < 1 || p > 65535) return std::nullopt;
-        h.port = static_cast<std::uint16_t>(p);
-    }
-    return h;
-}
-
 void load_send_connector(Context& ctx, const toml::table& table) {
     TableReader r(ctx, table, "[[send_connector]]",
                   {"name", "address_spaces", "cost", "smart_hosts", "tls", "tls_domain", "auth"});

@@ -30,7 +30,6 @@ void load_tls_required(Context& ctx, const toml::table& table);
 // loader_connectors.cpp
 void load_receive_connector(Context& ctx, const toml::table& table);
 void load_send_connector(Context& ctx, const toml::table& table);
-std::optional<SmartHost> parse_smart_host(std::string_view text);
 
 // loader_rules.cpp
 void load_delivery_restriction(Context& ctx, const toml::table& table);

@@ -137,7 +137,13 @@ struct SmartHost {
     bool bracketed = false;  // "[host]": no MX lookup
     std::uint16_t port = 25;
     std::string str() const; // "[192.0.2.1]:25" or "relay.example.net" / "relay.example.net:587"
+    bool operator==(const SmartHost&) const = default;
 };
+// The syntax of `smart_hosts`, which is also Postfix's next-hop syntax: "[192.0.2.1]:25",
+// "[2001:db8::1]", "relay.example.net", "relay.example.net:587". Host names come back normalized
+// (lower case, A-labels) and addresses canonical, so equal hosts compare equal; the port defaults
+// to 25. nullopt when malformed.
+std::optional<SmartHost> parse_smart_host(std::string_view text);
 
 struct AddressSpace {
     bool all = false;        // "*"

@@ -1,0 +1,53 @@
+// Netstrings (D. J. Bernstein, https://cr.yp.to/proto/netstrings.txt): "LEN:PAYLOAD,", the framing
+// of Postfix's socketmap protocol (socketmap_table(5)).
+#pragma once
+
+#include <cstddef>
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace mw::daemon {
+
+// Postfix's socketmap limits: requests up to 10,000 bytes, replies up to 100,000.
+inline constexpr std::size_t socketmap_max_request = 10'000;
+inline constexpr std::size_t socketmap_max_reply = 100'000;
+
+// Reads netstrings from a byte stream that arrives in arbitrary pieces: feed() what a read
+// returned, then pop() until it gives nothing.
+//
+// A framing error — a length over the cap (reported as soon as its digits show it, before the
+// payload arrives), a length that is empty, not decimal or has a leading zero (the netstring spec
+// forbids them), a payload not followed by ',' — breaks the stream for good: payloads may hold
+// digits, ':' and ',', so there is no point to resynchronize from. The caller answers PERM once and
+// closes the connection; Postfix opens a new one for its next lookup. A well-formed netstring whose
+// payload is a bad request is no framing error: the caller answers it and keeps the connection.
+class NetstringDecoder {
+public:
+    explicit NetstringDecoder(std::size_t max_length = socketmap_max_request) noexcept : max_length_(max_length) {}
+
+    // Buffers bytes; after a framing error they are dropped.
+    void feed(std::string_view bytes);
+    // The next complete payload, or nullopt when more bytes are needed or the stream is broken.
+    std::optional<std::string> pop();
+
+    bool failed() const noexcept { return !error_.empty(); }
+    // Why the stream broke, e.g. "netstring length over 10000 bytes"; "" while it is fine.
+    const std::string& error() const noexcept { return error_; }
+    // Bytes received and not yet returned as payloads: at most one incomplete netstring once
+    // pop() has returned nullopt, so a reader's memory stays bounded by the cap.
+    std::size_t buffered() const noexcept { return buffer_.size() - start_; }
+
+private:
+    std::optional<std::string> fail(std::string why);
+
+    std::size_t max_length_;
+    std::string buffer_;
+    std::size_t start_ = 0;  // bytes of buffer_ already returned as payloads
+    std::string error_;
+};
+
+// "LEN:PAYLOAD,".
+std::string encode_netstring(std::string_view payload);
+
+}  // namespace mw::daemon

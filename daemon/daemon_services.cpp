@@ -6,24 +6,35 @@
 
 #include "daemon/json_writer.hpp"
 #include "daemon/logger.hpp"
+#include "daemon/socketmap_service.hpp"
 
 namespace mw::daemon {
 
 struct DaemonServices::State {
-    UniqueFd control_fd;
-    std::unique_ptr<StreamServer> control;
+    UniqueFd control_fd, socketmap_fd;
+    std::unique_ptr<StreamServer> control, socketmap;
+    SocketmapCounters socketmap_counters;
 };
 
 DaemonServices::DaemonServices(const DaemonConfig& config) : config_(config), state_(std::make_unique<State>()) {}
 
 DaemonServices::~DaemonServices() { stop(); }
 
-void DaemonServices::open_listeners(const SocketAccess& /*mta_sockets*/, const SocketAccess& control_socket) {
+void DaemonServices::open_listeners(const SocketAccess& mta_sockets, const SocketAccess& control_socket) {
+    if (config_.socketmap.active())
+        state_->socketmap_fd = open_listener(parse_listen_address(config_.socketmap.listen), mta_sockets);
     if (config_.control.active())
         state_->control_fd = open_listener(parse_listen_address(config_.control.listen), control_socket);
 }
 
-void DaemonServices::start(RuleService& /*rules*/, ControlHandlers control) {
+void DaemonServices::start(RuleService& rules, ControlHandlers control) {
+    if (state_->socketmap_fd) {
+        state_->socketmap = std::make_unique<StreamServer>(
+            "socketmap", std::move(state_->socketmap_fd), [this, &rules](int fd) {
+                serve_socketmap_connection(fd, rules, state_->socketmap_counters);
+            });
+        state_->socketmap->start();
+    }
     if (state_->control_fd) {
         state_->control = std::make_unique<StreamServer>(
             "control", std::move(state_->control_fd),
@@ -34,6 +45,7 @@ void DaemonServices::start(RuleService& /*rules*/, ControlHandlers control) {
 
 void DaemonServices::stop() {
     if (state_->control) state_->control->stop();
+    if (state_->socketmap) state_->socketmap->stop();
 }
 
 void DaemonServices::enrich_at_rcpt(const milter::ConnectionKey& /*key*/, policy::SessionFacts& /*facts*/) {}
@@ -65,6 +77,8 @@ std::string DaemonServices::status_report(const RuleService& rules, const milter
         {"messages_discarded", static_cast<std::int64_t>(m.messages_discarded.load())},
         {"messages_quarantined", static_cast<std::int64_t>(m.messages_quarantined.load())},
         {"internal_errors", static_cast<std::int64_t>(m.internal_errors.load())},
+        {"socketmap_lookups", static_cast<std::int64_t>(state_->socketmap_counters.lookups.load())},
+        {"socketmap_errors", static_cast<std::int64_t>(state_->socketmap_counters.errors.load())},
         {"reloads_failed", static_cast<std::int64_t>(rules.reloads_failed())},
     };
     if (json) {

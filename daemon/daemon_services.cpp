@@ -6,14 +6,17 @@
 
 #include "daemon/json_writer.hpp"
 #include "daemon/logger.hpp"
+#include "daemon/policy_listener.hpp"
 #include "daemon/socketmap_service.hpp"
 
 namespace mw::daemon {
 
 struct DaemonServices::State {
-    UniqueFd control_fd, socketmap_fd;
-    std::unique_ptr<StreamServer> control, socketmap;
+    UniqueFd control_fd, socketmap_fd, policy_fd;
+    std::unique_ptr<StreamServer> control, socketmap, policy;
     SocketmapCounters socketmap_counters;
+    PolicyCounters policy_counters;
+    CertHandoff handoff;
 };
 
 DaemonServices::DaemonServices(const DaemonConfig& config) : config_(config), state_(std::make_unique<State>()) {}
@@ -23,6 +26,8 @@ DaemonServices::~DaemonServices() { stop(); }
 void DaemonServices::open_listeners(const SocketAccess& mta_sockets, const SocketAccess& control_socket) {
     if (config_.socketmap.active())
         state_->socketmap_fd = open_listener(parse_listen_address(config_.socketmap.listen), mta_sockets);
+    if (config_.policy_service.active())
+        state_->policy_fd = open_listener(parse_listen_address(config_.policy_service.listen), mta_sockets);
     if (config_.control.active())
         state_->control_fd = open_listener(parse_listen_address(config_.control.listen), control_socket);
 }
@@ -35,6 +40,12 @@ void DaemonServices::start(RuleService& rules, ControlHandlers control) {
             });
         state_->socketmap->start();
     }
+    if (state_->policy_fd) {
+        state_->policy = std::make_unique<StreamServer>("policy service", std::move(state_->policy_fd), [this, &rules](int fd) {
+            serve_policy_connection(fd, rules, state_->handoff, state_->policy_counters);
+        });
+        state_->policy->start();
+    }
     if (state_->control_fd) {
         state_->control = std::make_unique<StreamServer>(
             "control", std::move(state_->control_fd),
@@ -46,9 +57,19 @@ void DaemonServices::start(RuleService& rules, ControlHandlers control) {
 void DaemonServices::stop() {
     if (state_->control) state_->control->stop();
     if (state_->socketmap) state_->socketmap->stop();
+    if (state_->policy) state_->policy->stop();
 }
 
-void DaemonServices::enrich_at_rcpt(const milter::ConnectionKey& /*key*/, policy::SessionFacts& /*facts*/) {}
+void DaemonServices::enrich_at_rcpt(const milter::ConnectionKey& key, policy::SessionFacts& facts) {
+    auto k = make_connection_key(key.client_address, key.client_port, key.server_address, key.server_port);
+    if (!k) return;  // the milter lacks a connection value: nothing is added, a pin fails closed
+    if (auto h = state_->handoff.find(*k, std::chrono::steady_clock::now())) apply_handoff(facts, *h);
+}
+
+void DaemonServices::forget_connection(const milter::ConnectionKey& key) {
+    if (auto k = make_connection_key(key.client_address, key.client_port, key.server_address, key.server_port))
+        state_->handoff.forget(*k);
+}
 
 std::string DaemonServices::describe() const {
     auto part = [](const char* name, const ListenerConfig& l) {
@@ -79,6 +100,9 @@ std::string DaemonServices::status_report(const RuleService& rules, const milter
         {"internal_errors", static_cast<std::int64_t>(m.internal_errors.load())},
         {"socketmap_lookups", static_cast<std::int64_t>(state_->socketmap_counters.lookups.load())},
         {"socketmap_errors", static_cast<std::int64_t>(state_->socketmap_counters.errors.load())},
+        {"policy_requests", static_cast<std::int64_t>(state_->policy_counters.requests.load())},
+        {"policy_granted", static_cast<std::int64_t>(state_->policy_counters.granted.load())},
+        {"policy_errors", static_cast<std::int64_t>(state_->policy_counters.errors.load())},
         {"reloads_failed", static_cast<std::int64_t>(rules.reloads_failed())},
     };
     if (json) {

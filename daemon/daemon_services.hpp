@@ -26,6 +26,8 @@ public:
 
     // Milter, Postfix mode, at RCPT: the fingerprint the policy service saw for this connection.
     void enrich_at_rcpt(const milter::ConnectionKey& key, policy::SessionFacts& facts);
+    // The milter session ended: its hand-off entry is no longer needed.
+    void forget_connection(const milter::ConnectionKey& key);
 
     std::string status_report(const RuleService& rules, const milter::MilterCounters& milter, bool milter_on,
                               bool json) const;

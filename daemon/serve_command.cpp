@@ -109,6 +109,7 @@ int serve(const DaemonConfig& cfg) {
         hooks.enrich_at_rcpt = [&services](const milter::ConnectionKey& key, policy::SessionFacts& facts) {
             services.enrich_at_rcpt(key, facts);
         };
+        hooks.connection_closed = [&services](const milter::ConnectionKey& key) { services.forget_connection(key); };
         hooks.log = [](std::string_view line) { log_info(std::string("milter: ") + std::string(line)); };
         std::string err = milter::milter_open({libmilter_spec(a), 300, 128}, std::move(hooks), milter_counters);
         if (!err.empty()) throw std::runtime_error("milter: " + err);

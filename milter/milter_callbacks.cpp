@@ -374,6 +374,12 @@ sfsistat on_close(SMFICTX* ctx) noexcept {
     // May arrive alone (the MTA gave up before connect): nothing to free then.
     std::unique_ptr<MilterSession> owned(session_of(ctx));
     smfi_setpriv(ctx, nullptr);
+    if (owned && g_hooks.connection_closed) {
+        try {
+            g_hooks.connection_closed(owned->key);
+        } catch (...) {
+        }
+    }
     if (owned && g_counters) g_counters->sessions_active--;
     return SMFIS_CONTINUE;
 }

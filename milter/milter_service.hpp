@@ -47,6 +47,8 @@ struct MilterHooks {
     // Postfix mode, at RCPT: adds what only the policy service learnt about this connection (the
     // client certificate's fingerprint, for Direct Trust). May leave the facts unchanged.
     std::function<void(const ConnectionKey&, policy::SessionFacts&)> enrich_at_rcpt;
+    // The connection ended (xxfi_close): per-connection state elsewhere can go.
+    std::function<void(const ConnectionKey&)> connection_closed;
     // One log line per decision (Postfix style, see milter/milter_log.hpp).
     std::function<void(std::string_view)> log;
 };

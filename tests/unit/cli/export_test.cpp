@@ -1,6 +1,6 @@
 // End-to-end: the real `mailwarden export postfix` on the shipped rules and on a rule set using every
-// feature the export translates; and, where Postfix is installed, Postfix itself must accept every
-// line (no "unused parameter").
+// feature the export translates; the shipped contrib/postfix snippets must equal the export; and,
+// where Postfix is installed, Postfix itself must accept every line (no "unused parameter").
 #define BOOST_TEST_MODULE export
 #include <boost/test/unit_test.hpp>
 
@@ -26,6 +26,7 @@ namespace {
 
 const std::string source_dir = MW_SOURCE_DIR;
 const std::string shipped_rules = source_dir + "/rules";
+const std::string contrib = source_dir + "/contrib/postfix";
 const char* const postconf = "/usr/sbin/postconf";
 const std::string sasl_marker = "/etc/postfix/mailwarden_sasl_passwd";
 
@@ -270,6 +271,16 @@ BOOST_AUTO_TEST_CASE(shipped_rules_master_cf) {
         ++services;
     BOOST_TEST(services == 4u);
     BOOST_TEST(parts.count(sasl_marker) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(contrib_snippets_are_the_export_of_the_shipped_rules) {
+    auto parts = sections(export_ok(shipped_rules, {"--config", contrib + "/mailwarden.toml"}));
+    BOOST_TEST(parts["main.cf"] == read_file(contrib + "/main.cf.snippet"),
+               "contrib/postfix/main.cf.snippet is stale: regenerate it with `mailwarden export postfix --config "
+               "contrib/postfix/mailwarden.toml --rules rules`");
+    BOOST_TEST(parts["master.cf"] == read_file(contrib + "/master.cf.snippet"),
+               "contrib/postfix/master.cf.snippet is stale: regenerate it with `mailwarden export postfix --config "
+               "contrib/postfix/mailwarden.toml --rules rules`");
 }
 
 BOOST_AUTO_TEST_CASE(full_rules) {

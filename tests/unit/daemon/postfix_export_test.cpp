@@ -1,6 +1,6 @@
 // The Postfix export generator without the binary: listener and service names, how connectors map
-// to smtpd services, listeners turned off or moved, names master.cf cannot carry, comment injection
-// and smart-host credentials.
+// to smtpd services, listeners turned off or moved, names master.cf cannot carry, comment injection,
+// smart-host credentials, and the shipped example mailwarden.toml holding exactly the defaults.
 #define BOOST_TEST_MODULE postfix_export
 #include <boost/test/unit_test.hpp>
 
@@ -160,4 +160,27 @@ BOOST_AUTO_TEST_CASE(duplicate_smart_host_credentials_keep_the_first) {
     BOOST_TEST(contains(out, "\n[192.0.2.1]:25 ua:first\n"), out);
     BOOST_TEST(!contains(out, "second"));
     BOOST_TEST(contains(out, "# warning: send connector B also authenticates to [192.0.2.1]:25"));
+}
+
+BOOST_AUTO_TEST_CASE(shipped_example_config_holds_the_defaults) {
+    DaemonConfig file = load_daemon_config(std::string(MW_SOURCE_DIR) + "/contrib/postfix/mailwarden.toml");
+    DaemonConfig d;
+    BOOST_TEST(file.rules == d.rules);
+    BOOST_TEST(file.state_dir == d.state_dir);
+    BOOST_TEST(file.user == d.user);
+    BOOST_TEST(file.socket_group == d.socket_group);
+    for (auto [a, b] : {std::pair{&file.milter, &d.milter}, {&file.socketmap, &d.socketmap},
+                        {&file.policy_service, &d.policy_service}, {&file.control, &d.control}}) {
+        BOOST_TEST(a->enabled == b->enabled);
+        BOOST_TEST(a->listen == b->listen);
+    }
+    BOOST_TEST(file.smtp.enabled == d.smtp.enabled);
+    BOOST_TEST(file.smtp.tls_cert == d.smtp.tls_cert);
+    BOOST_TEST(file.smtp.tls_key == d.smtp.tls_key);
+    BOOST_TEST(file.smtp.users_file == d.smtp.users_file);
+    BOOST_TEST(file.delivery.maildir == d.delivery.maildir);
+    BOOST_TEST(file.delivery.lmtp == d.delivery.lmtp);
+    BOOST_TEST(file.delivery.queue_lifetime_seconds == d.delivery.queue_lifetime_seconds);
+    BOOST_TEST(file.delivery.delay_warning_seconds == d.delivery.delay_warning_seconds);
+    BOOST_TEST(file.log.target == d.log.target);
 }

@@ -16,6 +16,8 @@ constexpr const char* usage_text =
     "\n"
     "commands:\n"
     "  check   [--rules DIR] [--state-dir DIR]       validate the rule files\n"
+    "  export  postfix [--config FILE] [--rules DIR] [--state-dir DIR] [--queue-directory DIR]\n"
+    "                                                print the MTA settings for the current rules\n"
     "  explain [--rules DIR] (--connector NAME | --daemon-name NAME | --local ADDR:PORT)\n"
     "          --client IP --from ADDR --to ADDR... [options]\n"
     "                                                evaluate a hypothetical message, send nothing\n"
@@ -41,6 +43,7 @@ int run(int argc, char** argv) {
     args.erase(args.begin());
     try {
         if (command == "check") return check_command(args);
+        if (command == "export") return export_command(args);
         if (command == "explain") return explain_command(args);
         if (command == "serve") return serve_command(args);
         if (command == "reload") return reload_command(args);

@@ -10,6 +10,7 @@
 namespace mw::cli {
 
 int check_command(const std::vector<std::string>& args);
+int export_command(const std::vector<std::string>& args);
 int explain_command(const std::vector<std::string>& args);
 int serve_command(const std::vector<std::string>& args);
 int reload_command(const std::vector<std::string>& args);

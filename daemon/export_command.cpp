@@ -1,0 +1,62 @@
+// `mailwarden export postfix`: print the Postfix settings that attach Postfix to mailwarden for the
+// current rules and mailwarden.toml (RULES.md "Command line"). Sendmail comes later.
+#include <iostream>
+
+#include "daemon/args.hpp"
+#include "daemon/commands.hpp"
+#include "daemon/config.hpp"
+#include "daemon/postfix_export.hpp"
+
+namespace mw::cli {
+
+namespace fs = std::filesystem;
+
+namespace {
+
+constexpr const char* valid_targets = "postfix";
+
+}  // namespace
+
+int export_command(const std::vector<std::string>& args) {
+    auto parsed = parse_args(args, {{"config"}, {"rules"}, {"state-dir"}, {"queue-directory"}});
+    if (parsed.positional.empty()) throw UsageError(std::string("which MTA? valid targets: ") + valid_targets);
+    const std::string& target = parsed.positional.front();
+    if (target != "postfix")
+        throw UsageError("unknown target '" + target + "'; valid targets: " + valid_targets);
+    if (parsed.positional.size() > 1) throw UsageError("unexpected argument '" + parsed.positional[1] + "'");
+
+    daemon::DaemonConfig config;
+    try {
+        std::optional<fs::path> file;
+        if (auto c = parsed.get("config")) file = *c;
+        config = daemon::load_daemon_config(file);
+    } catch (const daemon::ConfigError& e) {
+        std::cerr << e.what() << "\n";
+        return 1;
+    }
+    daemon::PostfixExportOptions options;
+    if (auto q = parsed.get("queue-directory")) {
+        if (!fs::path(*q).is_absolute()) throw UsageError("option '--queue-directory' needs an absolute path");
+        options.queue_directory = *q;
+    }
+    // Flags beat the file; the file's built-in default state_dir falls back like `check` does, so an
+    // admin can export without write access to /var/lib/mailwarden.
+    fs::path rules_dir = parsed.get_or("rules", config.rules.string());
+    fs::path state_dir = parsed.has("state-dir")                          ? fs::path(*parsed.get("state-dir"))
+                         : config.state_dir != daemon::DaemonConfig{}.state_dir ? config.state_dir
+                                                                                : default_state_dir();
+    auto loaded = load_rules_for_command(rules_dir, state_dir, false);
+    if (!loaded.ok()) {
+        std::cerr << "mailwarden export: the rules in " << rules_dir.string() << " have errors; nothing exported\n";
+        return 1;
+    }
+    try {
+        std::cout << daemon::export_postfix(*loaded.ruleset, config, options);
+    } catch (const daemon::ExportError& e) {
+        std::cerr << "mailwarden export: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace mw::cli

@@ -1,0 +1,386 @@
+// End-to-end: the real `mailwarden export postfix` on the shipped rules and on a rule set using every
+// feature the export translates; the shipped contrib/postfix snippets must equal the export; and,
+// where Postfix is installed, Postfix itself must accept every line (no "unused parameter").
+#define BOOST_TEST_MODULE export
+#include <boost/test/unit_test.hpp>
+
+#include <pwd.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cctype>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <set>
+#include <sstream>
+
+#include "test_support.hpp"
+
+using mw::test::run_mailwarden;
+using mw::test::TempDir;
+namespace fs = std::filesystem;
+
+namespace {
+
+const std::string source_dir = MW_SOURCE_DIR;
+const std::string shipped_rules = source_dir + "/rules";
+const std::string contrib = source_dir + "/contrib/postfix";
+const char* const postconf = "/usr/sbin/postconf";
+const std::string sasl_marker = "/etc/postfix/mailwarden_sasl_passwd";
+
+// Exercises what the shipped rules do not: a CA file, smart-host credentials, DANE, the any-address
+// port 25 service, and a connector without daemon_name.
+const char* const full_rules = R"(
+[organization]
+hostname = "mx.corp.test"
+
+[[accepted_domain]]
+domain = "corp.test"
+type = "authoritative"
+
+[[receive_connector]]
+name = "Internet"
+bind = ["0.0.0.0:25", "[::]:25"]
+daemon_name = "internet"
+permission_groups = ["anonymous", "partners"]
+max_message_size = "50MB"
+
+[[receive_connector]]
+name = "Legacy submission"
+bind = ["192.0.2.10:2526"]
+auth = ["basic"]
+permission_groups = ["users"]
+max_message_size = "10MB"
+
+[domain_security]
+receive = ["partner.test"]
+send = ["partner.test"]
+ca_file = "certs/partners.pem"
+
+[[send_connector]]
+name = "Internet"
+address_spaces = ["*"]
+tls = "dane"
+
+[[send_connector]]
+name = "Relay"
+address_spaces = ["relay-only.test"]
+smart_hosts = ["[192.0.2.25]:587", "relay.test"]
+tls = "encryption-only"
+auth = { user = "mw@corp.test", password_file = "secrets/relay.pass" }
+)";
+const std::string full_password = "s3cr$t pass";
+
+std::string read_file(const fs::path& p) {
+    std::ifstream in(p, std::ios::binary);
+    std::stringstream s;
+    s << in.rdbuf();
+    return s.str();
+}
+
+// The export split at its "# --- NAME ---" lines: NAME -> that line and the lines up to the next
+// marker, without trailing blank lines (the form of the contrib snippets). "" is the introduction.
+std::map<std::string, std::string> sections(const std::string& out) {
+    std::map<std::string, std::string> result;
+    std::string name, line;
+    std::istringstream in(out);
+    while (std::getline(in, line)) {
+        if (line.rfind("# --- ", 0) == 0 && line.size() > 10 && line.compare(line.size() - 4, 4, " ---") == 0)
+            name = line.substr(6, line.size() - 10);
+        result[name] += line + "\n";
+    }
+    for (auto& [n, text] : result)
+        while (text.size() >= 2 && text.compare(text.size() - 2, 2, "\n\n") == 0) text.pop_back();
+    return result;
+}
+
+bool contains(const std::string& haystack, const std::string& needle) { return haystack.find(needle) != std::string::npos; }
+
+// Comments are word-wrapped: their text with the line breaks taken out, to look for a phrase.
+std::string unwrapped(std::string text) {
+    for (std::size_t p; (p = text.find("\n# ")) != std::string::npos;) text.replace(p, 3, " ");
+    return text;
+}
+
+struct Shell {
+    int status = -1;
+    std::string out;  // stdout and stderr
+};
+Shell shell(const std::string& command) {
+    Shell r;
+    FILE* p = ::popen((command + " 2>&1").c_str(), "r");
+    if (!p) return r;
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, p)) > 0) r.out.append(buf, n);
+    int status = ::pclose(p);
+    r.status = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
+    return r;
+}
+
+std::string quoted(const fs::path& p) { return "'" + p.string() + "'"; }
+
+// "NAME TYPE" of every service a master.cf text defines.
+std::set<std::string> services_in(const std::string& master) {
+    std::set<std::string> out;
+    std::istringstream in(master);
+    std::string line;
+    while (std::getline(in, line)) {
+        if (line.empty() || line[0] == '#' || std::isspace(static_cast<unsigned char>(line[0]))) continue;
+        std::istringstream words(line);
+        std::string name, type;
+        words >> name >> type;
+        out.insert(name + " " + type);
+    }
+    return out;
+}
+
+// The stock master.cf with the services the export redefines taken out (their entry line and its
+// continuation lines), as the admin pasting it does: master(8) warns about duplicate entries.
+std::string without_services(const std::string& stock, const std::set<std::string>& services) {
+    std::string out, line;
+    std::istringstream in(stock);
+    bool dropping = false;
+    while (std::getline(in, line)) {
+        if (line.empty()) continue;
+        if (line[0] == '#') {
+            dropping = false;
+        } else if (!std::isspace(static_cast<unsigned char>(line[0]))) {
+            auto defined = services_in(line);
+            dropping = !defined.empty() && services.count(*defined.begin()) != 0;
+        }
+        if (!dropping) out += line + "\n";
+    }
+    return out;
+}
+
+struct Fixture {
+    TempDir dir{"export"};
+    std::string state = (dir.path() / "state").string();
+
+    mw::test::RunResult run(std::vector<std::string> args) {
+        std::vector<std::string> all = {"export"};
+        all.insert(all.end(), args.begin(), args.end());
+        all.insert(all.end(), {"--state-dir", state});
+        return run_mailwarden(all);
+    }
+    std::string export_ok(const std::string& rules, std::vector<std::string> more = {}) {
+        std::vector<std::string> args = {"postfix", "--rules", rules};
+        args.insert(args.end(), more.begin(), more.end());
+        auto r = run(args);
+        BOOST_TEST_REQUIRE(r.status == 0, "export exited " << r.status << ": " << r.err);
+        return r.out;
+    }
+    fs::path full_rules_dir() {
+        dir.write("full/rules.toml", full_rules);
+        dir.write("full/certs/partners.pem", "-----BEGIN CERTIFICATE-----\n");
+        dir.write("full/secrets/relay.pass", full_password + "\n");
+        return dir.path() / "full";
+    }
+
+    // A scratch Postfix configuration: Debian's stock master.cf when installed, a private queue and
+    // data directory (postfix check creates directories there, never in the system's), plus the
+    // exported sections. Returns postconf's complaints, or "" when it accepts everything.
+    std::string postfix_complaints(const std::string& exported) {
+        fs::path conf = dir.path() / "postfix";
+        fs::create_directories(conf / "queue");
+        fs::create_directories(conf / "data");
+        auto parts = sections(exported);
+        std::string stock = fs::exists("/etc/postfix/master.cf") ? read_file("/etc/postfix/master.cf")
+                                                                  : "smtp inet n - y - - smtpd\n";
+        dir.write("postfix/main.cf", "compatibility_level = 3.6\nmyhostname = mx.example.com\nmydestination =\n"
+                                     "inet_protocols = all\nqueue_directory = " + (conf / "queue").string() +
+                                         "\ndata_directory = " + (conf / "data").string() + "\n" + parts["main.cf"]);
+        dir.write("postfix/master.cf", without_services(stock, services_in(parts["master.cf"])) + parts["master.cf"]);
+        std::string complaints;
+        auto listed = shell(std::string(postconf) + " -c " + quoted(conf) + " -M");
+        if (services_in(listed.out).size() != services_in(read_file(conf / "master.cf")).size() ||
+            std::count(listed.out.begin(), listed.out.end(), '\n') != static_cast<long>(services_in(listed.out).size()))
+            complaints += "master.cf defines a service twice:\n" + listed.out;
+        for (const char* flag : {"-n", "-M", "-P"}) {
+            auto r = shell(std::string(postconf) + " -c " + quoted(conf) + " " + flag);
+            if (r.status != 0 || contains(r.out, "warning") || contains(r.out, "fatal"))
+                complaints += std::string("postconf ") + flag + ":\n" + r.out;
+        }
+        // `postfix check` also opens every table and checks the queue; it needs root and a postfix user.
+        const passwd* pw = ::getpwnam("postfix");
+        if (::geteuid() == 0 && pw && fs::exists("/usr/sbin/postfix")) {
+            [[maybe_unused]] int rc = ::chown((conf / "data").c_str(), pw->pw_uid, pw->pw_gid);
+            auto r = shell("/usr/sbin/postfix -c " + quoted(conf) + " check");
+            if (r.status != 0 || contains(r.out, "warning") || contains(r.out, "fatal"))
+                complaints += "postfix check:\n" + r.out;
+        } else {
+            BOOST_TEST_MESSAGE("postfix check skipped: needs root and a postfix user");
+        }
+        return complaints;
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(export_postfix, Fixture)
+
+BOOST_AUTO_TEST_CASE(shipped_rules_main_cf) {
+    auto main_cf = sections(export_ok(shipped_rules))["main.cf"];
+    for (const char* line : {
+             "smtpd_milters = unix:mailwarden/milter.sock\n",
+             "milter_default_action = tempfail\n",
+             "milter_protocol = 6\n",
+             "smtp_tls_policy_maps = socketmap:unix:mailwarden/socketmap.sock:tlspolicy\n",
+             "transport_maps = socketmap:unix:mailwarden/socketmap.sock:transport\n",
+             "smtpd_relay_restrictions = check_policy_service unix:mailwarden/policy.sock, reject_unauth_destination\n",
+             "allow_percent_hack = no\n",
+             "swap_bangpath = no\n",
+             "smtpd_tls_ask_ccert = yes\n",
+             "smtpd_tls_fingerprint_digest = sha256\n",
+             "message_size_limit = 35000000\n",
+         })
+        BOOST_TEST(contains(main_cf, line), "main.cf lacks " << line << main_cf);
+    // No ca_file in the shipped rules: the CA file stays unset, with the reason.
+    BOOST_TEST(!contains(main_cf, "\nsmtpd_tls_CAfile"));
+    BOOST_TEST(contains(unwrapped(main_cf), "sets no ca_file"));
+    BOOST_TEST(!contains(main_cf, "smtp_dns_support_level"));  // no dane connector
+    BOOST_TEST(!contains(main_cf, "smtp_sasl"));               // no smart-host credentials
+    BOOST_TEST(contains(main_cf, "smtp_tls_chain_files"));     // domain security send: the client certificate
+}
+
+BOOST_AUTO_TEST_CASE(shipped_rules_master_cf) {
+    auto parts = sections(export_ok(shipped_rules));
+    const auto& master = parts["master.cf"];
+    BOOST_TEST(contains(master, "\n127.0.0.1:2525 inet n - y - - smtpd\n"
+                                "  -o milter_macro_daemon_name=internet\n"
+                                "  -o smtpd_policy_service_policy_context=internet\n"
+                                "  -o message_size_limit=35000000\n"),
+               master);
+    BOOST_TEST(contains(master, "\n[::1]:2525 inet n - y - - smtpd\n"));
+    BOOST_TEST(contains(master, "\n127.0.0.1:2587 inet n - y - - smtpd\n"
+                                "  -o milter_macro_daemon_name=submission\n"
+                                "  -o smtpd_policy_service_policy_context=submission\n"
+                                "  -o message_size_limit=35000000\n"
+                                "  -o smtpd_tls_security_level=encrypt\n"
+                                "  -o smtpd_sasl_auth_enable=yes\n"
+                                "  -o smtpd_tls_auth_only=yes\n"),
+               master);
+    // "Internet" and "Internal relay" share 127.0.0.1:2525: one service.
+    BOOST_TEST(contains(master, "Receive connectors Internet, Internal relay (bind 127.0.0.1:2525)"));
+    std::size_t services = 0;
+    for (std::size_t p = master.find(" inet n - y - - smtpd\n"); p != std::string::npos;
+         p = master.find(" inet n - y - - smtpd\n", p + 1))
+        ++services;
+    BOOST_TEST(services == 4u);
+    BOOST_TEST(parts.count(sasl_marker) == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(contrib_snippets_are_the_export_of_the_shipped_rules) {
+    auto parts = sections(export_ok(shipped_rules, {"--config", contrib + "/mailwarden.toml"}));
+    BOOST_TEST(parts["main.cf"] == read_file(contrib + "/main.cf.snippet"),
+               "contrib/postfix/main.cf.snippet is stale: regenerate it with `mailwarden export postfix --config "
+               "contrib/postfix/mailwarden.toml --rules rules`");
+    BOOST_TEST(parts["master.cf"] == read_file(contrib + "/master.cf.snippet"),
+               "contrib/postfix/master.cf.snippet is stale: regenerate it with `mailwarden export postfix --config "
+               "contrib/postfix/mailwarden.toml --rules rules`");
+}
+
+BOOST_AUTO_TEST_CASE(full_rules) {
+    fs::path rules = full_rules_dir();
+    auto out = export_ok(rules.string());
+    auto parts = sections(out);
+    const auto& main_cf = parts["main.cf"];
+    const auto& master = parts["master.cf"];
+    BOOST_TEST(contains(main_cf, "\nsmtpd_tls_CAfile = " + (rules / "certs/partners.pem").string() + "\n"), main_cf);
+    BOOST_TEST(contains(main_cf, "\nsmtpd_tls_CApath =\n"));
+    BOOST_TEST(contains(unwrapped(main_cf), "system CA bundle"));
+    BOOST_TEST(contains(main_cf, "\nsmtp_dns_support_level = dnssec\n"));
+    BOOST_TEST(contains(main_cf, "\nsmtp_sasl_auth_enable = yes\n"));
+    BOOST_TEST(contains(main_cf, "\nsmtp_sasl_password_maps = hash:/etc/postfix/mailwarden_sasl_passwd\n"));
+    BOOST_TEST(contains(main_cf, "\nsmtp_sasl_tls_security_options = noanonymous\n"));
+    BOOST_TEST(contains(unwrapped(main_cf), "only sent over TLS"));
+    BOOST_TEST(contains(main_cf, "\nmessage_size_limit = 50000000\n"));
+    // 0.0.0.0:25 and [::]:25 are the one stock "smtp" service.
+    BOOST_TEST(contains(master, "\nsmtp inet n - y - - smtpd\n  -o milter_macro_daemon_name=internet\n"), master);
+    BOOST_TEST(contains(master, "(bind 0.0.0.0:25, [::]:25)"));
+    BOOST_TEST(contains(master, "Replaces the stock"));
+    // No daemon_name: a name from the connector, and the milter matches by address and port.
+    BOOST_TEST(contains(master, "\n192.0.2.10:2526 inet n - y - - smtpd\n"
+                                "  -o milter_macro_daemon_name=legacy-submission\n"
+                                "  -o smtpd_policy_service_policy_context=legacy-submission\n"
+                                "  -o message_size_limit=10000000\n"
+                                "  -o smtpd_sasl_auth_enable=yes\n"),
+               master);
+    BOOST_TEST(contains(unwrapped(master), "match by the daemon address and port"));
+    BOOST_TEST(!contains(master, "smtpd_tls_auth_only"));  // plain "basic" allows AUTH before STARTTLS
+    // Credentials: one line per smart host, in the password map's section only.
+    BOOST_TEST_REQUIRE(parts.count(sasl_marker) == 1u, out);
+    const auto& sasl = parts[sasl_marker];
+    BOOST_TEST(contains(sasl, "\n[192.0.2.25]:587 mw@corp.test:" + full_password + "\n"), sasl);
+    BOOST_TEST(contains(sasl, "\nrelay.test mw@corp.test:" + full_password + "\n"), sasl);
+    for (const auto& [name, text] : parts)
+        if (name != sasl_marker) BOOST_TEST(!contains(text, "s3cr"), "password in section '" << name << "'");
+}
+
+BOOST_AUTO_TEST_CASE(postfix_accepts_every_line) {
+    if (!fs::exists(postconf)) {
+        BOOST_TEST_MESSAGE("SKIPPED: " << postconf << " is not installed; Postfix did not check the export");
+        return;
+    }
+    std::string full = export_ok(full_rules_dir().string());
+    BOOST_TEST(postfix_complaints(export_ok(shipped_rules)) == "");
+    BOOST_TEST(postfix_complaints(full) == "");
+}
+
+BOOST_AUTO_TEST_CASE(postconf_catches_a_bad_parameter) {
+    // The check above is only worth something if postconf complains about a parameter it does not know.
+    if (!fs::exists(postconf)) {
+        BOOST_TEST_MESSAGE("SKIPPED: " << postconf << " is not installed");
+        return;
+    }
+    std::string out = export_ok(shipped_rules);
+    out.replace(out.find("swap_bangpath"), 13, "swap_bangpaht");
+    BOOST_TEST(contains(postfix_complaints(out), "unused parameter: swap_bangpaht"));
+}
+
+BOOST_AUTO_TEST_CASE(bad_rules_exit_1_with_locations) {
+    dir.write("bad/rules.toml", "[organization]\nhostname = \"mx.example.com\"\nbogus = 1\n");
+    auto r = run({"postfix", "--rules", (dir.path() / "bad").string()});
+    BOOST_TEST(r.status == 1);
+    BOOST_TEST(contains(r.err, "rules.toml:3:1: error: unknown key 'bogus'"), r.err);
+    BOOST_TEST(r.out == "");
+}
+
+BOOST_AUTO_TEST_CASE(bad_config_exits_1_with_location) {
+    auto config = dir.write("bad.toml", "[milter]\nlisten = \"unix:relative.sock\"\n");
+    auto r = run({"postfix", "--rules", shipped_rules, "--config", config.string()});
+    BOOST_TEST(r.status == 1);
+    BOOST_TEST(contains(r.err, "bad.toml:2:10: error:"), r.err);
+}
+
+BOOST_AUTO_TEST_CASE(unreadable_password_exits_1) {
+    fs::path rules = full_rules_dir();
+    dir.write("full/secrets/relay.pass", "");
+    auto r = run({"postfix", "--rules", rules.string()});
+    BOOST_TEST(r.status == 1);
+    BOOST_TEST(contains(r.err, "relay.pass is empty"), r.err);
+    BOOST_TEST(r.out == "");
+}
+
+BOOST_AUTO_TEST_CASE(usage_errors_exit_2) {
+    auto none = run({});
+    BOOST_TEST(none.status == 2);
+    BOOST_TEST(contains(none.err, "valid targets: postfix"), none.err);
+    auto sendmail = run({"sendmail", "--rules", shipped_rules});
+    BOOST_TEST(sendmail.status == 2);
+    BOOST_TEST(contains(sendmail.err, "unknown target 'sendmail'; valid targets: postfix"), sendmail.err);
+    BOOST_TEST(run({"postfix", "--rules", shipped_rules, "--bogus"}).status == 2);
+    BOOST_TEST(run({"postfix", "--rules", shipped_rules, "--queue-directory", "spool"}).status == 2);
+    BOOST_TEST(run({"postfix", "extra", "--rules", shipped_rules}).status == 2);
+}
+
+BOOST_AUTO_TEST_CASE(queue_directory_decides_the_socket_names) {
+    auto main_cf = sections(export_ok(shipped_rules, {"--queue-directory", "/var/spool/postfix-out"}))["main.cf"];
+    BOOST_TEST(contains(main_cf, "smtpd_milters = unix:/var/spool/postfix/mailwarden/milter.sock\n"));
+    BOOST_TEST(contains(unwrapped(main_cf), "warning: the [milter] socket is outside the queue directory /var/spool/postfix-out"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

@@ -1,0 +1,104 @@
+#include "support/net.hpp"
+
+#include <arpa/inet.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <sys/un.h>
+#include <unistd.h>
+
+#include <cstdio>
+#include <cstring>
+#include <sstream>
+#include <stdexcept>
+
+#include "support/process.hpp"
+
+namespace mw::itest {
+
+namespace {
+
+// Closes the descriptor on every path out.
+struct Socket {
+    int fd;
+    explicit Socket(int domain) : fd(::socket(domain, SOCK_STREAM | SOCK_CLOEXEC, 0)) {
+        if (fd < 0) throw std::runtime_error("socket failed");
+    }
+    ~Socket() { ::close(fd); }
+    Socket(const Socket&) = delete;
+    Socket& operator=(const Socket&) = delete;
+};
+
+sockaddr_in loopback(const std::string& address, std::uint16_t port) {
+    require_loopback(address);
+    sockaddr_in sa{};
+    sa.sin_family = AF_INET;
+    sa.sin_port = htons(port);
+    ::inet_pton(AF_INET, address.c_str(), &sa.sin_addr);
+    return sa;
+}
+
+}  // namespace
+
+void require_loopback(std::string_view address) {
+    in_addr a{};
+    std::string text(address);
+    if (::inet_pton(AF_INET, text.c_str(), &a) != 1 || (ntohl(a.s_addr) >> 24) != 127)
+        throw std::invalid_argument("not a 127.0.0.0/8 address: " + text);
+}
+
+std::uint16_t free_port() {
+    Socket s(AF_INET);
+    sockaddr_in sa = loopback("127.0.0.1", 0);
+    if (::bind(s.fd, reinterpret_cast<sockaddr*>(&sa), sizeof sa) != 0) throw std::runtime_error("bind failed");
+    socklen_t len = sizeof sa;
+    if (::getsockname(s.fd, reinterpret_cast<sockaddr*>(&sa), &len) != 0)
+        throw std::runtime_error("getsockname failed");
+    return ntohs(sa.sin_port);
+}
+
+bool wait_port(const std::string& address, std::uint16_t port, std::chrono::milliseconds timeout) {
+    sockaddr_in sa = loopback(address, port);
+    return wait_for(
+        [&sa] {
+            Socket s(AF_INET);
+            return ::connect(s.fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0;
+        },
+        timeout);
+}
+
+bool wait_listening(const std::string& address, std::uint16_t port, std::chrono::milliseconds timeout) {
+    sockaddr_in sa = loopback(address, port);
+    // /proc/net/tcp prints the address as the hex of its in-memory (network order) 32-bit value.
+    char wanted[32];
+    std::snprintf(wanted, sizeof wanted, "%08X:%04X", sa.sin_addr.s_addr, port);
+    return wait_for(
+        [&wanted] {
+            std::istringstream table(read_file("/proc/net/tcp"));
+            std::string line;
+            std::getline(table, line);  // header
+            while (std::getline(table, line)) {
+                std::istringstream fields(line);
+                std::string slot, local, remote, state;
+                fields >> slot >> local >> remote >> state;
+                if (local == wanted && state == "0A") return true;  // 0A: TCP_LISTEN
+            }
+            return false;
+        },
+        timeout);
+}
+
+bool wait_unix_socket(const std::filesystem::path& path, std::chrono::milliseconds timeout) {
+    sockaddr_un sa{};
+    sa.sun_family = AF_UNIX;
+    std::string p = path.string();
+    if (p.size() >= sizeof sa.sun_path) throw std::invalid_argument("unix socket path too long: " + p);
+    std::memcpy(sa.sun_path, p.c_str(), p.size() + 1);
+    return wait_for(
+        [&sa] {
+            Socket s(AF_UNIX);
+            return ::connect(s.fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0;
+        },
+        timeout);
+}
+
+}  // namespace mw::itest

@@ -1,0 +1,29 @@
+// Loopback networking for integration tests. Servers started by tests listen on 127.0.0.0/8 only.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace mw::itest {
+
+// Throws unless `address` is an IPv4 address in 127.0.0.0/8: no test server may listen anywhere else.
+void require_loopback(std::string_view address);
+
+// A TCP port that was free on 127.0.0.1 a moment ago (bind port 0, read it, close). Another process
+// may take it before we do; on a test machine that is rare enough.
+std::uint16_t free_port();
+
+// Waits until a TCP connection to address:port succeeds.
+bool wait_port(const std::string& address, std::uint16_t port, std::chrono::milliseconds timeout);
+
+// Waits until a socket listens on address:port, without connecting (read from /proc/net/tcp), so a
+// server's log does not show a probe connection.
+bool wait_listening(const std::string& address, std::uint16_t port, std::chrono::milliseconds timeout);
+
+// Waits until a connection to the unix socket succeeds.
+bool wait_unix_socket(const std::filesystem::path& path, std::chrono::milliseconds timeout);
+
+}  // namespace mw::itest

@@ -1,0 +1,288 @@
+// mailwarden attached to a real, private Postfix 3.7: milter, socketmap and policy service, driven by
+// swaks, with smtp-sink as the next hop and certificates made at test time. Each case asserts the
+// exact replies of RULES.md "Replies" as the SMTP client sees them through Postfix.
+#define BOOST_TEST_MODULE postfix_milter
+#include <boost/test/unit_test.hpp>
+
+#include <algorithm>
+#include <filesystem>
+#include <memory>
+
+#include "support/dovecot_sasl.hpp"
+#include "support/mailwarden_daemon.hpp"
+#include "support/net.hpp"
+#include "support/relay_stack.hpp"
+#include "support/smtp_sink.hpp"
+#include "support/swaks.hpp"
+
+using namespace mw::itest;
+namespace fs = std::filesystem;
+
+namespace {
+
+std::size_t count(const std::string& text, const std::string& needle) {
+    std::size_t n = 0;
+    for (std::size_t at = text.find(needle); at != std::string::npos; at = text.find(needle, at + 1)) ++n;
+    return n;
+}
+
+// The whole arrangement, shared by every case of this file: Postfix with two smtpd services (the
+// Internet and Client connectors), Dovecot for SASL, mailwarden, and three next hops.
+struct World {
+    mw::test::TempDir pki_dir{"pki"};
+    Pki pki{pki_dir.path()};
+    mw::test::TempDir dir{"pfmw"};
+    SmtpSink bank_sink{dir.path() / "bank-sink"};  // offers no STARTTLS: TLS-required mail must wait
+    std::uint16_t partner_port = free_port();      // nothing listens: partner mail stays queued
+    std::unique_ptr<RelayStack> stack;
+    std::unique_ptr<DovecotSasl> dovecot;
+    std::unique_ptr<MailwardenDaemon> mailwarden;
+
+    World() {
+        PostfixOptions o;
+        o.smtpd_tls_CAfile = pki.partner_ca().cert;
+        o.relay_domains = "example.com";
+        o.dovecot_sasl = true;
+        o.services = {SmtpdService::on_free_port({"milter_macro_daemon_name=internet",
+                                                  "smtpd_policy_service_policy_context=internet"}),
+                      SmtpdService::on_free_port({"milter_macro_daemon_name=submission",
+                                                  "smtpd_policy_service_policy_context=submission",
+                                                  "smtpd_sasl_auth_enable=yes", "smtpd_tls_auth_only=yes"})};
+        o.extra_main_cf = {
+            "smtpd_milters = unix:mailwarden/milter.sock",
+            "milter_default_action = tempfail",
+            "milter_protocol = 6",
+            "smtp_tls_policy_maps = socketmap:unix:mailwarden/socketmap.sock:tlspolicy",
+            "transport_maps = socketmap:unix:mailwarden/socketmap.sock:transport",
+            "smtpd_relay_restrictions = check_policy_service unix:mailwarden/policy.sock, reject_unauth_destination",
+            "allow_percent_hack = no",
+            "swap_bangpath = no",
+        };
+        stack = std::make_unique<RelayStack>(pki, o, SmtpSinkOptions{}, false);
+        dovecot = std::make_unique<DovecotSasl>(dir.path() / "dovecot", stack->postfix.sasl_socket());
+
+        MailwardenOptions m;
+        m.rules_source = fs::path(MW_SOURCE_DIR) / "tests/data/postfix-itest";
+        m.socket_dir = stack->postfix.socket_dir();
+        m.substitutions = {{"@SINK_PORT@", std::to_string(stack->sink.port())},
+                           {"@BANK_PORT@", std::to_string(bank_sink.port())},
+                           {"@PARTNER_PORT@", std::to_string(partner_port)},
+                           {"@PIN@", pki.pinned().sha256}};
+        mailwarden = std::make_unique<MailwardenDaemon>(dir.path() / "mailwarden", m);
+        fs::create_directories(mailwarden->rules_dir() / "certs");
+        fs::copy_file(pki.partner_ca().cert, mailwarden->rules_dir() / "certs/partners.pem");
+        fs::permissions(mailwarden->rules_dir() / "certs/partners.pem", fs::perms::others_read, fs::perm_options::add);
+        mailwarden->start();
+        stack->postfix.start();
+    }
+
+    SwaksOptions internet(std::string from, std::vector<std::string> to) const {
+        SwaksOptions s;
+        s.port = stack->postfix.port(0);
+        s.from = std::move(from);
+        s.to = std::move(to);
+        return s;
+    }
+    SwaksOptions submission(std::string user, std::string password, std::vector<std::string> to) const {
+        SwaksOptions s;
+        s.port = stack->postfix.port(1);
+        s.from = user;
+        s.to = std::move(to);
+        s.tls = true;
+        s.auth = "PLAIN";
+        s.auth_user = std::move(user);
+        s.auth_password = std::move(password);
+        return s;
+    }
+    // The message with this unique Subject as the next hop received it.
+    std::optional<std::string> delivered(const std::string& subject) const {
+        return stack->sink.wait_message("Subject: " + subject);
+    }
+};
+
+World& world() {
+    static World w;
+    return w;
+}
+
+std::string subject_header(const std::string& s) { return "Subject: " + s; }
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(relay_denied) {
+    auto r = swaks(world().internet("someone@elsewhere.example", {"victim@other.example"}));
+    BOOST_TEST(r.rcpt_reply("victim@other.example") == "554 5.7.1 <victim@other.example>: Relay access denied");
+}
+
+BOOST_AUTO_TEST_CASE(accepted_domain_mail_is_delivered_and_stamped) {
+    auto o = world().internet("someone@elsewhere.example", {"bob@example.com"});
+    o.headers = {subject_header("accepted-1")};
+    auto r = swaks(o);
+    BOOST_TEST(r.status == 0, r.transcript);
+    auto m = world().delivered("accepted-1");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(count(*m, "X-Mailwarden-AuthAs: Anonymous") == 1u, *m);
+}
+
+BOOST_AUTO_TEST_CASE(unknown_user) {
+    auto r = swaks(world().internet("someone@elsewhere.example", {"nobody@example.com"}));
+    BOOST_TEST(r.rcpt_reply("nobody@example.com") == "550 5.1.1 <nobody@example.com>: User unknown");
+}
+
+BOOST_AUTO_TEST_CASE(anonymous_spoof_of_own_domain_refused) {
+    auto r = swaks(world().internet("ceo@example.com", {"bob@example.com"}));
+    BOOST_TEST(r.mail_reply() == "550 5.7.1 <ceo@example.com>: Not authorized to send as this sender");
+}
+
+BOOST_AUTO_TEST_CASE(tls_required_sender_without_tls) {
+    auto r = swaks(world().internet("payments@bank.example", {"bob@example.com"}));
+    BOOST_TEST(r.mail_reply() == "530 5.7.0 Must issue a STARTTLS command first");
+    auto o = world().internet("payments@bank.example", {"bob@example.com"});
+    o.tls = true;
+    o.headers = {subject_header("bank-over-tls")};
+    auto tls = swaks(o);
+    BOOST_TEST(tls.status == 0, tls.transcript);
+}
+
+BOOST_AUTO_TEST_CASE(submission_needs_tls_and_auth) {
+    auto& w = world();
+    SwaksOptions plain;
+    plain.port = w.stack->postfix.port(1);
+    plain.from = "kid1@example.com";
+    plain.to = {"bob@example.com"};
+    auto r = swaks(plain);
+    BOOST_TEST(r.mail_reply() == "530 5.7.0 Must issue a STARTTLS command first");
+    plain.tls = true;
+    auto no_auth = swaks(plain);
+    BOOST_TEST(no_auth.mail_reply() == "530 5.7.0 Authentication required");
+    auto o = w.submission("teacher@example.com", "teacher-password", {"friend@gmail.example", "bob@example.com"});
+    o.headers = {subject_header("teacher-writes")};
+    auto ok = swaks(o);
+    BOOST_TEST(ok.status == 0, ok.transcript);
+    auto m = w.delivered("teacher-writes");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(m->find("Authentication-Results: mx.example.com; auth=pass smtp.auth=teacher@example.com") !=
+                   std::string::npos,
+               *m);
+    BOOST_TEST(m->find("X-Mailwarden-AuthAs: Authenticated") != std::string::npos, *m);
+}
+
+BOOST_AUTO_TEST_CASE(student_restriction_per_recipient) {
+    auto o = world().submission("kid1@example.com", "kid1-password", {"friend@gmail.example", "teacher@example.com"});
+    o.headers = {subject_header("kid-writes")};
+    auto r = swaks(o);
+    BOOST_TEST(r.rcpt_reply("friend@gmail.example") == "550 5.7.1 Students may not send mail outside the school");
+    BOOST_TEST(r.rcpt_reply("teacher@example.com") == "250 2.1.5 Ok");
+    auto m = world().delivered("kid-writes");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(m->find("X-Rcpt-Args: <friend@gmail.example>") == std::string::npos, *m);
+    BOOST_TEST(m->find("X-Rcpt-Args: <teacher@example.com>") != std::string::npos, *m);
+}
+
+BOOST_AUTO_TEST_CASE(partner_over_mutual_tls_is_stamped) {
+    auto o = world().internet("alice@partner.example", {"bob@example.com"});
+    o.tls = true;
+    o.tls_cert = world().pki.partner_client().pem;
+    o.tls_key = world().pki.partner_client().pem;
+    o.headers = {subject_header("partner-secure")};
+    auto r = swaks(o);
+    BOOST_TEST(r.status == 0, r.transcript);
+    auto m = world().delivered("partner-secure");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(m->find("X-Mailwarden-Domain-Secure: pass domain=partner.example; tls=TLSv1.3") != std::string::npos, *m);
+    BOOST_TEST(m->find("X-Mailwarden-AuthAs: Partner") != std::string::npos, *m);
+}
+
+BOOST_AUTO_TEST_CASE(partner_with_untrusted_certificate_is_deferred) {
+    auto o = world().internet("alice@partner.example", {"bob@example.com"});
+    o.tls = true;
+    o.tls_cert = world().pki.untrusted_client().pem;
+    o.tls_key = world().pki.untrusted_client().pem;
+    auto r = swaks(o);
+    BOOST_TEST(r.mail_reply() == "454 4.7.5 <alice@partner.example>: Certificate validation failure for partner.example");
+    auto none = swaks([] {
+        auto n = world().internet("alice@partner.example", {"bob@example.com"});
+        n.tls = true;
+        return n;
+    }());
+    BOOST_TEST(none.mail_reply() == "454 4.7.5 <alice@partner.example>: Certificate validation failure for partner.example");
+}
+
+BOOST_AUTO_TEST_CASE(direct_trust_through_the_policy_service) {
+    auto o = world().internet("carol@other.example", {"bob@example.com"});
+    o.tls = true;
+    o.tls_cert = world().pki.pinned().pem;
+    o.tls_key = world().pki.pinned().pem;
+    o.headers = {subject_header("pinned-partner")};
+    auto r = swaks(o);
+    BOOST_TEST(r.rcpt_reply("bob@example.com") == "250 2.1.5 Ok", r.transcript);
+    auto m = world().delivered("pinned-partner");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(m->find("X-Mailwarden-Domain-Secure: pass domain=other.example") != std::string::npos, *m);
+
+    // Another certificate for the pinned domain: refused at RCPT, where Postfix mode learns the pin.
+    auto wrong = world().internet("carol@other.example", {"bob@example.com"});
+    wrong.tls = true;
+    wrong.tls_cert = world().pki.untrusted_client().pem;
+    wrong.tls_key = world().pki.untrusted_client().pem;
+    auto w = swaks(wrong);
+    BOOST_TEST(w.rcpt_reply("bob@example.com") ==
+               "454 4.7.5 <carol@other.example>: Certificate validation failure for other.example");
+}
+
+BOOST_AUTO_TEST_CASE(forged_stamps_stripped_three_copies) {
+    auto o = world().internet("someone@elsewhere.example", {"alice@example.com"});
+    o.headers = {subject_header("forged-stamps")};
+    o.add_headers = {"X-Mailwarden-AuthAs: Internal", "X-Mailwarden-AuthAs: Internal", "X-MAILWARDEN-AUTHAS: Partner",
+                     "X-Mailwarden-Domain-Secure: pass domain=partner.example",
+                     "Authentication-Results: mx.example.com; auth=pass smtp.auth=ceo@example.com",
+                     "Authentication-Results: other.example; spf=pass"};
+    auto r = swaks(o);
+    BOOST_TEST(r.status == 0, r.transcript);
+    auto m = world().delivered("forged-stamps");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(count(*m, "X-Mailwarden-AuthAs: Anonymous") == 1u, *m);
+    BOOST_TEST(m->find("Internal") == std::string::npos, *m);
+    BOOST_TEST(m->find("X-MAILWARDEN-AUTHAS") == std::string::npos, *m);
+    BOOST_TEST(m->find("X-Mailwarden-Domain-Secure") == std::string::npos, *m);
+    BOOST_TEST(m->find("smtp.auth=ceo@example.com") == std::string::npos, *m);
+    // Another organization's Authentication-Results is not ours to remove.
+    BOOST_TEST(m->find("Authentication-Results: other.example; spf=pass") != std::string::npos, *m);
+}
+
+BOOST_AUTO_TEST_CASE(transport_rule_prefix_and_reject) {
+    auto o = world().internet("billing@vendor.example", {"alice@example.com"});
+    o.headers = {subject_header("Your invoice 77")};
+    auto r = swaks(o);
+    BOOST_TEST(r.status == 0, r.transcript);
+    auto m = world().stack->sink.wait_message("Subject: [EXTERNAL] Your invoice 77");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(m->find("X-External: yes") != std::string::npos, *m);
+
+    auto bad = world().internet("billing@vendor.example", {"alice@example.com"});
+    bad.headers = {subject_header("tool"), "Content-Type: application/octet-stream; name=\"tool.exe\""};
+    auto refused = swaks(bad);
+    BOOST_TEST(refused.end_of_data_reply() == "550 5.7.1 Executable attachments are not accepted", refused.transcript);
+}
+
+BOOST_AUTO_TEST_CASE(percent_hack_is_not_relayed) {
+    auto r = swaks(world().internet("someone@elsewhere.example", {"user%victim.example@example.com"}));
+    BOOST_TEST(r.rcpt_reply("user%victim.example@example.com") ==
+               "554 5.7.1 <user%victim.example@example.com>: Relay access denied");
+}
+
+BOOST_AUTO_TEST_CASE(socketmap_defers_tls_required_domain_without_starttls) {
+    auto& w = world();
+    auto o = w.submission("teacher@example.com", "teacher-password", {"accounts@bank.example"});
+    o.headers = {subject_header("to-the-bank")};
+    auto r = swaks(o);
+    BOOST_TEST(r.status == 0, r.transcript);
+    BOOST_TEST(w.stack->postfix.wait_log("TLS is required, but was not offered by host 127.0.0.1"),
+               w.stack->postfix.log());
+    BOOST_TEST(w.bank_sink.messages().empty());  // never sent in clear
+    BOOST_TEST(!w.stack->postfix.queue_ids().empty());
+    auto q = w.stack->postfix.postmap_query("[127.0.0.1]:" + std::to_string(w.bank_sink.port()),
+                                            "socketmap:unix:" + (w.stack->postfix.socket_dir() / "socketmap.sock").string() +
+                                                ":tlspolicy");
+    BOOST_TEST(q.out == "encrypt\n");
+}

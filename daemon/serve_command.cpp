@@ -2,14 +2,17 @@
 // configuration"): the milter, the socketmap, the policy service, the control socket and the
 // rule watcher, all on one shared rules snapshot.
 //
-// Order matters: block the stop signals before any thread exists (libmilter waits for them on its
-// own thread), bind every listener while still root, drop privileges, then load the rules as the
-// unprivileged user (reloads run as that user too, so the first load must succeed the same way).
+// Order matters: block the stop signals before any thread exists (the main thread waits for them;
+// see the stop sequence below), bind every listener while still root, drop privileges, then load
+// the rules as the unprivileged user (reloads run as that user too, so the first load must succeed
+// the same way).
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
+#include <cstring>
 #include <filesystem>
 #include <iostream>
 #include <memory>
@@ -90,6 +93,21 @@ void prepare_state_dir(const fs::path& dir, const Identity& id) {
     }
 }
 
+// Waits for SIGTERM, SIGINT or SIGHUP (returns it), or for libmilter to end by itself (returns 0).
+int wait_for_stop_signal(const std::atomic<bool>& milter_ended) {
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    sigaddset(&set, SIGHUP);
+    timespec tick{0, 200'000'000};
+    while (!milter_ended) {
+        int sig = ::sigtimedwait(&set, nullptr, &tick);
+        if (sig > 0) return sig;
+    }
+    return 0;
+}
+
 int serve(const DaemonConfig& cfg) {
     Identity id = resolve_identity(cfg);
     prepare_state_dir(cfg.state_dir, id);
@@ -145,28 +163,38 @@ int serve(const DaemonConfig& cfg) {
     log_info("started: " + services.describe() + (milter_on ? " milter=" + cfg.milter.listen : std::string(" milter=off")) +
              " rules=" + cfg.rules.string() + " generation " + std::to_string(rules.generation()));
 
+    // The main thread takes the stop signals: Linux hands a process-directed signal to the main
+    // thread first when it waits for it, before libmilter's own signal thread, which would stop at
+    // once and abandon open sessions. (Should libmilter take one anyway, it stops by itself and we
+    // follow.)
+    std::atomic<bool> milter_ended{false};
+    std::thread milter_thread;
     if (milter_on) {
-        // libmilter's own thread waits for SIGTERM/SIGINT/SIGHUP and ends this call.
-        int rc = milter::milter_run();
-        if (rc != 0) log_error("milter: libmilter stopped with status " + std::to_string(rc));
-    } else {
-        sigset_t set;
-        sigemptyset(&set);
-        sigaddset(&set, SIGTERM);
-        sigaddset(&set, SIGINT);
-        sigaddset(&set, SIGHUP);
-        int sig = 0;
-        sigwait(&set, &sig);
+        milter_thread = std::thread([&milter_ended] {
+            int rc = milter::milter_run();
+            if (rc != 0) log_error("milter: libmilter stopped with status " + std::to_string(rc));
+            milter_ended = true;
+        });
     }
-    log_info("stopping: finishing sessions in flight");
+    int sig = wait_for_stop_signal(milter_ended);
+    log_info(sig ? std::string("stopping on signal ") + ::strsignal(sig) + ": finishing sessions in flight"
+                 : std::string("stopping: libmilter ended"));
     watcher.stop();
+    if (milter_on) {
+        milter::milter_drain();
+        auto deadline = std::chrono::steady_clock::now() + session_grace;
+        while (milter_counters.sessions_active.load() > 0 && !milter_ended &&
+               std::chrono::steady_clock::now() < deadline)
+            std::this_thread::sleep_for(std::chrono::milliseconds(50));
+        if (milter_counters.sessions_active.load() > 0)
+            log_warning("stopping with " + std::to_string(milter_counters.sessions_active.load()) +
+                        " milter session(s) still open; the MTA applies milter_default_action");
+        milter::milter_stop();
+        milter_thread.join();
+    }
+    // The policy service and socketmap answer until the milter sessions are done: their requests
+    // belong to those sessions.
     services.stop();
-    auto deadline = std::chrono::steady_clock::now() + session_grace;
-    while (milter_counters.sessions_active.load() > 0 && std::chrono::steady_clock::now() < deadline)
-        std::this_thread::sleep_for(std::chrono::milliseconds(50));
-    if (milter_counters.sessions_active.load() > 0)
-        log_warning("stopping with " + std::to_string(milter_counters.sessions_active.load()) +
-                    " milter session(s) still open; the MTA applies milter_default_action");
     log_info("stopped");
     return 0;
 }

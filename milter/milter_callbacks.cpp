@@ -21,6 +21,7 @@ namespace {
 
 MilterHooks g_hooks;
 MilterCounters* g_counters = nullptr;
+std::atomic<bool> g_draining{false};
 
 void log_line(std::string_view line) {
     if (g_hooks.log) g_hooks.log(line);
@@ -146,6 +147,11 @@ std::optional<IpAddress> address_from(const _SOCK_ADDR* sa) {
 
 sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) noexcept {
     try {
+        if (g_draining) {
+            log_line(std::string("milter: stopping: new session from ") + (hostname ? hostname : "unknown") +
+                     " answered with tempfail");
+            return SMFIS_TEMPFAIL;
+        }
         auto owned = std::make_unique<MilterSession>();
         MilterSession& s = *owned;
         if (smfi_setpriv(ctx, owned.get()) != MI_SUCCESS) return internal_failure(ctx, "connect");
@@ -421,6 +427,8 @@ std::string milter_open(const MilterOptions& options, MilterHooks hooks, MilterC
 }
 
 int milter_run() { return smfi_main(); }
+
+void milter_drain() { g_draining = true; }
 
 void milter_stop() { smfi_stop(); }
 

@@ -62,9 +62,13 @@ struct MilterOptions {
 // Registers the filter and opens the listening socket (call before dropping privileges). Returns
 // an error text, or "" on success.
 std::string milter_open(const MilterOptions& options, MilterHooks hooks, MilterCounters& counters);
-// Runs libmilter's accept loop until SIGTERM/SIGINT/SIGHUP or milter_stop(). Returns libmilter's
-// status (MI_SUCCESS = 0).
+// Runs libmilter's accept loop until milter_stop() (or a stop signal libmilter takes itself).
+// Returns libmilter's status (MI_SUCCESS = 0).
 int milter_run();
+// Graceful stop, first half: sessions already open go on; new ones are answered with tempfail (the
+// MTA applies its 4xx, as when the milter is down). libmilter itself cannot drain: once told to
+// stop, its worker pool abandons open sessions, so milter_stop() comes only after the drain.
+void milter_drain();
 void milter_stop();
 
 }  // namespace mw::milter

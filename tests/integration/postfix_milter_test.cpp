@@ -6,12 +6,15 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <atomic>
 #include <memory>
+#include <thread>
 
 #include "support/dovecot_sasl.hpp"
 #include "support/mailwarden_daemon.hpp"
 #include "support/net.hpp"
 #include "support/relay_stack.hpp"
+#include "support/smtp_session.hpp"
 #include "support/smtp_sink.hpp"
 #include "support/swaks.hpp"
 
@@ -285,4 +288,147 @@ BOOST_AUTO_TEST_CASE(socketmap_defers_tls_required_domain_without_starttls) {
                                             "socketmap:unix:" + (w.stack->postfix.socket_dir() / "socketmap.sock").string() +
                                                 ":tlspolicy");
     BOOST_TEST(q.out == "encrypt\n");
+}
+
+// --- the daemon's life: reloads, stops and crashes under traffic ----------------------------------
+
+namespace {
+
+const char* const v2_rule = R"([[transport_rule]]
+name = "Rules version 2"
+priority = 90
+if = { from_scope = "outside" }
+then = { add_header = { X-Rules = "v2" } }
+)";
+
+// A session held open at RCPT while something happens to the daemon, then finished.
+std::string finish_message(SmtpSession& s, const std::string& subject) {
+    return s.send_data("From: someone@elsewhere.example\nTo: bob@example.com\nSubject: " + subject + "\n\nbody\n");
+}
+
+void open_transaction(SmtpSession& s) {
+    BOOST_TEST(s.command("EHLO client.example").substr(0, 3) == "250");
+    BOOST_TEST(s.command("MAIL FROM:<someone@elsewhere.example>") == "250 2.1.0 Ok");
+    BOOST_TEST(s.command("RCPT TO:<bob@example.com>") == "250 2.1.5 Ok");
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(hot_reload_under_a_stream_of_sessions_loses_nothing) {
+    auto& w = world();
+    std::uint64_t before = w.mailwarden->generation();
+    BOOST_REQUIRE(before > 0);
+
+    // A session that started before the edit keeps the rules it started with.
+    SmtpSession held("127.0.0.1", w.stack->postfix.port(0));
+    open_transaction(held);
+
+    constexpr int messages = 30;
+    std::atomic<int> sent{0}, failed{0};
+    std::string failures;
+    std::thread stream([&] {
+        for (int i = 0; i < messages; ++i) {
+            auto o = w.internet("someone@elsewhere.example", {"bob@example.com"});
+            o.headers = {subject_header("stream-" + std::to_string(i))};
+            auto r = swaks(o);
+            if (r.status != 0) {
+                failed++;
+                failures += r.transcript;
+            }
+            sent++;
+        }
+    });
+    wait_for([&] { return sent >= 5; }, 60s);
+    // An edit saved in the rules directory is picked up by itself...
+    w.mailwarden->write_rule_file("60-reload.toml", v2_rule);
+    BOOST_TEST(wait_for([&] { return w.mailwarden->generation() > before; }, 20s), w.mailwarden->log());
+    // ...and `mailwarden reload` reloads at once and names the generation.
+    auto reload = w.mailwarden->reload();
+    BOOST_TEST(reload.status == 0, reload.err);
+    BOOST_TEST(reload.out.rfind("generation ", 0) == 0u, reload.out);
+    stream.join();
+    BOOST_TEST(failed == 0, failures);
+    for (int i = 0; i < messages; ++i)
+        BOOST_TEST(w.delivered("stream-" + std::to_string(i)).has_value(), "stream-" << i << " lost");
+    auto last = w.delivered("stream-" + std::to_string(messages - 1));
+    BOOST_REQUIRE(last);
+    BOOST_TEST(last->find("X-Rules: v2") != std::string::npos, *last);
+
+    BOOST_TEST(finish_message(held, "held-across-reload").substr(0, 3) == "250");
+    held.command("QUIT");
+    auto old = w.delivered("held-across-reload");
+    BOOST_REQUIRE(old);
+    BOOST_TEST(old->find("X-Rules: v2") == std::string::npos, "the session in flight saw the new rules:\n" << *old);
+}
+
+BOOST_AUTO_TEST_CASE(a_broken_edit_keeps_the_old_rules) {
+    auto& w = world();
+    std::uint64_t before = w.mailwarden->generation();
+    std::size_t mark = w.mailwarden->log_size();
+    w.mailwarden->write_rule_file("61-broken.toml", "[[transport_rule]]\nname = \"broken\"\nthen = { reject = 42 }\n");
+    BOOST_TEST(w.mailwarden->wait_log("failed", 20s, mark), w.mailwarden->log());
+    auto reload = w.mailwarden->reload();
+    BOOST_TEST(reload.status == 1);
+    BOOST_TEST(reload.err.find("61-broken.toml:3:") != std::string::npos, reload.err);
+    BOOST_TEST(reload.err.find("keeps generation " + std::to_string(before)) != std::string::npos, reload.err);
+    BOOST_TEST(w.mailwarden->generation() == before);
+
+    auto o = w.internet("someone@elsewhere.example", {"bob@example.com"});
+    o.headers = {subject_header("after-broken-edit")};
+    BOOST_TEST(swaks(o).status == 0);
+    auto m = w.delivered("after-broken-edit");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(m->find("X-Rules: v2") != std::string::npos, *m);  // the last good rules still apply
+
+    std::filesystem::remove(w.mailwarden->rules_dir() / "61-broken.toml");
+    std::filesystem::remove(w.mailwarden->rules_dir() / "60-reload.toml");
+    BOOST_TEST(w.mailwarden->reload().status == 0);
+}
+
+BOOST_AUTO_TEST_CASE(sigterm_finishes_sessions_in_flight) {
+    auto& w = world();
+    SmtpSession held("127.0.0.1", w.stack->postfix.port(0));
+    open_transaction(held);
+    std::thread stopper([&] { w.mailwarden->stop(); });
+    BOOST_TEST(w.mailwarden->wait_log("stopping"), w.mailwarden->log());
+    std::string reply = finish_message(held, "finished-while-stopping");
+    held.command("QUIT");
+    stopper.join();
+    BOOST_TEST(reply.substr(0, 3) == "250", reply << "\n" << w.mailwarden->log() << w.stack->postfix.log());
+    auto m = w.delivered("finished-while-stopping");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(m->find("X-Mailwarden-AuthAs: Anonymous") != std::string::npos, *m);
+    w.mailwarden->start();
+}
+
+BOOST_AUTO_TEST_CASE(mailwarden_killed_postfix_tempfails_and_nothing_is_lost) {
+    auto& w = world();
+    auto first = w.internet("someone@elsewhere.example", {"bob@example.com"});
+    first.headers = {subject_header("before-the-crash")};
+    BOOST_TEST(swaks(first).status == 0);
+    BOOST_REQUIRE(w.delivered("before-the-crash"));
+
+    // A session at RCPT when the daemon vanishes: its message is refused with 4xx, not accepted unfiltered.
+    SmtpSession held("127.0.0.1", w.stack->postfix.port(0));
+    open_transaction(held);
+    w.mailwarden->kill_hard();
+    std::string held_reply = finish_message(held, "in-flight-at-crash");
+    BOOST_TEST(held_reply.substr(0, 1) == "4", held_reply);
+
+    auto o = w.internet("someone@elsewhere.example", {"bob@example.com"});
+    o.headers = {subject_header("during-the-outage")};
+    auto r = swaks(o);
+    BOOST_TEST(r.mail_reply() == "451 4.7.1 Service unavailable - try again later", r.transcript);
+    BOOST_TEST(w.stack->postfix.queue_ids().empty(), w.stack->postfix.mailq());
+
+    w.mailwarden->start();
+    auto again = w.internet("someone@elsewhere.example", {"bob@example.com"});
+    again.headers = {subject_header("after-the-restart")};
+    auto ok = swaks(again);
+    BOOST_TEST(ok.status == 0, ok.transcript);
+    BOOST_TEST(w.delivered("after-the-restart").has_value());
+    for (const auto& m : w.stack->sink.messages()) {
+        BOOST_TEST(m.find("Subject: during-the-outage") == std::string::npos);
+        BOOST_TEST(m.find("Subject: in-flight-at-crash") == std::string::npos);
+    }
 }

@@ -1,0 +1,29 @@
+// A hand-driven SMTP client session for tests that must hold a session open across an event (a
+// reload, a daemon stop): send one command, read the reply, at the test's own pace.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace mw::itest {
+
+class SmtpSession {
+public:
+    SmtpSession(const std::string& address, std::uint16_t port);  // reads the greeting; throws on failure
+    ~SmtpSession();
+    SmtpSession(const SmtpSession&) = delete;
+    SmtpSession& operator=(const SmtpSession&) = delete;
+
+    const std::string& greeting() const { return greeting_; }
+    // Sends one line (CRLF added) and returns the whole reply, lines joined by '\n'.
+    std::string command(const std::string& line);
+    // DATA, the message (LF or CRLF lines; dot-stuffed here), the final dot: the final reply.
+    std::string send_data(const std::string& message);
+
+private:
+    std::string read_reply();
+    int fd_ = -1;
+    std::string buffer_, greeting_;
+};
+
+}  // namespace mw::itest

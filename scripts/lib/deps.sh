@@ -1,16 +1,44 @@
 # Installs what mailwarden needs to build and test, from Debian's packages. Idempotent and quiet
 # when everything is already there. Sourced by scripts/run and scripts/test.
 
+SUDO=
+[ "$(id -u)" -eq 0 ] || SUDO=sudo
+
 MAILWARDEN_PACKAGES=(
   g++ clang cmake ninja-build pkg-config
   libtomlplusplus-dev libpcre2-dev liblmdb-dev libidn2-dev libssl-dev
   libboost-dev libboost-test-dev libmilter-dev
 )
 
+# The real peers the integration tests drive: a private Postfix with smtp-sink, swaks (with TLS),
+# Dovecot as Postfix's SASL server, nmap's smtp-open-relay script, Sendmail's miltertest.
+MAILWARDEN_TEST_PACKAGES=(
+  postfix swaks libnet-ssleay-perl libio-socket-ssl-perl dovecot-core nmap miltertest openssl
+)
+
 install_deps() {
+  install_packages "${MAILWARDEN_PACKAGES[@]}"
+}
+
+# Installs the test peers without configuring or starting any system service: Postfix with "No
+# configuration", and a policy-rc.d that forbids service starts during the install (the tests run
+# their own private instances).
+install_test_deps() {
+  echo "postfix postfix/main_mailer_type select No configuration" | ${SUDO:-} debconf-set-selections 2>/dev/null || true
+  local guard=/usr/sbin/policy-rc.d created=0
+  if [ ! -e "$guard" ]; then
+    printf '#!/bin/sh\nexit 101\n' | ${SUDO:-} tee "$guard" >/dev/null && ${SUDO:-} chmod 755 "$guard" && created=1
+  fi
+  local rc=0
+  install_packages "${MAILWARDEN_TEST_PACKAGES[@]}" || rc=$?
+  if [ "$created" -eq 1 ]; then ${SUDO:-} rm -f "$guard"; fi
+  return $rc
+}
+
+install_packages() {
   local missing=()
   local p
-  for p in "${MAILWARDEN_PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed' || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0

@@ -268,6 +268,39 @@ BOOST_AUTO_TEST_CASE(transport_rule_prefix_and_reject) {
     BOOST_TEST(refused.end_of_data_reply() == "550 5.7.1 Executable attachments are not accepted", refused.transcript);
 }
 
+BOOST_AUTO_TEST_CASE(quarantine_bcc_redirect_discard) {
+    auto& w = world();
+    auto send = [&](const std::string& subject) {
+        auto o = w.internet("someone@elsewhere.example", {"bob@example.com"});
+        o.headers = {subject_header(subject)};
+        auto r = swaks(o);
+        BOOST_TEST(r.end_of_data_reply().substr(0, 3) == "250", r.transcript);
+        return r.queue_id();
+    };
+    // Quarantine: Postfix keeps the message on hold ("!" in mailq) instead of delivering it.
+    std::string held = send("quarantine-me 1");
+    BOOST_TEST(w.stack->postfix.wait_log(held + ": milter-hold: END-OF-MESSAGE"), w.stack->postfix.log());
+    BOOST_TEST(w.stack->postfix.mailq().find(held + "!") != std::string::npos, w.stack->postfix.mailq());
+
+    send("bcc-me 2");
+    auto bcc = w.delivered("bcc-me 2");
+    BOOST_REQUIRE(bcc);
+    BOOST_TEST(bcc->find("X-Rcpt-Args: <bob@example.com>") != std::string::npos, *bcc);
+    BOOST_TEST(bcc->find("X-Rcpt-Args: <alice@example.com>") != std::string::npos, *bcc);
+
+    send("redirect-me 3");
+    auto redirected = w.delivered("redirect-me 3");
+    BOOST_REQUIRE(redirected);
+    BOOST_TEST(redirected->find("X-Rcpt-Args: <teacher@example.com>") != std::string::npos, *redirected);
+    BOOST_TEST(redirected->find("X-Rcpt-Args: <bob@example.com>") == std::string::npos, *redirected);
+
+    std::string dropped = send("discard-me 4");
+    BOOST_TEST(w.stack->postfix.wait_log(dropped + ": milter-discard: END-OF-MESSAGE"), w.stack->postfix.log());
+    send("after-discard 5");
+    BOOST_REQUIRE(w.delivered("after-discard 5"));
+    for (const auto& m : w.stack->sink.messages()) BOOST_TEST(m.find("discard-me 4") == std::string::npos);
+}
+
 BOOST_AUTO_TEST_CASE(percent_hack_is_not_relayed) {
     auto r = swaks(world().internet("someone@elsewhere.example", {"user%victim.example@example.com"}));
     BOOST_TEST(r.rcpt_reply("user%victim.example@example.com") ==

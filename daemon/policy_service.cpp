@@ -17,20 +17,7 @@ constexpr const char* ok = "OK";
 constexpr const char* dunno = "DUNNO";
 
 // Client-supplied text in a log line: control bytes as \xNN, so one request stays one line.
-std::string printable(std::string_view text) {
-    std::string out;
-    out.reserve(text.size());
-    for (unsigned char c : text) {
-        if (c < 0x20 || c == 0x7f) {
-            char hex[5];
-            std::snprintf(hex, sizeof hex, "\\x%02x", c);
-            out += hex;
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
+std::string printable(std::string_view text) { return printable_text(text); }
 
 // A `name=value` field: bare when the value has no space, quote, '=' or ';', else in double
 // quotes (logfmt), so that rule names with spaces stay one field for grep and log parsers.

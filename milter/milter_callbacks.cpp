@@ -148,7 +148,7 @@ std::optional<IpAddress> address_from(const _SOCK_ADDR* sa) {
 sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) noexcept {
     try {
         if (g_draining) {
-            log_line(std::string("milter: stopping: new session from ") + (hostname ? hostname : "unknown") +
+            log_line(std::string("stopping: new session from ") + (hostname ? hostname : "unknown") +
                      " answered with tempfail");
             return SMFIS_TEMPFAIL;
         }

@@ -1,25 +1,14 @@
 #include "milter/milter_log.hpp"
 
+#include "policy/quote_text.hpp"
+
 namespace mw::milter {
 
 namespace {
 
 // Log lines are one line each: control characters from the client (HELO, addresses) are shown
 // escaped so they cannot forge a second line.
-std::string printable(std::string_view text) {
-    std::string out;
-    for (unsigned char c : text) {
-        if (c < 0x20 || c == 0x7f) {
-            static const char* hex = "0123456789ABCDEF";
-            out += "\\x";
-            out += hex[c >> 4];
-            out += hex[c & 15];
-        } else {
-            out += static_cast<char>(c);
-        }
-    }
-    return out;
-}
+std::string printable(std::string_view text) { return printable_text(text); }
 
 const char* action_word(policy::Action a) {
     switch (a) {

@@ -7,10 +7,11 @@
 
 namespace mw {
 
-// 'text' in single quotes; control bytes become \xNN so that a diagnostic or log line stays one
-// printable line whatever the input held.
-inline std::string quote_text(std::string_view text) {
-    std::string out = "'";
+// Control bytes become \xNN so that a diagnostic or log line stays one printable line whatever
+// the input (a client's HELO, an address, a rule name) held.
+inline std::string printable_text(std::string_view text) {
+    std::string out;
+    out.reserve(text.size());
     for (unsigned char c : text) {
         if (c < 0x20 || c == 0x7f) {
             char hex[5];
@@ -20,8 +21,10 @@ inline std::string quote_text(std::string_view text) {
             out += static_cast<char>(c);
         }
     }
-    out += '\'';
     return out;
 }
+
+// 'text' in single quotes, printable (above).
+inline std::string quote_text(std::string_view text) { return "'" + printable_text(text) + "'"; }
 
 }  // namespace mw

@@ -1,5 +1,7 @@
 #include "daemon/netstring.hpp"
 
+#include <algorithm>
+
 namespace mw::daemon {
 
 void NetstringDecoder::feed(std::string_view bytes) {
@@ -18,7 +20,21 @@ std::optional<std::string> NetstringDecoder::fail(std::string why) {
 }
 
 std::optional<std::string> NetstringDecoder::pop() {
+    oversize_ = false;
     if (failed()) return std::nullopt;
+    if (skip_ > 0) {
+        std::string_view pending = std::string_view(buffer_).substr(start_);
+        std::size_t take = std::min(pending.size(), skip_ - 1);
+        start_ += take;
+        skip_ -= take;
+        pending.remove_prefix(take);
+        if (skip_ > 1 || pending.empty()) return std::nullopt;
+        if (pending.front() != ',') return fail("malformed netstring (no ',' after the payload)");
+        start_ += 1;
+        skip_ = 0;
+        oversize_ = true;
+        return std::string();
+    }
     const std::string_view pending = std::string_view(buffer_).substr(start_);
     std::size_t length = 0;
     std::size_t i = 0;
@@ -30,10 +46,16 @@ std::optional<std::string> NetstringDecoder::pop() {
         if (i == 1 && pending[0] == '0') return fail("malformed netstring length (leading zero)");
         // Checked digit by digit: an endless run of digits is refused before it overflows.
         length = length * 10 + static_cast<std::size_t>(c - '0');
-        if (length > max_length_) return fail("netstring length over " + std::to_string(max_length_) + " bytes");
+        if (length > netstring_skip_limit)
+            return fail("netstring length over " + std::to_string(netstring_skip_limit) + " bytes");
     }
     if (i == 0) return fail("malformed netstring length (empty)");
     const std::size_t payload_at = i + 1;
+    if (length > max_length_) {
+        start_ += payload_at;  // the header; the payload is dropped as it arrives
+        skip_ = length + 1;
+        return pop();
+    }
     if (pending.size() < payload_at + length + 1) return std::nullopt;
     if (pending[payload_at + length] != ',') return fail("malformed netstring (no ',' after the payload)");
     std::string payload(pending.substr(payload_at, length));

@@ -16,12 +16,17 @@ inline constexpr std::size_t socketmap_max_reply = 100'000;
 // Reads netstrings from a byte stream that arrives in arbitrary pieces: feed() what a read
 // returned, then pop() until it gives nothing.
 //
-// A framing error — a length over the cap (reported as soon as its digits show it, before the
-// payload arrives), a length that is empty, not decimal or has a leading zero (the netstring spec
-// forbids them), a payload not followed by ',' — breaks the stream for good: payloads may hold
-// digits, ':' and ',', so there is no point to resynchronize from. The caller answers PERM once and
-// closes the connection; Postfix opens a new one for its next lookup. A well-formed netstring whose
-// payload is a bad request is no framing error: the caller answers it and keeps the connection.
+// A well-formed netstring longer than the cap is read past without being kept (its length says
+// where it ends) and popped as an empty payload with last_was_oversize() true: the caller answers
+// PERM and the connection survives. A framing error — a length over netstring_skip_limit (reported
+// as soon as its digits show it), a length that is empty, not decimal or has a leading zero (the
+// netstring spec forbids them), a payload not followed by ',' — breaks the stream for good:
+// payloads may hold digits, ':' and ',', so there is no point to resynchronize from. The caller
+// answers PERM once and closes the connection; Postfix opens a new one for its next lookup. A
+// well-formed netstring whose payload is a bad request is no framing error either: the caller
+// answers it and keeps the connection.
+inline constexpr std::size_t netstring_skip_limit = 1 << 20;
+
 class NetstringDecoder {
 public:
     explicit NetstringDecoder(std::size_t max_length = socketmap_max_request) noexcept : max_length_(max_length) {}
@@ -32,6 +37,8 @@ public:
     std::optional<std::string> pop();
 
     bool failed() const noexcept { return !error_.empty(); }
+    // The payload pop() just returned stands for a netstring over the cap, read past and dropped.
+    bool last_was_oversize() const noexcept { return oversize_; }
     // Why the stream broke, e.g. "netstring length over 10000 bytes"; "" while it is fine.
     const std::string& error() const noexcept { return error_; }
     // Bytes received and not yet returned as payloads: at most one incomplete netstring once
@@ -44,6 +51,8 @@ private:
     std::size_t max_length_;
     std::string buffer_;
     std::size_t start_ = 0;  // bytes of buffer_ already returned as payloads
+    std::size_t skip_ = 0;   // bytes of an oversize payload still to drop, plus its ','
+    bool oversize_ = false;
     std::string error_;
 };
 

@@ -18,7 +18,10 @@ void serve_socketmap_connection(int fd, const RuleService& rules, SocketmapCount
             counters.lookups++;
             auto snapshot = rules.snapshot();
             SocketmapExchange ex;
-            if (!snapshot) {
+            if (decoder.last_was_oversize()) {
+                ex.reply = "PERM request longer than " + std::to_string(socketmap_max_request) + " bytes";
+                ex.map = "?";
+            } else if (!snapshot) {
                 ex.reply = "TEMP no rules loaded";
             } else {
                 ex = answer_socketmap_request(*snapshot, *request);

@@ -15,9 +15,10 @@ struct SocketmapCounters {
     std::atomic<std::uint64_t> errors{0};  // PERM/TEMP answers
 };
 
-// Serves one connection until the peer closes. A broken netstring frame is answered with PERM and
-// the connection closed (there is no safe point to resynchronize; Postfix reconnects); a
-// well-formed frame carrying a bad request gets PERM and the connection stays open.
+// Serves one connection until the peer closes. An oversize request, or a well-formed frame
+// carrying a bad request, gets PERM and the connection stays open; a broken netstring frame is
+// answered with PERM and the connection closed (there is no safe point to resynchronize; Postfix
+// reconnects).
 void serve_socketmap_connection(int fd, const RuleService& rules, SocketmapCounters& counters);
 
 }  // namespace mw::daemon

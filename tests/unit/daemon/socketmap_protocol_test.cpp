@@ -87,22 +87,49 @@ BOOST_AUTO_TEST_CASE(payload_at_the_cap_is_accepted) {
     BOOST_TEST(drain(d) == Payloads{payload});
 }
 
-BOOST_AUTO_TEST_CASE(oversize_length_fails_before_the_payload_arrives) {
+BOOST_AUTO_TEST_CASE(oversize_netstring_is_skipped_and_the_stream_goes_on) {
     NetstringDecoder d;
     d.feed("10001:");
     BOOST_TEST(!d.pop().has_value());
+    BOOST_TEST(!d.failed());
+    // The payload arrives in pieces and is dropped as it comes, never buffered whole.
+    d.feed(std::string(6000, 'x'));
+    BOOST_TEST(!d.pop().has_value());
+    BOOST_TEST(d.buffered() == 0u);
+    d.feed(std::string(4001, 'y') + ",");
+    auto skipped = d.pop();
+    BOOST_REQUIRE(skipped.has_value());
+    BOOST_TEST(skipped->empty());
+    BOOST_TEST(d.last_was_oversize());
+    d.feed(encode_netstring("transport *"));
+    auto next = d.pop();
+    BOOST_REQUIRE(next.has_value());
+    BOOST_TEST(*next == "transport *");
+    BOOST_TEST(!d.last_was_oversize());
+
+    NetstringDecoder small(5);
+    small.feed("6:abcdef,2:ok,");
+    BOOST_TEST(small.pop().value_or("?") == "");
+    BOOST_TEST(small.last_was_oversize());
+    BOOST_TEST(small.pop().value_or("?") == "ok");
+
+    NetstringDecoder no_comma(5);
+    no_comma.feed("6:abcdefX");
+    BOOST_TEST(!no_comma.pop().has_value());
+    BOOST_TEST(no_comma.error() == "malformed netstring (no ',' after the payload)");
+}
+
+BOOST_AUTO_TEST_CASE(absurd_length_fails_before_the_payload_arrives) {
+    NetstringDecoder d;
+    d.feed("1048577:");
+    BOOST_TEST(!d.pop().has_value());
     BOOST_TEST(d.failed());
-    BOOST_TEST(d.error() == "netstring length over 10000 bytes");
+    BOOST_TEST(d.error() == "netstring length over 1048576 bytes");
 
     NetstringDecoder digits;  // no colon ever comes
     digits.feed(std::string(40, '9'));
     BOOST_TEST(!digits.pop().has_value());
-    BOOST_TEST(digits.error() == "netstring length over 10000 bytes");
-
-    NetstringDecoder small(5);
-    small.feed("6:");
-    BOOST_TEST(!small.pop().has_value());
-    BOOST_TEST(small.error() == "netstring length over 5 bytes");
+    BOOST_TEST(digits.error() == "netstring length over 1048576 bytes");
 }
 
 BOOST_AUTO_TEST_CASE(bad_prefixes_fail) {
@@ -230,7 +257,7 @@ BOOST_AUTO_TEST_CASE(a_whole_conversation_over_the_decoder) {
     // What the daemon does per connection: decode, answer, encode; a framing error ends it.
     NetstringDecoder d;
     std::string out;
-    d.feed(encode_netstring("transport a@smart.test") + encode_netstring("tlspolicy [192.0.2.1]:25") + "99999:");
+    d.feed(encode_netstring("transport a@smart.test") + encode_netstring("tlspolicy [192.0.2.1]:25") + "9999999:");
     while (auto request = d.pop()) out += encode_netstring(ask(*request).reply);
     BOOST_TEST(out == "22:OK smtp:[192.0.2.1]:25,9:OK verify,");
     BOOST_TEST(d.failed());

@@ -133,6 +133,11 @@ std::string render_master_cf(const PostfixOptions& options) {
     out << "# Written by the mailwarden integration test fixture.\n"
         << "# service type  private unpriv  chroot  wakeup  maxproc command\n";
     for (const auto& s : options.services) {
+        if (!s.master_cf.empty()) {
+            out << s.master_cf;
+            if (s.master_cf.back() != '\n') out << "\n";
+            continue;
+        }
         out << s.listen << " inet n - " << chroot(true) << " - - smtpd\n";
         for (const auto& o : s.options) {
             auto eq = o.find('=');

@@ -55,7 +55,7 @@ std::uint16_t SmtpdService::port() const {
 
 SmtpdService SmtpdService::on_free_port(std::vector<std::string> options, const std::string& address) {
     require_loopback(address);
-    return SmtpdService{address + ":" + std::to_string(free_port()), std::move(options)};
+    return SmtpdService{address + ":" + std::to_string(free_port()), std::move(options), {}};
 }
 
 PostfixInstance::PostfixInstance(fs::path dir, const Pki& pki, PostfixOptions options)

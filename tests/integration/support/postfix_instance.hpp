@@ -20,6 +20,10 @@ namespace mw::itest {
 struct SmtpdService {
     std::string listen;                // "127.0.0.1:PORT" (127.0.0.0/8 only)
     std::vector<std::string> options;  // "name=value" each, written as -o; values may contain spaces
+    // Non-empty: these master.cf lines are written as they are instead of a line made from listen,
+    // options and PostfixOptions::chroot, e.g. what `mailwarden export postfix` prints. listen must
+    // still name the service's address and port (start() waits for it).
+    std::string master_cf;
 
     std::uint16_t port() const;
     // A service on a free port (chosen on 127.0.0.1; other 127/8 addresses work on Linux loopback).

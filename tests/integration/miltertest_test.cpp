@@ -62,3 +62,16 @@ BOOST_AUTO_TEST_CASE(decisions_are_logged_postfix_style) {
                log);
     BOOST_TEST(log.find("4XyZ1: accept: END-OF-MESSAGE from client.test[192.0.2.11]") != std::string::npos, log);
 }
+
+BOOST_AUTO_TEST_CASE(status_reports_generation_and_counters) {
+    check("t01_relay_denied.lua");
+    auto text = milter().daemon->status();
+    BOOST_TEST(text.status == 0, text.err);
+    BOOST_TEST(text.out.rfind("generation 1\n", 0) == 0u, text.out);
+    BOOST_TEST(text.out.find("\nrcpt_refused 0\n") == std::string::npos, text.out);  // t01 refuses two
+    auto json = run_capture({MW_BINARY, "status", "--json", "--config", milter().daemon->config_file().string()});
+    BOOST_TEST(json.status == 0, json.err);
+    BOOST_TEST(json.out.find("\"generation\": 1,") != std::string::npos, json.out);
+    BOOST_TEST(json.out.find("\"milter\": true") != std::string::npos, json.out);
+    BOOST_TEST(json.out.find("\"rcpt_refused\": 0,") == std::string::npos, json.out);
+}

@@ -100,7 +100,7 @@ std::string address_text(const char* raw) {
 
 // --- callbacks ---------------------------------------------------------------------------------
 
-sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long /*f1*/, unsigned long /*f2*/,
+sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long /*f2*/,
                       unsigned long /*f3*/, unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
                       unsigned long* pf3) noexcept {
     // Request exactly the macros each stage needs (Postfix's defaults omit most of them).
@@ -117,10 +117,26 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long /*f1*/, unsi
         log_line("warning: milter: the MTA does not offer the header/recipient actions mailwarden needs");
         return SMFIS_REJECT;  // libmilter then refuses the connection: the MTA's default action applies
     }
+    // Steps we do not need, or that never refuse, without a reply: each saved round trip is time
+    // Postfix's smtpd waits for (a reply per header line adds up). A refusal found there waits for
+    // the next step that replies (failed_without_reply).
+    constexpr unsigned long quiet_steps =
+        SMFIP_NOEOH | SMFIP_NODATA | SMFIP_NOUNKNOWN | SMFIP_NR_HDR | SMFIP_NR_BODY | SMFIP_NR_HELO;
+    MilterSession* s = session_of(ctx);
+    if (!s) {
+        try {
+            auto owned = std::make_unique<MilterSession>();
+            if (smfi_setpriv(ctx, owned.get()) != MI_SUCCESS) return SMFIS_REJECT;
+            s = owned.release();  // owned by libmilter's context now; freed in on_close
+        } catch (...) {
+            return SMFIS_REJECT;
+        }
+    }
     *pf0 = wanted | (f0 & SMFIF_SETSYMLIST);
-    *pf1 = 0;  // every protocol step, no skipping
+    *pf1 = f1 & quiet_steps;
     *pf2 = 0;
     *pf3 = 0;
+    s->no_reply_steps = *pf1;
     if (f0 & SMFIF_SETSYMLIST) {
         smfi_setsymlist(ctx, SMFIM_CONNECT, connect_macros);
         smfi_setsymlist(ctx, SMFIM_HELO, helo_macros);
@@ -152,10 +168,14 @@ sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) noexcept
                      " answered with tempfail");
             return SMFIS_TEMPFAIL;
         }
-        auto owned = std::make_unique<MilterSession>();
-        MilterSession& s = *owned;
-        if (smfi_setpriv(ctx, owned.get()) != MI_SUCCESS) return internal_failure(ctx, "connect");
-        owned.release();  // owned by libmilter's context now; freed in on_close
+        MilterSession* existing = session_of(ctx);
+        if (!existing) {  // an MTA that skipped negotiation
+            auto owned = std::make_unique<MilterSession>();
+            if (smfi_setpriv(ctx, owned.get()) != MI_SUCCESS) return internal_failure(ctx, "connect");
+            existing = owned.release();  // owned by libmilter's context now; freed in on_close
+        }
+        MilterSession& s = *existing;
+        s.counted = true;
         if (g_counters) {
             g_counters->sessions_total++;
             g_counters->sessions_active++;
@@ -197,22 +217,36 @@ sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) noexcept
     }
 }
 
+// The answer of a step that may have been negotiated without a reply.
+sfsistat quiet_continue(const MilterSession& s, unsigned long step) {
+    return (s.no_reply_steps & step) ? SMFIS_NOREPLY : SMFIS_CONTINUE;
+}
+
+// A failure in such a step: remembered, and answered (451 4.3.0) at the next step that replies.
+sfsistat quiet_failure(SMFICTX* ctx, MilterSession* s, unsigned long step, const char* stage) {
+    if (!s || !(s->no_reply_steps & step)) return internal_failure(ctx, stage);
+    if (g_counters) g_counters->internal_errors++;
+    log_line(std::string("warning: milter: internal error at ") + stage + ": the transaction will be answered 451 4.3.0");
+    s->failed_without_reply = true;
+    return SMFIS_NOREPLY;
+}
+
 sfsistat on_helo(SMFICTX* ctx, char* helo) noexcept {
+    MilterSession* s = session_of(ctx);
     try {
-        MilterSession* s = session_of(ctx);
         if (!s) return internal_failure(ctx, "HELO");
         s->facts.helo = helo ? helo : "";
         refresh_session_facts(ctx, *s);
-        return SMFIS_CONTINUE;
+        return quiet_continue(*s, SMFIP_NR_HELO);
     } catch (...) {
-        return internal_failure(ctx, "HELO");
+        return quiet_failure(ctx, s, SMFIP_NR_HELO, "HELO");
     }
 }
 
 sfsistat on_envfrom(SMFICTX* ctx, char** argv) noexcept {
     try {
         MilterSession* s = session_of(ctx);
-        if (!s) return internal_failure(ctx, "MAIL");
+        if (!s || s->failed_without_reply) return internal_failure(ctx, "MAIL");
         s->reset_transaction();
         refresh_session_facts(ctx, *s);
         refresh_queue_id(ctx, *s);
@@ -277,15 +311,15 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) noexcept {
 }
 
 sfsistat on_header(SMFICTX* ctx, char* name, char* value) noexcept {
+    MilterSession* s = session_of(ctx);
     try {
-        MilterSession* s = session_of(ctx);
         if (!s) return internal_failure(ctx, "header");
         std::string n = name ? name : "", v = value ? value : "";
         s->header_bytes += n.size() + v.size() + 4;  // "Name: value\r\n"
         s->headers.fields.push_back({std::move(n), std::move(v)});
-        return SMFIS_CONTINUE;
+        return quiet_continue(*s, SMFIP_NR_HDR);
     } catch (...) {
-        return internal_failure(ctx, "header");
+        return quiet_failure(ctx, s, SMFIP_NR_HDR, "header");
     }
 }
 
@@ -293,7 +327,7 @@ sfsistat on_body(SMFICTX* ctx, unsigned char* /*chunk*/, size_t len) noexcept {
     MilterSession* s = session_of(ctx);
     if (!s) return internal_failure(ctx, "body");
     s->body_bytes += len;
-    return SMFIS_CONTINUE;
+    return quiet_continue(*s, SMFIP_NR_BODY);
 }
 
 bool apply_header_ops(SMFICTX* ctx, const std::vector<HeaderOp>& ops) {
@@ -322,7 +356,10 @@ std::string recipient_list(const MilterSession& s) {
 sfsistat on_eom(SMFICTX* ctx) noexcept {
     try {
         MilterSession* s = session_of(ctx);
-        if (!s || !s->mail) return internal_failure(ctx, "end of message");
+        if (!s || !s->mail || s->failed_without_reply) {
+            if (s) s->reset_transaction();
+            return internal_failure(ctx, "end of message");
+        }
         refresh_queue_id(ctx, *s);
         auto result = policy::evaluate_message(*s->rules, s->facts, s->mail->context, s->recipients, s->headers,
                                                s->header_bytes + 2 + s->body_bytes);
@@ -380,13 +417,13 @@ sfsistat on_close(SMFICTX* ctx) noexcept {
     // May arrive alone (the MTA gave up before connect): nothing to free then.
     std::unique_ptr<MilterSession> owned(session_of(ctx));
     smfi_setpriv(ctx, nullptr);
-    if (owned && g_hooks.connection_closed) {
+    if (owned && owned->counted && g_hooks.connection_closed) {
         try {
             g_hooks.connection_closed(owned->key);
         } catch (...) {
         }
     }
-    if (owned && g_counters) g_counters->sessions_active--;
+    if (owned && owned->counted && g_counters) g_counters->sessions_active--;
     return SMFIS_CONTINUE;
 }
 

@@ -15,6 +15,12 @@
 namespace mw::milter {
 
 struct MilterSession {
+    // Protocol steps negotiated without a reply (SMFIP_NR_*): their callbacks must answer
+    // SMFIS_NOREPLY, and a failure there is remembered and answered at the next step that replies.
+    unsigned long no_reply_steps = 0;
+    bool failed_without_reply = false;
+    bool counted = false;  // counted in sessions_active (from connect on)
+
     std::shared_ptr<const policy::Ruleset> rules;  // pinned for the whole connection
     policy::SessionFacts facts;
     policy::ConnectResult connect;
@@ -31,6 +37,7 @@ struct MilterSession {
     std::string queue_id;
 
     void reset_transaction() {
+        failed_without_reply = false;
         mail.reset();
         sender_text.clear();
         recipients.clear();

@@ -124,6 +124,12 @@ void read_listener(const Reader& r, const toml::node& n, const std::string& name
              }}});
 }
 
+void require_unix(const Reader& r, const toml::node& section, const std::string& name, const ListenerConfig& l) {
+    if (l.listen.rfind("inet:", 0) != 0) return;
+    const toml::node* at = section.as_table() ? section.as_table()->get("listen") : nullptr;
+    r.fail(at ? *at : section, "[" + name + "] listen must be a unix socket: any local user could reach a TCP port");
+}
+
 fs::path relative_to(const fs::path& base, const fs::path& p) { return p.is_absolute() ? p : base / p; }
 
 }  // namespace
@@ -157,8 +163,18 @@ DaemonConfig load_daemon_config(const std::optional<fs::path>& file) {
             {"socket_group", [&](const toml::node& v) { c.socket_group = r.string(v, "socket_group"); }},
             {"milter", [&](const toml::node& v) { read_listener(r, v, "milter", c.milter); }},
             {"socketmap", [&](const toml::node& v) { read_listener(r, v, "socketmap", c.socketmap); }},
-            {"policy_service", [&](const toml::node& v) { read_listener(r, v, "policy_service", c.policy_service); }},
-            {"control", [&](const toml::node& v) { read_listener(r, v, "control", c.control); }},
+            {"policy_service",
+             [&](const toml::node& v) {
+                 read_listener(r, v, "policy_service", c.policy_service);
+                 // It accepts certificate fingerprints for Direct Trust: only the MTA may talk to it,
+                 // which file permissions can ensure and a TCP port cannot.
+                 require_unix(r, v, "policy_service", c.policy_service);
+             }},
+            {"control",
+             [&](const toml::node& v) {
+                 read_listener(r, v, "control", c.control);
+                 require_unix(r, v, "control", c.control);  // reload and status: root and `user` only
+             }},
             {"smtp",
              [&](const toml::node& v) {
                  r.each(r.table(v, "smtp"), "smtp",

@@ -19,8 +19,8 @@ void serve_policy_connection(int fd, const RuleService& rules, CertHandoff& hand
             auto snapshot = rules.snapshot();
             PolicyDecision d;
             if (!snapshot) {
-                d.action = "DUNNO";
-                d.log_line = "policy DUNNO: no rules loaded";
+                d.action = "451 4.3.0 Temporary policy failure";
+                d.log_line = "warning: policy: no rules loaded: 451 4.3.0";
             } else {
                 d = answer_policy_request(*snapshot, *request, handoff, std::chrono::steady_clock::now());
             }

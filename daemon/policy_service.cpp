@@ -15,6 +15,11 @@ namespace {
 
 constexpr const char* ok = "OK";
 constexpr const char* dunno = "DUNNO";
+// An internal error must not become DUNNO: reject_unauth_destination would turn it into a permanent
+// 554 for a recipient mailwarden may well grant (RULES.md: any internal error is 451 4.3.0).
+constexpr const char* tempfail = "451 4.3.0 Temporary policy failure";
+
+bool internal_error_verdict(const policy::Verdict& v) { return v.code == 451 && v.status == "4.3.0"; }
 
 // Client-supplied text in a log line: control bytes as \xNN, so one request stays one line.
 std::string printable(std::string_view text) { return printable_text(text); }
@@ -158,6 +163,10 @@ PolicyDecision answer(const policy::Ruleset& rules, const Attributes& req, CertH
         return decide(dunno, log_line(req, dunno, "recipient unparseable: " + recipient.error, detail));
 
     auto mail = policy::evaluate_mail(rules, *facts, connect, sender, size_param(req.get("size")));
+    if (internal_error_verdict(mail.verdict)) {
+        detail.rule = mail.verdict.rule;
+        return decide(tempfail, log_line(req, tempfail, "MAIL failed: " + reply_text(mail.verdict), detail));
+    }
     if (!mail.verdict.continues()) {
         detail.rule = mail.verdict.rule;
         return decide(dunno, log_line(req, dunno, "MAIL would be refused: " + reply_text(mail.verdict), detail));
@@ -165,6 +174,10 @@ PolicyDecision answer(const policy::Ruleset& rules, const Attributes& req, CertH
     // recipient_count is 0 at RCPT (Postfix fills it at DATA only); relay control does not depend
     // on it, and the milter enforces max_recipients itself.
     auto rcpt = policy::evaluate_rcpt(rules, *facts, mail.context, *recipient.address, 0);
+    if (internal_error_verdict(rcpt.verdict)) {
+        detail.rule = rcpt.verdict.rule;
+        return decide(tempfail, log_line(req, tempfail, reply_text(rcpt.verdict), detail));
+    }
     if (!rcpt.relay_granted) {
         detail.rule = rcpt.verdict.rule;
         return decide(dunno, log_line(req, dunno, reply_text(rcpt.verdict), detail));
@@ -221,9 +234,9 @@ PolicyDecision answer_policy_request(const policy::Ruleset& rules, const Attribu
     try {
         return answer(rules, request, handoff, now);
     } catch (const std::exception& e) {
-        return decide(dunno, "warning: policy request failed: " + printable(e.what()) + ": DUNNO");
+        return decide(tempfail, "warning: policy request failed: " + printable(e.what()) + ": " + tempfail);
     } catch (...) {
-        return decide(dunno, "warning: policy request failed: DUNNO");
+        return decide(tempfail, std::string("warning: policy request failed: ") + tempfail);
     }
 }
 

@@ -6,12 +6,14 @@
 // see the stop sequence below), bind every listener while still root, drop privileges, then load
 // the rules as the unprivileged user (reloads run as that user too, so the first load must succeed
 // the same way).
+#include <fcntl.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <iostream>
@@ -30,6 +32,7 @@
 #include "daemon/rule_watcher.hpp"
 #include "daemon/socket_listener.hpp"
 #include "daemon/stream_server.hpp"
+#include "daemon/unique_fd.hpp"
 #include "milter/milter_service.hpp"
 
 namespace mw::cli {
@@ -77,19 +80,32 @@ Identity resolve_identity(const DaemonConfig& cfg) {
     return id;
 }
 
+// Gives the state directory and its lists/ to the daemon's user without following a symlink
+// anyone put there (the user owns these directories, so it could plant one for root to chown).
+void give_to(const fs::path& dir, const Account& account) {
+    UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    if (!fd || ::fchown(fd.get(), account.uid, account.gid) != 0)
+        throw std::runtime_error("cannot give " + dir.string() + " to " + account.name + " (not a plain directory?)");
+}
+
 void prepare_state_dir(const fs::path& dir, const Identity& id) {
     std::error_code ec;
-    fs::create_directories(dir, ec);
+    fs::create_directories(dir / "lists", ec);
     if (ec) throw std::runtime_error("cannot create state_dir " + dir.string() + ": " + ec.message());
-    if (id.run_as) {
-        // Compiled lists are rewritten on reload by the unprivileged user.
-        for (fs::path p : {dir, dir / "lists"}) {
-            fs::create_directories(p, ec);
-            if (::chown(p.c_str(), id.run_as->uid, id.run_as->gid) != 0)
-                throw std::runtime_error("cannot chown " + p.string());
-        }
-        for (const auto& e : fs::directory_iterator(dir / "lists", ec))
-            [[maybe_unused]] int rc = ::chown(e.path().c_str(), id.run_as->uid, id.run_as->gid);
+    if (!id.run_as) return;
+    // Compiled lists are rewritten on reload by the unprivileged user.
+    give_to(dir, *id.run_as);
+    give_to(dir / "lists", *id.run_as);
+    // Lists compiled earlier by root (e.g. `mailwarden check` run as root) become the user's too;
+    // only regular files, by name inside the directory opened above, never through a symlink.
+    UniqueFd lists(::open((dir / "lists").c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+    for (const auto& e : fs::directory_iterator(dir / "lists", ec)) {
+        struct stat st{};
+        std::string name = e.path().filename().string();
+        if (::fstatat(lists.get(), name.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0 && S_ISREG(st.st_mode) &&
+            st.st_nlink == 1)
+            [[maybe_unused]] int rc = ::fchownat(lists.get(), name.c_str(), id.run_as->uid, id.run_as->gid,
+                                                 AT_SYMLINK_NOFOLLOW);
     }
 }
 
@@ -129,7 +145,10 @@ int serve(const DaemonConfig& cfg) {
         };
         hooks.connection_closed = [&services](const milter::ConnectionKey& key) { services.forget_connection(key); };
         hooks.log = [](std::string_view line) { log_info(std::string("milter: ") + std::string(line)); };
+        // libmilter binds the socket itself: the umask gives it its mode from the start.
+        mode_t old_umask = ::umask(socket_umask(id.mta_sockets));
         std::string err = milter::milter_open({libmilter_spec(a), 300, 128}, std::move(hooks), milter_counters);
+        ::umask(old_umask);
         if (!err.empty()) throw std::runtime_error("milter: " + err);
         if (a.kind == ListenAddress::Kind::unix_socket) apply_socket_access(a, id.mta_sockets);
         else set_nodelay_on_listeners(a.port);
@@ -168,11 +187,13 @@ int serve(const DaemonConfig& cfg) {
     // once and abandon open sessions. (Should libmilter take one anyway, it stops by itself and we
     // follow.)
     std::atomic<bool> milter_ended{false};
+    std::atomic<int> milter_status{0};
     std::thread milter_thread;
     if (milter_on) {
-        milter_thread = std::thread([&milter_ended] {
+        milter_thread = std::thread([&milter_ended, &milter_status] {
             int rc = milter::milter_run();
             if (rc != 0) log_error("milter: libmilter stopped with status " + std::to_string(rc));
+            milter_status = rc;
             milter_ended = true;
         });
     }
@@ -195,8 +216,17 @@ int serve(const DaemonConfig& cfg) {
     // The policy service and socketmap answer until the milter sessions are done: their requests
     // belong to those sessions.
     services.stop();
-    log_info("stopped");
-    return 0;
+    // libmilter ending without a stop signal is a failure (e.g. accept() kept failing): a non-zero
+    // exit lets systemd's Restart=on-failure bring the filter back; mail waits meanwhile (tempfail).
+    int status = (sig == 0 || milter_status != 0) ? 1 : 0;
+    log_info(status ? "stopped after a failure" : "stopped");
+    if (milter_on) {
+        // libmilter does not join its session threads: one that outlived the grace period may
+        // still run a callback. Leave now, without running destructors it could race with.
+        std::fflush(nullptr);
+        ::_exit(status);
+    }
+    return status;
 }
 
 }  // namespace

@@ -63,12 +63,11 @@ void prepare_unix_socket_path(const ListenAddress& a, const SocketAccess& access
     if (!fs::exists(dir, ec)) {
         fs::create_directories(dir, ec);
         if (ec) throw std::runtime_error(a.str() + ": cannot create " + dir.string() + ": " + ec.message());
-        // The MTA's group needs to search the directory to reach the socket; nobody else.
+        // Owned by root (the daemon's user must not be able to swap the socket for a symlink
+        // while root sets its owner), searchable by the MTA's group only.
         ::chmod(dir.c_str(), access.group ? 0750 : 0755);
-        if (access.owner || access.group)
-            if (::chown(dir.c_str(), access.owner.value_or(static_cast<uid_t>(-1)),
-                        access.group.value_or(static_cast<gid_t>(-1))) != 0)
-                fail(a.str() + ": chown " + dir.string());
+        if (access.group && ::geteuid() == 0 && ::lchown(dir.c_str(), 0, *access.group) != 0)
+            fail(a.str() + ": chown " + dir.string());
     }
     struct stat st{};
     if (::lstat(a.path.c_str(), &st) == 0) {
@@ -78,13 +77,16 @@ void prepare_unix_socket_path(const ListenAddress& a, const SocketAccess& access
     }
 }
 
+mode_t socket_umask(const SocketAccess& access) { return static_cast<mode_t>(~access.mode & 0777); }
+
 void apply_socket_access(const ListenAddress& a, const SocketAccess& access) {
     if (a.kind != ListenAddress::Kind::unix_socket) return;
+    // lchown: never follows a symlink put in the socket's place. The mode was set at bind time by
+    // the umask (chmod by path would follow one).
     if (access.owner || access.group)
-        if (::chown(a.path.c_str(), access.owner.value_or(static_cast<uid_t>(-1)),
-                    access.group.value_or(static_cast<gid_t>(-1))) != 0)
+        if (::lchown(a.path.c_str(), access.owner.value_or(static_cast<uid_t>(-1)),
+                     access.group.value_or(static_cast<gid_t>(-1))) != 0)
             fail(a.str() + ": chown");
-    if (::chmod(a.path.c_str(), access.mode) != 0) fail(a.str() + ": chmod");
 }
 
 UniqueFd open_listener(const ListenAddress& a, const SocketAccess& access) {
@@ -93,8 +95,8 @@ UniqueFd open_listener(const ListenAddress& a, const SocketAccess& access) {
         UniqueFd fd(::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0));
         if (!fd) fail(a.str() + ": socket");
         sockaddr_un sa = unix_address(a);
-        // Bound with a tight umask so the socket is never briefly open to everyone.
-        mode_t old = ::umask(0177);
+        // The umask gives the socket its final mode at once: never briefly open to everyone.
+        mode_t old = ::umask(socket_umask(access));
         int rc = ::bind(fd.get(), reinterpret_cast<sockaddr*>(&sa), sizeof sa);
         ::umask(old);
         if (rc != 0) fail(a.str() + ": bind");

@@ -18,8 +18,8 @@ struct SocketAccess {
     mode_t mode = 0660;
 };
 
-// Creates the parent directory when missing (mode 0750 plus the group's search bit, owned like the
-// socket), removes a stale socket file (refusing when another process still answers on it), binds
+// Creates the parent directory when missing (owned by root, group `access.group`, mode 0750),
+// removes a stale socket file (refusing when another process still answers on it), binds
 // and listens. inet listeners set TCP_NODELAY, which accepted connections inherit on Linux: replies
 // are small writes, and Nagle's algorithm would hold each one back ~40 ms. Throws
 // std::runtime_error naming the address.
@@ -27,7 +27,9 @@ UniqueFd open_listener(const ListenAddress& address, const SocketAccess& access)
 
 // The same directory and stale-socket handling for a unix socket someone else binds (libmilter).
 void prepare_unix_socket_path(const ListenAddress& address, const SocketAccess& access);
-// Applies owner/group/mode to a socket file after it was bound.
+// The umask that makes bind() create a socket with access.mode (set it around a foreign bind).
+mode_t socket_umask(const SocketAccess& access);
+// Gives a bound socket file its owner and group (without following symlinks).
 void apply_socket_access(const ListenAddress& address, const SocketAccess& access);
 
 // Sets TCP_NODELAY on every listening TCP socket of this process bound to `port` (libmilter opens

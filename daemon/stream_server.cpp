@@ -5,6 +5,7 @@
 
 #include <cerrno>
 #include <cstring>
+#include <system_error>
 
 #include "daemon/logger.hpp"
 
@@ -33,9 +34,21 @@ void StreamServer::accept_loop() {
             continue;
         }
         std::lock_guard lock(mutex_);
+        if (open_.size() >= max_connections) {
+            // Postfix opens one connection per smtpd/smtp process; far more is a runaway client.
+            log_warning(name_ + ": " + std::to_string(max_connections) + " connections open; refusing another");
+            ::close(fd);
+            continue;
+        }
         open_.insert(fd);
         ++total_;
-        std::thread([this, fd] { serve(fd); }).detach();
+        try {
+            std::thread([this, fd] { serve(fd); }).detach();
+        } catch (const std::system_error& e) {
+            log_warning(name_ + ": cannot start a connection thread: " + e.what());
+            open_.erase(fd);
+            ::close(fd);
+        }
     }
 }
 
@@ -47,9 +60,10 @@ void StreamServer::serve(int fd) {
     } catch (...) {
         log_warning(name_ + ": connection ended by an internal error");
     }
-    ::close(fd);
+    // Forgotten before closed: once closed, accept() may hand out the same number again.
     std::lock_guard lock(mutex_);
     open_.erase(fd);
+    ::close(fd);
     if (open_.empty()) idle_.notify_all();
 }
 

@@ -23,6 +23,7 @@ public:
     // Runs on the connection's own thread; returns when the peer closes or on error. The server
     // closes the descriptor afterwards.
     using Handler = std::function<void(int fd)>;
+    static constexpr std::size_t max_connections = 4096;
 
     StreamServer(std::string name, UniqueFd listener, Handler handler);
     ~StreamServer();

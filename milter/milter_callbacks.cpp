@@ -56,14 +56,24 @@ sfsistat answer(SMFICTX* ctx, const policy::Verdict& v) {
     if (v.code >= 200 && v.code < 400) return SMFIS_CONTINUE;
     std::string code = std::to_string(v.code);
     std::string text = escape_percent(v.text);
-    smfi_setreply(ctx, code.data(), const_cast<char*>(v.status.c_str()), text.data());
+    if (smfi_setreply(ctx, code.data(), const_cast<char*>(v.status.c_str()), text.data()) != MI_SUCCESS) {
+        // Refused (e.g. too long): a short text keeps the exact code, and the log stays true.
+        char fallback[] = "Refused by policy";
+        smfi_setreply(ctx, code.data(), const_cast<char*>(v.status.c_str()), fallback);
+    }
     return v.code >= 500 ? SMFIS_REJECT : SMFIS_TEMPFAIL;
 }
 
-sfsistat internal_failure(SMFICTX* ctx, const char* stage) {
+sfsistat internal_failure(SMFICTX* ctx, const char* stage) noexcept {
     if (g_counters) g_counters->internal_errors++;
-    log_line(std::string("warning: milter: internal error at ") + stage + ": answering 451 4.3.0");
-    return answer(ctx, policy::internal_error("internal error"));
+    try {
+        log_line(std::string("warning: milter: internal error at ") + stage + ": answering 451 4.3.0");
+    } catch (...) {
+    }
+    // No allocation here: this also answers when memory ran out.
+    char code[] = "451", status[] = "4.3.0", text[] = "Temporary policy failure";
+    smfi_setreply(ctx, code, status, text);
+    return SMFIS_TEMPFAIL;
 }
 
 void refresh_session_facts(SMFICTX* ctx, MilterSession& s) {
@@ -223,11 +233,15 @@ sfsistat quiet_continue(const MilterSession& s, unsigned long step) {
 }
 
 // A failure in such a step: remembered, and answered (451 4.3.0) at the next step that replies.
-sfsistat quiet_failure(SMFICTX* ctx, MilterSession* s, unsigned long step, const char* stage) {
+sfsistat quiet_failure(SMFICTX* ctx, MilterSession* s, unsigned long step, const char* stage) noexcept {
     if (!s || !(s->no_reply_steps & step)) return internal_failure(ctx, stage);
     if (g_counters) g_counters->internal_errors++;
-    log_line(std::string("warning: milter: internal error at ") + stage + ": the transaction will be answered 451 4.3.0");
     s->failed_without_reply = true;
+    try {
+        log_line(std::string("warning: milter: internal error at ") + stage +
+                 ": the transaction will be answered 451 4.3.0");
+    } catch (...) {
+    }
     return SMFIS_NOREPLY;
 }
 
@@ -288,7 +302,7 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) noexcept {
         if (!parsed.address || parsed.address->null) {
             auto v = policy::make_reply(policy::Action::reject, 501, "5.1.3", "Bad recipient address syntax",
                                         "recipient syntax: " + parsed.error);
-            log_line(decision_line(*s, "RCPT", v, "<" + rcpt_text + ">"));
+            log_line(decision_line(*s, "RCPT", v, recipient_field(rcpt_text)));
             if (g_counters) g_counters->rcpt_refused++;
             return answer(ctx, v);
         }
@@ -297,7 +311,7 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) noexcept {
         if (s->mail->context.certificate_check_at_rcpt && g_hooks.enrich_at_rcpt)
             g_hooks.enrich_at_rcpt(s->key, s->facts);
         auto result = policy::evaluate_rcpt(*s->rules, s->facts, s->mail->context, *parsed.address, s->recipients.size());
-        log_line(decision_line(*s, "RCPT", result.verdict, "<" + rcpt_text + ">"));
+        log_line(decision_line(*s, "RCPT", result.verdict, recipient_field(rcpt_text)));
         if (!result.verdict.continues()) {
             if (g_counters) g_counters->rcpt_refused++;
             return answer(ctx, result.verdict);
@@ -314,9 +328,11 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) noexcept {
     MilterSession* s = session_of(ctx);
     try {
         if (!s) return internal_failure(ctx, "header");
-        std::string n = name ? name : "", v = value ? value : "";
-        s->header_bytes += n.size() + v.size() + 4;  // "Name: value\r\n"
-        s->headers.fields.push_back({std::move(n), std::move(v)});
+        std::size_t n_len = name ? std::strlen(name) : 0, v_len = value ? std::strlen(value) : 0;
+        s->header_bytes += n_len + v_len + 4;  // "Name: value\r\n"
+        if (s->headers.fields.size() >= MilterSession::max_header_fields || s->header_bytes > MilterSession::max_header_bytes)
+            s->headers_over_limit = true;
+        if (!s->headers_over_limit) s->headers.fields.push_back({std::string(name ? name : ""), std::string(value ? value : "")});
         return quiet_continue(*s, SMFIP_NR_HDR);
     } catch (...) {
         return quiet_failure(ctx, s, SMFIP_NR_HDR, "header");
@@ -326,7 +342,7 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) noexcept {
 sfsistat on_body(SMFICTX* ctx, unsigned char* /*chunk*/, size_t len) noexcept {
     MilterSession* s = session_of(ctx);
     if (!s) return internal_failure(ctx, "body");
-    s->body_bytes += len;
+    s->body_bytes += len;  // no allocation: nothing here can throw
     return quiet_continue(*s, SMFIP_NR_BODY);
 }
 
@@ -349,7 +365,7 @@ bool apply_header_ops(SMFICTX* ctx, const std::vector<HeaderOp>& ops) {
 
 std::string recipient_list(const MilterSession& s) {
     std::string to;
-    for (const auto& r : s.recipients) to += (to.empty() ? "<" : ",<") + r.str() + ">";
+    for (const auto& r : s.recipients) to += (to.empty() ? "" : ",") + recipient_field(r.str());
     return to;
 }
 
@@ -361,6 +377,15 @@ sfsistat on_eom(SMFICTX* ctx) noexcept {
             return internal_failure(ctx, "end of message");
         }
         refresh_queue_id(ctx, *s);
+        if (s->headers_over_limit) {
+            auto v = policy::make_reply(policy::Action::reject, 552, "5.3.4", "Message header size exceeds the limit",
+                                        "header limit: " + std::to_string(MilterSession::max_header_fields) + " fields, " +
+                                            std::to_string(MilterSession::max_header_bytes) + " bytes");
+            log_line(decision_line(*s, "END-OF-MESSAGE", v, recipient_list(*s)));
+            if (g_counters) g_counters->messages_refused++;
+            s->reset_transaction();
+            return answer(ctx, v);
+        }
         auto result = policy::evaluate_message(*s->rules, s->facts, s->mail->context, s->recipients, s->headers,
                                                s->header_bytes + 2 + s->body_bytes);
         policy::Verdict v = result.verdict;

@@ -13,7 +13,10 @@
 namespace mw::milter {
 
 // `stage` is CONNECT, MAIL, RCPT or END-OF-MESSAGE; `to` is empty except at RCPT (and a list at
-// the end of the message).
+// the end of the message), made of recipient_field() values.
+// "<address>" with the address escaped for a log field.
+std::string recipient_field(std::string_view address);
+
 std::string decision_line(const MilterSession& s, std::string_view stage, const policy::Verdict& v,
                           std::string_view to);
 

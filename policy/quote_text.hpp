@@ -7,13 +7,14 @@
 
 namespace mw {
 
-// Control bytes become \xNN so that a diagnostic or log line stays one printable line whatever
-// the input (a client's HELO, an address, a rule name) held.
+// Control bytes (and the backslash, so a literal "\x0a" cannot pass for an escaped one) become
+// \xNN: a diagnostic or log line stays one printable line whatever the input (a client's HELO, an
+// address, a rule name) held.
 inline std::string printable_text(std::string_view text) {
     std::string out;
     out.reserve(text.size());
     for (unsigned char c : text) {
-        if (c < 0x20 || c == 0x7f) {
+        if (c < 0x20 || c == 0x7f || c == '\\') {
             char hex[5];
             std::snprintf(hex, sizeof hex, "\\x%02x", c);
             out += hex;

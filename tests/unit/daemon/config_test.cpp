@@ -76,3 +76,17 @@ BOOST_AUTO_TEST_CASE(listen_address_syntax) {
     BOOST_CHECK_THROW(parse_listen_address("tcp:127.0.0.1:25"), ConfigError);
     BOOST_CHECK_THROW(parse_listen_address("unix:/" + std::string(200, 'a')), ConfigError);
 }
+
+BOOST_AUTO_TEST_CASE(policy_service_and_control_must_be_unix_sockets) {
+    mw::test::TempDir dir("config");
+    auto policy = dir.write("policy.toml", "[policy_service]\nlisten = \"inet:127.0.0.1:8893\"\n");
+    try {
+        load_daemon_config(policy);
+        BOOST_FAIL("accepted a TCP policy service");
+    } catch (const ConfigError& e) {
+        BOOST_TEST(std::string(e.what()) ==
+                   policy.string() + ":2:10: error: [policy_service] listen must be a unix socket: any local user could reach a TCP port");
+    }
+    auto control = dir.write("control.toml", "[control]\nlisten = \"inet:127.0.0.1:8894\"\n");
+    BOOST_CHECK_THROW(load_daemon_config(control), ConfigError);
+}

@@ -4,9 +4,10 @@
 // smfi_* calls. No policy logic lives here. Everything the adapter needs from the daemon comes in
 // through MilterHooks, so milter/ does not depend on daemon/.
 //
-// libmilter owns the accept loop and SIGHUP/SIGTERM/SIGINT (for it, HUP means stop): reload comes
-// from the control socket and the rule watcher instead. libmilter is a process-wide singleton, so
-// there is one MilterService per process.
+// libmilter owns the accept loop and also waits for SIGHUP/SIGTERM/SIGINT (for it, HUP means stop);
+// `serve` takes those signals on its main thread to drain first (daemon/serve_command.cpp). Reload
+// comes from the control socket and the rule watcher, never from SIGHUP. libmilter is a
+// process-wide singleton: one milter per process.
 #pragma once
 
 #include <atomic>

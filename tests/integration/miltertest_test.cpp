@@ -4,6 +4,9 @@
 #define BOOST_TEST_MODULE miltertest
 #include <boost/test/unit_test.hpp>
 
+#include <grp.h>
+#include <sys/stat.h>
+
 #include <filesystem>
 #include <memory>
 
@@ -74,4 +77,19 @@ BOOST_AUTO_TEST_CASE(status_reports_generation_and_counters) {
     BOOST_TEST(json.out.find("\"generation\": 1,") != std::string::npos, json.out);
     BOOST_TEST(json.out.find("\"milter\": true") != std::string::npos, json.out);
     BOOST_TEST(json.out.find("\"rcpt_refused\": 0,") == std::string::npos, json.out);
+}
+
+BOOST_AUTO_TEST_CASE(binds_as_root_then_runs_unprivileged_with_mta_only_sockets) {
+    std::string log = milter().daemon->log();
+    BOOST_TEST(log.find("running as nobody") != std::string::npos, log);
+    for (const char* name : {"milter.sock", "socketmap.sock", "policy.sock"}) {
+        struct stat st{};
+        fs::path p = milter().dir.path() / "sockets" / name;
+        BOOST_REQUIRE(::lstat(p.c_str(), &st) == 0);
+        BOOST_TEST(S_ISSOCK(st.st_mode), name);
+        BOOST_TEST((st.st_mode & 0777) == 0660u, name);
+        struct group* postfix = ::getgrnam("postfix");
+        BOOST_REQUIRE(postfix);
+        BOOST_TEST(st.st_gid == postfix->gr_gid, name);
+    }
 }

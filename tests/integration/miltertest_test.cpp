@@ -11,6 +11,7 @@
 #include <memory>
 
 #include "support/mailwarden_daemon.hpp"
+#include "support/net.hpp"
 #include "support/process.hpp"
 #include "test_support.hpp"
 
@@ -26,13 +27,13 @@ struct Milter {
         fs::create_directories(dir.path() / "sockets");
         MailwardenOptions o;
         o.rules_source = fs::path(MW_SOURCE_DIR) / "rules";
-        o.socket_dir = dir.path() / "sockets";
+        o.socket_dir = short_socket_dir(dir.path() / "sockets");
         daemon = std::make_unique<MailwardenDaemon>(dir.path() / "mailwarden", o);
         daemon->start();
     }
     RunResult run(const std::string& script) const {
         fs::path scripts = fs::path(MW_SOURCE_DIR) / "tests/milter";
-        return run_capture({"env", "MW_MILTER_SOCKET=unix:" + (dir.path() / "sockets/milter.sock").string(),
+        return run_capture({"env", "MW_MILTER_SOCKET=unix:" + (short_socket_dir(dir.path() / "sockets") / "milter.sock").string(),
                             "MW_MILTER_SCRIPTS=" + scripts.string(), "miltertest", "-s", (scripts / script).string()},
                            {}, 60s, true);
     }

@@ -79,6 +79,7 @@ struct World {
     SmtpSink sink{dir.path() / "sink"};
     std::string listen = "127.0.0.1:" + std::to_string(free_port());
     fs::path queue = dir.path() / "postfix" / "queue";  // PostfixInstance's queue directory
+    fs::path queue_alias;  // the same, by a name short enough for socket paths (support/net.hpp)
     std::unique_ptr<MailwardenDaemon> mailwarden;
     std::string exported;
     std::string main_cf_section, master_cf_section;
@@ -87,7 +88,9 @@ struct World {
     World() {
         MailwardenOptions m;
         m.rules_source = fs::path(MW_SOURCE_DIR) / "tests/data/postfix-export";
-        m.socket_dir = queue / "mailwarden";
+        fs::create_directories(queue);
+        queue_alias = short_socket_dir(queue, 40);
+        m.socket_dir = queue_alias / "mailwarden";
         m.substitutions = {{"@SMTPD_PORT@", listen.substr(listen.rfind(':') + 1)},
                            {"@SINK_PORT@", std::to_string(sink.port())}};
         fs::create_directories(m.socket_dir);
@@ -95,7 +98,7 @@ struct World {
         mailwarden->start();
 
         auto r = run_capture({MW_BINARY, "export", "postfix", "--config", mailwarden->config_file().string(),
-                              "--queue-directory", queue.string()});
+                              "--queue-directory", queue_alias.string()});
         if (r.status != 0)
             throw std::runtime_error("mailwarden export postfix failed (" + std::to_string(r.status) + "):\n" + r.out +
                                      r.err);
@@ -112,7 +115,7 @@ struct World {
         std::string service = first_service_line(master_cf_section);
         o.services = {SmtpdService{service.substr(0, service.find(' ')), {}, master_cf_section}};
         postfix = std::make_unique<PostfixInstance>(dir.path() / "postfix", pki, o);
-        if (postfix->queue_dir() != queue || postfix->socket_dir() != m.socket_dir)
+        if (postfix->queue_dir() != queue || postfix->socket_dir() != m.socket_dir)  // both by the alias
             throw std::runtime_error("the fixture's queue directory is not " + queue.string());
         postfix->start();
     }
@@ -126,7 +129,7 @@ struct World {
     }
 
     std::string socketmap(const std::string& map) const {
-        return "socketmap:unix:" + (queue / "mailwarden" / "socketmap.sock").string() + ":" + map;
+        return "socketmap:unix:" + (queue_alias / "mailwarden" / "socketmap.sock").string() + ":" + map;
     }
 };
 
@@ -195,7 +198,7 @@ BOOST_AUTO_TEST_CASE(the_services_run_chrooted_in_the_queue_directory) {
         for (const auto& p : process_group(w.postfix->master_pid())) {
             if (p.comm != name) continue;
             seen = true;
-            BOOST_TEST(process_root(p.pid) == queue, name << " " << p.pid);
+            BOOST_TEST(process_root(p.pid) == fs::canonical(queue), name << " " << p.pid);
         }
         BOOST_TEST(seen, "no " << name << " process");
     }

@@ -1,5 +1,7 @@
 #include "support/mailwarden_daemon.hpp"
 
+#include "support/net.hpp"
+
 #include <signal.h>
 #include <unistd.h>
 
@@ -31,6 +33,7 @@ void open_up(const fs::path& p) {
 
 MailwardenDaemon::MailwardenDaemon(fs::path dir, MailwardenOptions options)
     : dir_(std::move(dir)), options_(std::move(options)) {
+    fs::create_directories(dir_ / "run");
     rules_dir_ = dir_ / "rules";
     config_ = dir_ / "mailwarden.toml";
     log_ = dir_ / "mailwarden.log";
@@ -54,12 +57,14 @@ MailwardenDaemon::MailwardenDaemon(fs::path dir, MailwardenOptions options)
                            << "[socketmap]\nlisten = \"unix:" << (options_.socket_dir / "socketmap.sock").string() << "\"\n"
                            << "[policy_service]\nlisten = \"unix:" << (options_.socket_dir / "policy.sock").string()
                            << "\"\n"
-                           << "[control]\nlisten = \"unix:" << (dir_ / "run" / "control.sock").string() << "\"\n"
+                           << "[control]\nlisten = \"unix:" << (control_dir() / "control.sock").string() << "\"\n"
                            << "[log]\ntarget = \"" << log_.string() << "\"\n";
     open_up(config_);
 }
 
 MailwardenDaemon::~MailwardenDaemon() { stop(); }
+
+fs::path MailwardenDaemon::control_dir() const { return short_socket_dir(dir_ / "run"); }
 
 void MailwardenDaemon::write_rule_file(const std::string& name, std::string_view content) const {
     // Written beside, then renamed: the watcher never sees a half-written file (as an editor saves).

@@ -48,6 +48,7 @@ public:
     bool wait_log(std::string_view needle, std::chrono::milliseconds timeout = 20s, std::size_t mark = 0) const;
 
 private:
+    std::filesystem::path control_dir() const;  // DIR/run, or a short alias for it
     std::filesystem::path dir_, rules_dir_, config_, log_;
     MailwardenOptions options_;
     std::optional<Process> process_;

@@ -1,5 +1,11 @@
 #include "support/net.hpp"
 
+#include <unistd.h>
+
+#include <map>
+#include <mutex>
+#include <vector>
+
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -99,6 +105,40 @@ bool wait_unix_socket(const std::filesystem::path& path, std::chrono::millisecon
             return ::connect(s.fd, reinterpret_cast<const sockaddr*>(&sa), sizeof sa) == 0;
         },
         timeout);
+}
+
+}  // namespace mw::itest
+
+namespace mw::itest {
+
+namespace {
+struct AliasRegistry {
+    std::mutex mutex;
+    std::map<std::filesystem::path, std::filesystem::path> aliases;  // real directory -> alias
+    ~AliasRegistry() {
+        std::error_code ec;
+        for (const auto& entry : aliases) std::filesystem::remove(entry.second, ec);
+    }
+};
+AliasRegistry& alias_registry() {
+    static AliasRegistry r;
+    return r;
+}
+}  // namespace
+
+std::filesystem::path short_socket_dir(const std::filesystem::path& dir, std::size_t room) {
+    constexpr std::size_t sun_path_max = 107;
+    if (dir.string().size() + 1 + room <= sun_path_max) return dir;
+    auto& r = alias_registry();
+    std::lock_guard lock(r.mutex);
+    if (auto it = r.aliases.find(dir); it != r.aliases.end()) return it->second;
+    std::filesystem::path alias =
+        "/tmp/mw-s-" + std::to_string(::getpid()) + "-" + std::to_string(r.aliases.size());
+    std::error_code ec;
+    std::filesystem::remove(alias, ec);
+    std::filesystem::create_directory_symlink(dir, alias);
+    r.aliases.emplace(dir, alias);
+    return alias;
 }
 
 }  // namespace mw::itest

@@ -23,6 +23,13 @@ bool wait_port(const std::string& address, std::uint16_t port, std::chrono::mill
 // server's log does not show a probe connection.
 bool wait_listening(const std::string& address, std::uint16_t port, std::chrono::milliseconds timeout);
 
+// A unix socket path holds at most 107 bytes, and a build tree can be deep. Returns `dir` when
+// "dir/" plus `room` bytes of socket name fit, else a short alias for it: a symlink
+// /tmp/mw-s-PID-N -> dir (the socket is still created in `dir`; only the name used to bind and
+// connect is shorter). The same directory always gets the same alias; aliases are removed when the
+// test process exits.
+std::filesystem::path short_socket_dir(const std::filesystem::path& dir, std::size_t room = 24);
+
 // Waits until a connection to the unix socket succeeds.
 bool wait_unix_socket(const std::filesystem::path& path, std::chrono::milliseconds timeout);
 

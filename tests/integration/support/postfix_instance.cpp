@@ -171,12 +171,11 @@ void PostfixInstance::reload() {
 std::uint16_t PostfixInstance::port(std::size_t service) const { return options_.services.at(service).port(); }
 
 fs::path PostfixInstance::socket_dir(const std::string& name) const {
-    fs::path d = queue_dir_ / name;
-    constexpr std::size_t kSunPath = 108, kRoomForNames = 24;  // "/socketmap.sock" and the like
-    if (d.string().size() + kRoomForNames >= kSunPath)
-        throw std::runtime_error("unix socket paths under " + d.string() + " would be too long");
-    fs::create_directories(d);
-    return d;
+    fs::create_directories(queue_dir_ / name);
+    // Postfix itself names these relative to the queue directory; the daemon binds the full path,
+    // which a deep build tree can push past the unix socket limit: the queue directory may be
+    // reached through a short alias (so "mailwarden/x.sock" stays relative to it).
+    return short_socket_dir(queue_dir_, name.size() + 24) / name;
 }
 
 void PostfixInstance::set(const std::string& name, const std::string& value) {

@@ -14,6 +14,7 @@
 #include "milter/milter_log.hpp"
 #include "milter/milter_service.hpp"
 #include "milter/milter_session.hpp"
+#include "milter/reply_text.hpp"
 
 namespace mw::milter {
 
@@ -39,23 +40,13 @@ MacroLookup lookup_for(SMFICTX* ctx) {
     return [ctx](const char* name) { return macro(ctx, name); };
 }
 
-// libmilter hands the reply text to the MTA, which treats '%' as a format character (Sendmail);
-// doubled, it arrives as written. Addresses with the percent hack reach replies.
-std::string escape_percent(const std::string& text) {
-    std::string out;
-    for (char c : text) {
-        out += c;
-        if (c == '%') out += '%';
-    }
-    return out;
-}
-
 // Answers a refusal with its exact code: libmilter drops a reply whose class does not match the
 // return value, so the return value follows the code.
 sfsistat answer(SMFICTX* ctx, const policy::Verdict& v) {
     if (v.code >= 200 && v.code < 400) return SMFIS_CONTINUE;
     std::string code = std::to_string(v.code);
-    std::string text = escape_percent(v.text);
+    const MilterSession* s = session_of(ctx);
+    std::string text = reply_text(s ? s->facts.mta : policy::Mta::standalone, v.code, v.text);
     if (smfi_setreply(ctx, code.data(), const_cast<char*>(v.status.c_str()), text.data()) != MI_SUCCESS) {
         // Refused (e.g. too long): a short text keeps the exact code, and the log stays true.
         char fallback[] = "Refused by policy";

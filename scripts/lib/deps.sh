@@ -12,8 +12,10 @@ MAILWARDEN_PACKAGES=(
 
 # The real peers the integration tests drive: a private Postfix with smtp-sink, swaks (with TLS),
 # Dovecot as Postfix's SASL server, nmap's smtp-open-relay script, Sendmail's miltertest.
+# iproute2 brings up loopback in the Sendmail tests' own network namespace (Sendmail itself is unpacked
+# by the tests, never installed: tests/integration/sendmail/fetch-peer).
 MAILWARDEN_TEST_PACKAGES=(
-  postfix swaks libnet-ssleay-perl libio-socket-ssl-perl dovecot-core nmap miltertest openssl
+  postfix swaks libnet-ssleay-perl libio-socket-ssl-perl dovecot-core nmap miltertest openssl iproute2
 )
 
 install_deps() {

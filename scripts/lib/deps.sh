@@ -11,9 +11,11 @@ MAILWARDEN_PACKAGES=(
 )
 
 # The real peers the integration tests drive: a private Postfix with smtp-sink, swaks (with TLS),
-# Dovecot as Postfix's SASL server, nmap's smtp-open-relay script, Sendmail's miltertest.
+# Dovecot as Postfix's SASL server, nmap's smtp-open-relay script, Sendmail's miltertest; and
+# Sendmail's cf files with m4, which build sendmail.cf from what `export sendmail` prints (only
+# files: no Sendmail daemon, no conflict with Postfix).
 MAILWARDEN_TEST_PACKAGES=(
-  postfix swaks libnet-ssleay-perl libio-socket-ssl-perl dovecot-core nmap miltertest openssl
+  postfix swaks libnet-ssleay-perl libio-socket-ssl-perl dovecot-core nmap miltertest openssl sendmail-cf
 )
 
 install_deps() {

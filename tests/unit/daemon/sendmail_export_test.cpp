@@ -362,3 +362,25 @@ BOOST_AUTO_TEST_CASE(names_cannot_escape_their_comments) {
     BOOST_TEST(!contains(out, "\nFEATURE(`promiscuous_relay')"), out);
     BOOST_TEST(contains(out, "A?FEATURE"));
 }
+
+BOOST_AUTO_TEST_CASE(shipped_sendmail_config) {
+    DaemonConfig file = load_daemon_config(std::string(MW_SOURCE_DIR) + "/contrib/sendmail/mailwarden.toml");
+    DaemonConfig d;
+    // Sendmail is not chrooted: the milter socket sits with the control socket.
+    BOOST_TEST(file.milter.active());
+    BOOST_TEST(file.milter.listen == "unix:/run/mailwarden/milter.sock");
+    BOOST_TEST(!file.socketmap.active());       // Postfix syntax: Sendmail cannot use its answers
+    BOOST_TEST(!file.policy_service.active());  // Postfix's check_policy_service
+    BOOST_TEST(file.control.listen == d.control.listen);
+    BOOST_TEST(file.rules == d.rules);
+    BOOST_TEST(file.state_dir == d.state_dir);
+    BOOST_TEST(file.user == d.user);
+    BOOST_TEST(file.socket_group == d.socket_group);
+    BOOST_TEST(!file.smtp.enabled);
+    BOOST_TEST(file.log.target == d.log.target);
+    // And the export of it says nothing about listeners Sendmail does not use.
+    TempDir dir("smexport");
+    auto out = export_sendmail(*load_ok(dir, org), file);
+    BOOST_TEST(!contains(out, "[socketmap] is on"));
+    BOOST_TEST(!contains(out, "[policy_service] is on"));
+}

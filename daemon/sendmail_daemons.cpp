@@ -72,22 +72,23 @@ std::vector<Daemon> plan_daemons(const Ruleset& rules) {
     }
     // Both families' any address on one port: the inet6 daemon is optional and comes after the inet
     // one, so that a dual-stack IPv6 socket never takes the port from the IPv4 daemon.
-    for (std::size_t i = 0; i < out.size(); ++i) {
-        if (!out[i].inet6 || !out[i].any()) continue;
-        auto v4 = std::find_if(out.begin(), out.end(), [&](const Daemon& d) {
-            return !d.inet6 && d.any() && d.port == out[i].port;
+    auto partner = [&](const Daemon& d) {
+        return std::find_if(out.begin(), out.end(), [&](const Daemon& o) {
+            return o.any() && d.any() && o.port == d.port && o.inet6 != d.inet6;
         });
-        if (v4 == out.end()) continue;
-        out[i].optional = true;
-        auto v4_index = static_cast<std::size_t>(v4 - out.begin());
-        if (v4_index > i) {
-            Daemon moved = std::move(out[i]);
-            out.erase(out.begin() + static_cast<std::ptrdiff_t>(i));
-            out.insert(out.begin() + static_cast<std::ptrdiff_t>(v4_index), std::move(moved));
-            --i;  // the element now at i has not been looked at
+    };
+    std::vector<Daemon> ordered;
+    for (const auto& d : out) {
+        auto other = partner(d);
+        if (other == out.end()) {
+            ordered.push_back(d);
+        } else if (!d.inet6) {  // the pair, inet first; the inet6 half is skipped where it stands
+            ordered.push_back(d);
+            ordered.push_back(*other);
+            ordered.back().optional = true;
         }
     }
-    return out;
+    return ordered;
 }
 
 std::string join(const std::vector<std::string>& items) {

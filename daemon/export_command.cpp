@@ -1,11 +1,13 @@
-// `mailwarden export postfix`: print the Postfix settings that attach Postfix to mailwarden for the
-// current rules and mailwarden.toml (RULES.md "Command line"). Sendmail comes later.
+// `mailwarden export postfix|sendmail`: print the MTA configuration that attaches Postfix (main.cf,
+// master.cf) or Sendmail (a sendmail.mc fragment) to mailwarden for the current rules and
+// mailwarden.toml (RULES.md "Command line"; README "Attaching mailwarden to ...").
 #include <iostream>
 
 #include "daemon/args.hpp"
 #include "daemon/commands.hpp"
 #include "daemon/config.hpp"
 #include "daemon/postfix_export.hpp"
+#include "daemon/sendmail_export.hpp"
 
 namespace mw::cli {
 
@@ -13,7 +15,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-constexpr const char* valid_targets = "postfix";
+constexpr const char* valid_targets = "postfix, sendmail";
 
 }  // namespace
 
@@ -21,7 +23,7 @@ int export_command(const std::vector<std::string>& args) {
     auto parsed = parse_args(args, {{"config"}, {"rules"}, {"state-dir"}, {"queue-directory"}});
     if (parsed.positional.empty()) throw UsageError(std::string("which MTA? valid targets: ") + valid_targets);
     const std::string& target = parsed.positional.front();
-    if (target != "postfix")
+    if (target != "postfix" && target != "sendmail")
         throw UsageError("unknown target '" + target + "'; valid targets: " + valid_targets);
     if (parsed.positional.size() > 1) throw UsageError("unexpected argument '" + parsed.positional[1] + "'");
 
@@ -36,6 +38,7 @@ int export_command(const std::vector<std::string>& args) {
     }
     daemon::PostfixExportOptions options;
     if (auto q = parsed.get("queue-directory")) {
+        if (target != "postfix") throw UsageError("option '--queue-directory' is for the postfix target only");
         if (!fs::path(*q).is_absolute()) throw UsageError("option '--queue-directory' needs an absolute path");
         options.queue_directory = *q;
     }
@@ -51,7 +54,8 @@ int export_command(const std::vector<std::string>& args) {
         return 1;
     }
     try {
-        std::cout << daemon::export_postfix(*loaded.ruleset, config, options);
+        std::cout << (target == "postfix" ? daemon::export_postfix(*loaded.ruleset, config, options)
+                                          : daemon::export_sendmail(*loaded.ruleset, config));
     } catch (const daemon::ExportError& e) {
         std::cerr << "mailwarden export: " << e.what() << "\n";
         return 1;

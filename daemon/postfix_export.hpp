@@ -6,10 +6,10 @@
 
 #include <filesystem>
 #include <optional>
-#include <stdexcept>
 #include <string>
 
 #include "daemon/config.hpp"
+#include "daemon/export_error.hpp"
 #include "policy/ip.hpp"
 #include "policy/ruleset.hpp"
 
@@ -21,12 +21,6 @@ struct PostfixExportOptions {
     // MTA-facing sockets must live under it and are named relative to it.
     std::filesystem::path queue_directory = "/var/spool/postfix";
     std::filesystem::path sasl_password_map = "/etc/postfix/mailwarden_sasl_passwd";
-};
-
-// The rules cannot be expressed in Postfix's files (an unreadable password file, a name master.cf
-// cannot carry): the command exits 1 with this message.
-struct ExportError : std::runtime_error {
-    using std::runtime_error::runtime_error;
 };
 
 // The full export: an introduction, then "# --- main.cf ---", "# --- master.cf ---" and, when a send

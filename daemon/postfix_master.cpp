@@ -6,10 +6,9 @@
 #include "daemon/postfix_master.hpp"
 
 #include <algorithm>
-#include <cctype>
 #include <map>
-#include <set>
 
+#include "daemon/connector_names.hpp"
 #include "daemon/postfix_export.hpp"
 #include "daemon/postfix_text.hpp"
 
@@ -58,32 +57,6 @@ std::vector<Service> plan_services(const Ruleset& rules) {
             if (std::find(it->connectors.begin(), it->connectors.end(), &c) == it->connectors.end())
                 it->connectors.push_back(&c);
         }
-    }
-    return out;
-}
-
-// A service name for connectors without daemon_name, from the connector's name ("Internal relay" ->
-// "internal-relay"), never equal to any connector's daemon_name: the milter would then pick that
-// connector instead of matching by address and port.
-std::map<const ReceiveConnector*, std::string> derived_names(const Ruleset& rules) {
-    std::set<std::string> taken;
-    for (const auto& c : rules.receive_connectors)
-        if (c.daemon_name) taken.insert(*c.daemon_name);
-    std::map<const ReceiveConnector*, std::string> out;
-    for (const auto& c : rules.receive_connectors) {
-        if (c.daemon_name) continue;
-        std::string base;
-        for (char ch : c.name) {
-            auto u = static_cast<unsigned char>(ch);
-            if (std::isalnum(u) && u < 0x80) base += static_cast<char>(std::tolower(u));
-            else if (!base.empty() && base.back() != '-') base += '-';
-        }
-        while (!base.empty() && base.back() == '-') base.pop_back();
-        if (base.empty()) base = "connector";
-        std::string name = base;
-        for (int n = 2; taken.count(name); ++n) name = base + "-" + std::to_string(n);
-        taken.insert(name);
-        out[&c] = name;
     }
     return out;
 }
@@ -185,7 +158,7 @@ std::uint64_t largest_message_size(const Ruleset& rules) {
 
 std::string master_cf_section(const Ruleset& rules, const MasterOptions& options) {
     auto services = plan_services(rules);
-    auto derived = derived_names(rules);
+    auto derived = derived_daemon_names(rules);
     std::string out = comment(
         "One smtpd service per receive-connector binding, chrooted (y) as Debian ships smtpd. Each carries "
         "the connector's daemon_name, which is how mailwarden's milter and policy service tell the "

@@ -11,6 +11,7 @@
 
 #include "milter/header_plan.hpp"
 #include "milter/macro_facts.hpp"
+#include "milter/macro_lists.hpp"
 #include "milter/milter_log.hpp"
 #include "milter/milter_service.hpp"
 #include "milter/milter_session.hpp"
@@ -104,15 +105,6 @@ std::string address_text(const char* raw) {
 sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned long /*f2*/,
                       unsigned long /*f3*/, unsigned long* pf0, unsigned long* pf1, unsigned long* pf2,
                       unsigned long* pf3) noexcept {
-    // Request exactly the macros each stage needs (Postfix's defaults omit most of them).
-    static char connect_macros[] = "j v _ {daemon_name} {daemon_addr} {daemon_port} {client_addr} {client_port} {client_name}";
-    static char helo_macros[] = "{tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} {verify} {cert_fp}";
-    static char mail_macros[] =
-        "i {auth_type} {auth_authen} {mail_addr} {tls_version} {cipher} {cipher_bits} {cert_subject} {cert_issuer} "
-        "{verify} {cert_fp}";
-    static char rcpt_macros[] = "i {rcpt_addr}";
-    static char eoh_macros[] = "i";
-    static char eom_macros[] = "i";
     unsigned long wanted = SMFIF_ADDHDRS | SMFIF_CHGHDRS | SMFIF_ADDRCPT | SMFIF_DELRCPT | SMFIF_QUARANTINE;
     if ((f0 & wanted) != wanted) {
         log_line("warning: milter: the MTA does not offer the header/recipient actions mailwarden needs");
@@ -139,12 +131,15 @@ sfsistat on_negotiate(SMFICTX* ctx, unsigned long f0, unsigned long f1, unsigned
     *pf3 = 0;
     s->no_reply_steps = *pf1;
     if (f0 & SMFIF_SETSYMLIST) {
-        smfi_setsymlist(ctx, SMFIM_CONNECT, connect_macros);
-        smfi_setsymlist(ctx, SMFIM_HELO, helo_macros);
-        smfi_setsymlist(ctx, SMFIM_ENVFROM, mail_macros);
-        smfi_setsymlist(ctx, SMFIM_ENVRCPT, rcpt_macros);
-        smfi_setsymlist(ctx, SMFIM_EOH, eoh_macros);
-        smfi_setsymlist(ctx, SMFIM_EOM, eom_macros);
+        // Request exactly the macros each stage needs (Postfix's defaults omit most of them).
+        // libmilter copies the lists; it takes char* only for historical reasons.
+        namespace lists = macro_lists;
+        smfi_setsymlist(ctx, SMFIM_CONNECT, const_cast<char*>(lists::connect));
+        smfi_setsymlist(ctx, SMFIM_HELO, const_cast<char*>(lists::helo));
+        smfi_setsymlist(ctx, SMFIM_ENVFROM, const_cast<char*>(lists::envfrom));
+        smfi_setsymlist(ctx, SMFIM_ENVRCPT, const_cast<char*>(lists::envrcpt));
+        smfi_setsymlist(ctx, SMFIM_EOH, const_cast<char*>(lists::eoh));
+        smfi_setsymlist(ctx, SMFIM_EOM, const_cast<char*>(lists::eom));
     }
     return SMFIS_CONTINUE;
 }

@@ -1,6 +1,7 @@
-// End-to-end: the real `mailwarden export postfix` on the shipped rules and on a rule set using every
-// feature the export translates; the shipped contrib/postfix snippets must equal the export; and,
-// where Postfix is installed, Postfix itself must accept every line (no "unused parameter").
+// End-to-end: the real `mailwarden export postfix` and `export sendmail` on the shipped rules and on
+// rule sets using every feature the exports translate; the shipped contrib snippets must equal the
+// export; and, where Postfix or Sendmail's cf files are installed, Postfix itself must accept every
+// line (no "unused parameter") and Sendmail's m4 must build the sendmail.cf lines meant.
 #define BOOST_TEST_MODULE export
 #include <boost/test/unit_test.hpp>
 
@@ -368,10 +369,10 @@ BOOST_AUTO_TEST_CASE(unreadable_password_exits_1) {
 BOOST_AUTO_TEST_CASE(usage_errors_exit_2) {
     auto none = run({});
     BOOST_TEST(none.status == 2);
-    BOOST_TEST(contains(none.err, "valid targets: postfix"), none.err);
-    auto sendmail = run({"sendmail", "--rules", shipped_rules});
-    BOOST_TEST(sendmail.status == 2);
-    BOOST_TEST(contains(sendmail.err, "unknown target 'sendmail'; valid targets: postfix"), sendmail.err);
+    BOOST_TEST(contains(none.err, "valid targets: postfix, sendmail"), none.err);
+    auto exim = run({"exim", "--rules", shipped_rules});
+    BOOST_TEST(exim.status == 2);
+    BOOST_TEST(contains(exim.err, "unknown target 'exim'; valid targets: postfix, sendmail"), exim.err);
     BOOST_TEST(run({"postfix", "--rules", shipped_rules, "--bogus"}).status == 2);
     BOOST_TEST(run({"postfix", "--rules", shipped_rules, "--queue-directory", "spool"}).status == 2);
     BOOST_TEST(run({"postfix", "extra", "--rules", shipped_rules}).status == 2);
@@ -381,6 +382,159 @@ BOOST_AUTO_TEST_CASE(queue_directory_decides_the_socket_names) {
     auto main_cf = sections(export_ok(shipped_rules, {"--queue-directory", "/var/spool/postfix-out"}))["main.cf"];
     BOOST_TEST(contains(main_cf, "smtpd_milters = unix:/var/spool/postfix/mailwarden/milter.sock\n"));
     BOOST_TEST(contains(unwrapped(main_cf), "warning: the [milter] socket is outside the queue directory /var/spool/postfix-out"));
+}
+
+BOOST_AUTO_TEST_SUITE_END()
+
+// --- export sendmail -----------------------------------------------------------------------------
+
+namespace {
+
+const std::string sendmail_contrib = source_dir + "/contrib/sendmail";
+const char* const sendmail_cf_dir = "/usr/share/sendmail/cf";
+
+// Values m4 would take for its own macros if the export did not quote them twice: a daemon named
+// "dnl", a relay domain "divert.test", a CA file under "include/".
+const char* const m4_hostile_rules = R"(
+[organization]
+hostname = "mx.corp.test"
+
+[[accepted_domain]]
+domain = "divert.test"
+type = "authoritative"
+
+[[receive_connector]]
+name = "Internet"
+bind = ["*:25"]
+daemon_name = "dnl"
+permission_groups = ["anonymous", "partners"]
+
+[[receive_connector]]
+name = "Submission"
+bind = ["127.0.0.1:587", "[::1]:587"]
+daemon_name = "MTA-v4"
+auth = ["basic-require-tls"]
+permission_groups = ["users"]
+
+[domain_security]
+receive = ["partner.test"]
+ca_file = "include/partners.pem"
+)";
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(export_sendmail, Fixture)
+
+BOOST_AUTO_TEST_CASE(shipped_rules_fragment) {
+    auto r = run({"sendmail", "--rules", shipped_rules});
+    BOOST_TEST_REQUIRE(r.status == 0, r.err);
+    for (const char* line : {
+             "\nFEATURE(`no_default_msa')dnl\n",
+             "\nDAEMON_OPTIONS(`Family=inet, Name=`internet', Port=2525, Addr=127.0.0.1, M=A')dnl\n",
+             "\nDAEMON_OPTIONS(`Family=inet6, Name=`internet', Port=2525, Addr=::1, M=A')dnl\n",
+             "\nDAEMON_OPTIONS(`Family=inet, Name=`submission', Port=2587, Addr=127.0.0.1')dnl\n",
+             "\nINPUT_MAIL_FILTER(`mailwarden', `S=`unix:/var/spool/postfix/mailwarden/milter.sock', F=T, "
+             "T=C:30s;S:10s;R:20s;E:5m')dnl\n",
+             "\ndefine(`confAUTH_OPTIONS', `A p y')dnl\n",
+             "\nRELAY_DOMAIN(``example.com'')dnl\n",
+             "\ndnl   Connect:10.20 RELAY\n",
+             "\ndnl   branch.example.com esmtp:[127.0.0.20]\n",
+             "\ndnl   TLS_Rcpt:partner.example VERIFY:128\n",
+         })
+        BOOST_TEST(contains(r.out, line), "lacks " << line << r.out);
+    for (const char* feature : {"promiscuous_relay", "relay_entire_domain", "loose_relay_check", "relay_local_from",
+                                "relay_mail_from", "relay_based_on_MX", "relay_hosts_only"})
+        BOOST_TEST(!contains(r.out, feature), feature);
+}
+
+BOOST_AUTO_TEST_CASE(contrib_snippet_is_the_export_of_the_shipped_rules) {
+    auto r = run({"sendmail", "--rules", shipped_rules, "--config", sendmail_contrib + "/mailwarden.toml"});
+    BOOST_TEST_REQUIRE(r.status == 0, r.err);
+    BOOST_TEST(contains(r.out, "S=`unix:/run/mailwarden/milter.sock'"));
+    BOOST_TEST(r.out == read_file(sendmail_contrib + "/sendmail.mc.snippet"),
+               "contrib/sendmail/sendmail.mc.snippet is stale: regenerate it with `mailwarden export sendmail "
+               "--config contrib/sendmail/mailwarden.toml --rules rules > contrib/sendmail/sendmail.mc.snippet`");
+}
+
+BOOST_AUTO_TEST_CASE(bad_rules_exit_1) {
+    dir.write("bad/rules.toml", "[organization]\nhostname = \"mx.example.com\"\nbogus = 1\n");
+    auto r = run({"sendmail", "--rules", (dir.path() / "bad").string()});
+    BOOST_TEST(r.status == 1);
+    BOOST_TEST(contains(r.err, "rules.toml:3:1: error: unknown key 'bogus'"), r.err);
+    BOOST_TEST(r.out == "");
+}
+
+BOOST_AUTO_TEST_CASE(a_name_sendmail_cannot_carry_exits_1) {
+    dir.write("spaced/rules.toml", "[organization]\nhostname = \"mx.example.com\"\n[[receive_connector]]\n"
+                                   "name = \"In\"\nbind = [\"127.0.0.1:25\"]\ndaemon_name = \"in bound\"\n");
+    auto r = run({"sendmail", "--rules", (dir.path() / "spaced").string()});
+    BOOST_TEST(r.status == 1);
+    BOOST_TEST(contains(r.err, "mailwarden export: receive connector 'In': daemon_name 'in bound' cannot be a "
+                               "Sendmail daemon name"),
+               r.err);
+    BOOST_TEST(r.out == "");
+}
+
+BOOST_AUTO_TEST_CASE(postfix_options_are_refused) {
+    BOOST_TEST(run({"sendmail", "--rules", shipped_rules, "--queue-directory", "/var/spool/postfix"}).status == 2);
+}
+
+BOOST_AUTO_TEST_CASE(sendmail_m4_builds_the_lines_meant) {
+    if (!fs::exists(std::string(sendmail_cf_dir) + "/m4/cf.m4") || shell("command -v m4").status != 0) {
+        BOOST_TEST_MESSAGE("SKIPPED: Sendmail's cf files (sendmail-cf) or m4 are not installed");
+        return;
+    }
+    dir.write("hostile/rules.toml", m4_hostile_rules);
+    dir.write("hostile/include/partners.pem", "-----BEGIN CERTIFICATE-----\n");
+    for (const auto& rules : {std::string(shipped_rules), (dir.path() / "hostile").string()}) {
+        auto r = run({"sendmail", "--rules", rules});
+        BOOST_TEST_REQUIRE(r.status == 0, r.err);
+        // A sendmail.mc as Debian's, with the export pasted after OSTYPE and before MAILER.
+        auto mc = dir.write("sendmail.mc", "divert(-1)\ndivert(0)dnl\ninclude(`" + std::string(sendmail_cf_dir) +
+                                               "/m4/cf.m4')dnl\nOSTYPE(`linux')dnl\n" + r.out +
+                                               "MAILER(`local')dnl\nMAILER(`smtp')dnl\n");
+        auto built = shell("m4 " + quoted(mc) + " 2>" + quoted(dir.path() / "m4.err") + " >" +
+                           quoted(dir.path() / "sendmail.cf"));
+        BOOST_TEST(built.status == 0);
+        BOOST_TEST(read_file(dir.path() / "m4.err") == "");
+        std::string cf = read_file(dir.path() / "sendmail.cf");
+        BOOST_TEST(contains(cf, "\nO InputMailFilters=mailwarden\n"), cf);
+        BOOST_TEST(contains(cf, "\nO Milter.macros.connect=j, v, _, {daemon_name}, {daemon_addr}, {daemon_port}, "
+                                "{client_addr}, {client_port}, {client_name}\n"));
+        BOOST_TEST(contains(cf, "\nO Milter.macros.eoh=i\n"));
+        BOOST_TEST(contains(cf, "\nO CertFingerprintAlgorithm=sha256\n"));
+        BOOST_TEST(!contains(cf, "Name=MSA"));  // no_default_msa
+        std::istringstream lines(cf);  // every m4 quote was consumed (Sendmail's own comments keep some)
+        for (std::string line; std::getline(lines, line);)
+            if (!line.empty() && line[0] != '#') BOOST_TEST(!contains(line, "`"), line);
+        if (rules == shipped_rules) {
+            BOOST_TEST(contains(cf, "\nO DaemonPortOptions=Family=inet, Name=internet, Port=2525, Addr=127.0.0.1, M=A\n"), cf);
+            BOOST_TEST(contains(cf, "\nXmailwarden, S=unix:/var/spool/postfix/mailwarden/milter.sock, F=T, "
+                                    "T=C:30s;S:10s;R:20s;E:5m\n"));
+            BOOST_TEST(contains(cf, "\nC{R}example.com\n"));
+            BOOST_TEST(contains(cf, "\nC{TrustAuthMech}PLAIN LOGIN\n"));
+            BOOST_TEST(contains(cf, "\nO AuthOptions=A p y\n"));
+        } else {
+            BOOST_TEST(contains(cf, "\nO DaemonPortOptions=Family=inet, Name=dnl, Port=25, M=A\n"), cf);
+            BOOST_TEST(contains(cf, "\nO DaemonPortOptions=Family=inet6, Name=dnl, Port=25, M=AO\n"));
+            BOOST_TEST(contains(cf, "\nO DaemonPortOptions=Family=inet6, Name=MTA-v4, Port=587, Addr=::1\n"));
+            BOOST_TEST(contains(cf, "\nC{R}divert.test\n"));
+            BOOST_TEST(contains(cf, "\nO CACertFile=" + (dir.path() / "hostile/include/partners.pem").string() + "\n"));
+        }
+    }
+}
+
+BOOST_AUTO_TEST_CASE(m4_check_catches_an_unquoted_name) {
+    // The check above is only worth something if an unquoted m4 word really breaks sendmail.cf.
+    if (!fs::exists(std::string(sendmail_cf_dir) + "/m4/cf.m4") || shell("command -v m4").status != 0) {
+        BOOST_TEST_MESSAGE("SKIPPED: Sendmail's cf files (sendmail-cf) or m4 are not installed");
+        return;
+    }
+    auto mc = dir.write("bad.mc", "divert(-1)\ndivert(0)dnl\ninclude(`" + std::string(sendmail_cf_dir) +
+                                      "/m4/cf.m4')dnl\nOSTYPE(`linux')dnl\n"
+                                      "DAEMON_OPTIONS(`Family=inet, Name=dnl, Port=25')dnl\nMAILER(`smtp')dnl\n");
+    auto built = shell("m4 " + quoted(mc) + " 2>/dev/null");
+    BOOST_TEST(!contains(built.out, "\nO DaemonPortOptions=Family=inet, Name=dnl, Port=25\n"));
 }
 
 BOOST_AUTO_TEST_SUITE_END()

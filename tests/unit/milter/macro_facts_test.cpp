@@ -67,12 +67,28 @@ BOOST_AUTO_TEST_CASE(sendmail_verified_only_with_verify_ok) {
     BOOST_REQUIRE(ok && ok->cert);
     BOOST_TEST(ok->cert->verified);
     BOOST_TEST(ok->cert->issuer == "/CN=Partner CA");
+    BOOST_TEST(ok->cert->sha256.has_value());
     for (const char* none : {"NO", "NONE", "NOT"}) {
         m["{verify}"] = none;
         auto t = tls_facts(policy::Mta::sendmail, from(m));
         BOOST_REQUIRE(t);
         BOOST_TEST(!t->cert, none);
     }
+}
+
+BOOST_AUTO_TEST_CASE(sendmail_without_verify_is_present_but_unverified) {
+    // A subject without {verify} (the macro not listed, or lost): never trusted on its own, but the
+    // fingerprint still counts for a Direct Trust pin.
+    auto t = tls_facts(policy::Mta::sendmail, from({{"{tls_version}", "TLSv1.3"},
+                                                   {"{cert_subject}", "/CN=mail.partner.example"},
+                                                   {"{cert_issuer}", "/O=Partner+20CA"},
+                                                   {"{cert_fp}", fp}}));
+    BOOST_REQUIRE(t && t->cert);
+    BOOST_TEST(!t->cert->verified);
+    BOOST_TEST(t->cert->subject == "/CN=mail.partner.example");
+    BOOST_TEST(t->cert->issuer == "/O=Partner CA");
+    BOOST_REQUIRE(t->cert->sha256);
+    BOOST_TEST(*t->cert->sha256 == "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789");
 }
 
 BOOST_AUTO_TEST_CASE(unknown_mta_certificate_is_ignored) {

@@ -1,0 +1,124 @@
+// `mailwarden export sendmail`: the sendmail.mc fragment. Every line is there for a reason observed on
+// real Sendmail 8.17 (notes on Sendmail); the dnl notes printed with it say that reason to the admin
+// who pastes it.
+#include "daemon/sendmail_export.hpp"
+
+#include <filesystem>
+
+#include "daemon/sendmail_daemons.hpp"
+#include "daemon/sendmail_outbound.hpp"
+#include "daemon/sendmail_relay.hpp"
+#include "daemon/sendmail_text.hpp"
+#include "milter/macro_lists.hpp"
+
+namespace mw::daemon {
+
+namespace fs = std::filesystem;
+using namespace mw::policy;
+using sendmail_text::comment;
+using sendmail_text::m4_quoted;
+
+std::string sendmail_milter_socket(const ListenAddress& address) {
+    if (address.kind == ListenAddress::Kind::unix_socket) return "unix:" + address.path.string();
+    bool v6 = address.host.find(':') != std::string::npos;
+    return std::string(v6 ? "inet6:" : "inet:") + std::to_string(address.port) + "@" + address.host;
+}
+
+std::string sendmail_macro_list(std::string_view space_separated) {
+    std::string out;
+    std::size_t pos = 0;
+    while (pos < space_separated.size()) {
+        std::size_t end = space_separated.find(' ', pos);
+        if (end == std::string_view::npos) end = space_separated.size();
+        if (end > pos) out += (out.empty() ? "" : ", ") + std::string(space_separated.substr(pos, end - pos));
+        pos = end + 1;
+    }
+    return out;
+}
+
+namespace {
+
+std::string milter_section(const DaemonConfig& config) {
+    if (!config.milter.active())
+        return comment("warning: [milter] is off in mailwarden.toml: no INPUT_MAIL_FILTER, so mailwarden judges no "
+                       "SMTP session and Sendmail's own rules alone decide.");
+    std::string socket = sendmail_text::checked_path(sendmail_milter_socket(parse_listen_address(config.milter.listen)),
+                                                     "the [milter] socket");
+    std::string out = comment(
+        "Every SMTP session is judged by mailwarden's milter. F=T: while mailwarden is unreachable Sendmail "
+        "answers 4xx (451 4.3.2 at MAIL), never accepts mail unjudged. T=: connect 30s, sending 10s, reading a "
+        "reply 20s, end of message 5m. Sendmail is not chrooted: the socket path is the one mailwarden.toml "
+        "gives, and Sendmail's daemon (root, or confRUN_AS_USER when set) must be able to reach it.");
+    out += "INPUT_MAIL_FILTER(`mailwarden', `S=" + m4_quoted(socket) + ", F=T, T=C:30s;S:10s;R:20s;E:5m')dnl\n";
+    out += comment(
+        "The macros mailwarden reads at each stage: Sendmail sends a milter only what these list, and its default "
+        "connect list lacks v, by which mailwarden knows it is talking to Sendmail. In double quotes, as Sendmail's "
+        "own cf/m4/cfhead.m4 writes them.");
+    for (const auto& stage : milter::macro_lists::stages)
+        out += "define(`confMILTER_MACROS_" + std::string(stage.sendmail_suffix) + "', `" +
+               m4_quoted(sendmail_macro_list(stage.macros)) + "')dnl\n";
+    return out;
+}
+
+std::string certificates_section(const Ruleset& rules) {
+    std::string out = comment(
+        "Client certificates: Sendmail asks every client for one by default (leave confTLS_SRV_OPTIONS without V) "
+        "and hands the milter its full subject and issuer, {verify} (only OK is verified) and, with SHA-256 "
+        "fingerprints, {cert_fp}, which Direct Trust pins are compared with. STARTTLS needs your own "
+        "certificate: set confSERVER_CERT and confSERVER_KEY.");
+    out += "define(`confCERT_FINGERPRINT_ALGORITHM', `sha256')dnl\n";
+    const DomainSecurity* ds = rules.domain_security ? &*rules.domain_security : nullptr;
+    if (ds && !ds->ca_file.empty()) {
+        std::string file = fs::absolute(fs::path(ds->ca_file)).lexically_normal().string();
+        out += comment("\"Verified\" ({verify} = OK) means verified against this file alone ([domain_security] "
+                       "ca_file). Never set confCACERT_PATH to a directory of CAs (such as /etc/ssl/certs): every "
+                       "certificate a CA there signed would count as verified.");
+        out += "define(`confCACERT', `" + m4_quoted(sendmail_text::checked_path(file, "[domain_security] ca_file")) +
+               "')dnl\n";
+    } else {
+        out += comment("[domain_security] sets no ca_file, so no partner certificate counts as verified: only Direct "
+                       "Trust pins can pass. Leave confCACERT and confCACERT_PATH without system CAs: those would "
+                       "make any public certificate \"verified\".");
+    }
+    return out;
+}
+
+std::string listeners_note(const DaemonConfig& config) {
+    std::string out;
+    if (config.socketmap.active())
+        out += comment("[socketmap] is on in mailwarden.toml, but Sendmail does not use it: its answers are Postfix "
+                       "transport and TLS policy syntax. Routes and TLS requirements are the mailertable and access "
+                       "lines above; turn [socketmap] off if only Sendmail uses this mailwarden.");
+    if (config.policy_service.active())
+        out += comment("[policy_service] is on in mailwarden.toml; it is Postfix's (check_policy_service). Sendmail "
+                       "hands the milter the certificate fingerprint itself; turn it off if only Sendmail uses this "
+                       "mailwarden.");
+    return out;
+}
+
+}  // namespace
+
+std::string export_sendmail(const Ruleset& rules, const DaemonConfig& config) {
+    const std::string separator = "dnl\n";
+    std::string out = comment(
+        "mailwarden export sendmail, for the rules of " + rules.organization.hostname + ". Paste this into "
+        "sendmail.mc after OSTYPE and DOMAIN and before the MAILER lines, then build sendmail.cf (m4 sendmail.mc > "
+        "sendmail.cf, or Debian's sendmailconfig) and restart Sendmail. Indented dnl lines are for other files, "
+        "as the note above them says. Export again after changing receive connectors, accepted "
+        "domains, relay grants, send connectors, TLS requirements, domain security or mailwarden.toml; mailwarden "
+        "picks up every other rule change by itself.");
+    out += comment(
+        "Names and paths from the rules are quoted twice (`...' inside `...'): m4 reads these lines once more when "
+        "it writes sendmail.cf, and a name such as dnl would otherwise be taken for an m4 macro. Keep the inner "
+        "quotes.");
+    out += separator + sendmail_daemons_section(rules);
+    out += separator + sendmail_auth_section(rules);
+    out += separator + milter_section(config);
+    out += separator + certificates_section(rules);
+    out += separator + sendmail_relay_section(rules);
+    out += separator + sendmail_outbound_section(rules, config);
+    if (std::string note = listeners_note(config); !note.empty()) out += separator + note;
+    return out;
+}
+
+}  // namespace mw::daemon

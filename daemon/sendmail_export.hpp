@@ -1,0 +1,29 @@
+// `mailwarden export sendmail`: the sendmail.mc fragment that attaches Sendmail to mailwarden for the
+// current rules (RULES.md "Daemon configuration"; notes on Sendmail 8.17). Pure: rules and daemon
+// configuration in, text out.
+#pragma once
+
+#include <string>
+
+#include "daemon/config.hpp"
+#include "daemon/export_error.hpp"
+#include "policy/ruleset.hpp"
+
+namespace mw::daemon {
+
+// An m4 fragment for sendmail.mc, to paste after OSTYPE/DOMAIN and before the MAILER lines: no
+// include(cf.m4), OSTYPE or MAILER. Every block carries dnl notes saying why; lines for other files
+// (/etc/mail/access, /etc/mail/mailertable) are dnl notes too. ca_file is used as the loader
+// resolved it, made absolute against the working directory when relative. Never a relay-opening
+// FEATURE. Throws ExportError where the rules cannot be expressed (a daemon_name Sendmail cannot
+// carry, a path m4 or sendmail.cf would read differently).
+std::string export_sendmail(const policy::Ruleset& rules, const DaemonConfig& config);
+
+// The milter socket as Sendmail's INPUT_MAIL_FILTER S= names it: "unix:/path", "inet:PORT@HOST",
+// "inet6:PORT@HOST".
+std::string sendmail_milter_socket(const ListenAddress& address);
+
+// "a {b} c" (smfi_setsymlist's form) -> "a, {b}, c" (confMILTER_MACROS_*'s form).
+std::string sendmail_macro_list(std::string_view space_separated);
+
+}  // namespace mw::daemon

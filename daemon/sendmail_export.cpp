@@ -68,17 +68,28 @@ std::string certificates_section(const Ruleset& rules) {
         "certificate: set confSERVER_CERT and confSERVER_KEY.");
     out += "define(`confCERT_FINGERPRINT_ALGORITHM', `sha256')dnl\n";
     const DomainSecurity* ds = rules.domain_security ? &*rules.domain_security : nullptr;
+    // Sendmail offers STARTTLS only when both CACertFile and CACertPath name something that exists
+    // (observed on 8.17: "STARTTLS: CACertPath missing", and no STARTTLS in the EHLO reply).
     if (ds && !ds->ca_file.empty()) {
-        std::string file = fs::absolute(fs::path(ds->ca_file)).lexically_normal().string();
-        out += comment("\"Verified\" ({verify} = OK) means verified against this file alone ([domain_security] "
-                       "ca_file). Never set confCACERT_PATH to a directory of CAs (such as /etc/ssl/certs): every "
-                       "certificate a CA there signed would count as verified.");
-        out += "define(`confCACERT', `" + m4_quoted(sendmail_text::checked_path(file, "[domain_security] ca_file")) +
-               "')dnl\n";
+        fs::path file = fs::absolute(fs::path(ds->ca_file)).lexically_normal();
+        std::string dir = file.parent_path().string();
+        out += comment("\"Verified\" ({verify} = OK) means verified against this file ([domain_security] ca_file). "
+                       "Sendmail offers STARTTLS only when confCACERT_PATH is set too: it is the file's own "
+                       "directory, where Sendmail also trusts every hashed CA link (NAME.0, made by c_rehash or "
+                       "openssl rehash), so keep none there. Never point it at a directory of CAs such as "
+                       "/etc/ssl/certs: every certificate a CA there signed would count as verified.");
+        out += "define(`confCACERT', `" +
+               m4_quoted(sendmail_text::checked_path(file.string(), "[domain_security] ca_file")) + "')dnl\n";
+        out += "define(`confCACERT_PATH', `" +
+               m4_quoted(sendmail_text::checked_path(dir, "the directory of [domain_security] ca_file")) + "')dnl\n";
     } else {
         out += comment("[domain_security] sets no ca_file, so no partner certificate counts as verified: only Direct "
-                       "Trust pins can pass. Leave confCACERT and confCACERT_PATH without system CAs: those would "
-                       "make any public certificate \"verified\".");
+                       "Trust pins can pass. Sendmail still offers STARTTLS only when confCACERT and confCACERT_PATH "
+                       "name a file and a directory that exist: use your own CA's file and a directory without "
+                       "hashed CA links, never system CAs such as /etc/ssl/certs (those would make any public "
+                       "certificate \"verified\"):");
+        out += comment("  define(`confCACERT', `/etc/mail/tls/own-ca.pem')dnl");
+        out += comment("  define(`confCACERT_PATH', `/etc/mail/tls')dnl");
     }
     return out;
 }

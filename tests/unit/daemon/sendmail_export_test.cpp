@@ -216,13 +216,17 @@ BOOST_AUTO_TEST_CASE(client_certificates) {
     BOOST_TEST(std::filesystem::path(ca).is_absolute());
     BOOST_TEST(contains(out, "\ndefine(`confCACERT', ``" + ca + "'')dnl\n"), out);
     BOOST_TEST(contains(out, "\ndefine(`confCERT_FINGERPRINT_ALGORITHM', `sha256')dnl\n"));
-    // Never a directory of CAs, never a verify-all server option.
-    BOOST_TEST(!contains(out, "define(`confCACERT_PATH'"));
+    // Sendmail offers STARTTLS only with a CACertPath too: the CA file's own directory, never a
+    // directory of system CAs; never a verify-all server option.
+    std::string ca_dir = (dir.path() / "rules/certs").lexically_normal().string();
+    BOOST_TEST(contains(out, "\ndefine(`confCACERT_PATH', ``" + ca_dir + "'')dnl\n"), out);
     BOOST_TEST(!contains(out, "define(`confTLS_SRV_OPTIONS'"));
     BOOST_TEST(contains(unwrapped(out), "confSERVER_CERT and confSERVER_KEY"));
 
     auto without = exported(connector("A", "\"127.0.0.1:2525\"", "daemon_name = \"a\""));
-    BOOST_TEST(!contains(without, "define(`confCACERT'"));
+    BOOST_TEST(!contains(without, "\ndefine(`confCACERT'"));
+    BOOST_TEST(!contains(without, "\ndefine(`confCACERT_PATH'"));
+    BOOST_TEST(contains(unwrapped(without), "offers STARTTLS only when confCACERT and confCACERT_PATH"), without);
     BOOST_TEST(contains(without, "\ndefine(`confCERT_FINGERPRINT_ALGORITHM', `sha256')dnl\n"));
     BOOST_TEST(contains(unwrapped(without), "sets no ca_file"));
 }

@@ -10,14 +10,14 @@ MAILWARDEN_PACKAGES=(
   libboost-dev libboost-test-dev libmilter-dev
 )
 
-# The real peers the integration tests drive: a private Postfix with smtp-sink, swaks (with TLS),
+# The real peers the integration tests drive: a private Postfix with smtp-sink, swaks (with TLS and IPv6),
 # Dovecot as Postfix's SASL server, nmap's smtp-open-relay script, Sendmail's miltertest; Sendmail's
 # cf files with m4, which build sendmail.cf from what `export sendmail` prints (only files: no Sendmail
 # daemon, no conflict with Postfix); iproute2 brings up loopback in the Sendmail tests' own network
 # namespace (Sendmail itself is unpacked by the tests, never installed: tests/integration/sendmail/fetch-peer).
 MAILWARDEN_TEST_PACKAGES=(
-  postfix swaks libnet-ssleay-perl libio-socket-ssl-perl dovecot-core nmap miltertest openssl sendmail-cf
-  iproute2
+  postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl dovecot-core nmap miltertest
+  openssl sendmail-cf iproute2
 )
 
 install_deps() {

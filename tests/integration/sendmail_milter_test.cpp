@@ -137,6 +137,25 @@ BOOST_AUTO_TEST_CASE(accepted_domain_mail_is_delivered_and_stamped) {
     BOOST_TEST(world().mailwarden->log().find("connector=Internet") != std::string::npos, world().logs());
 }
 
+BOOST_AUTO_TEST_CASE(ipv6_client_on_a_second_daemon_of_the_same_name) {
+    // The Internet connector binds 127.0.0.1:25 and [::1]:25: two DAEMON_OPTIONS, both Name=internet.
+    auto o = world().internet("someone@elsewhere.example", {"bob@example.com"});
+    o.server = "::1";
+    o.headers = {subject_header("over-ipv6")};
+    auto r = swaks(o);
+    BOOST_TEST(r.status == 0, r.transcript << world().logs());
+    auto m = world().delivered("over-ipv6");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(count(*m, "X-Mailwarden-AuthAs: Anonymous") == 1u, *m);
+    auto denied = world().internet("someone@elsewhere.example", {"victim@other.example"});
+    denied.server = "::1";
+    auto d = swaks(denied);
+    BOOST_TEST(d.rcpt_reply("victim@other.example") == "554 5.7.1 <victim@other.example>: Relay access denied",
+               d.transcript);
+    // The milter saw the IPv6 client address and picked the connector by {daemon_name}.
+    BOOST_TEST(world().mailwarden->log().find("[::1]: 554 5.7.1") != std::string::npos, world().logs());
+}
+
 BOOST_AUTO_TEST_CASE(relay_denied) {
     auto r = swaks(world().internet("someone@elsewhere.example", {"victim@other.example"}));
     BOOST_TEST(r.rcpt_reply("victim@other.example") == "554 5.7.1 <victim@other.example>: Relay access denied",

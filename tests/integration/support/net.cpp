@@ -73,13 +73,20 @@ bool wait_port(const std::string& address, std::uint16_t port, std::chrono::mill
 }
 
 bool wait_listening(const std::string& address, std::uint16_t port, std::chrono::milliseconds timeout) {
-    sockaddr_in sa = loopback(address, port);
-    // /proc/net/tcp prints the address as the hex of its in-memory (network order) 32-bit value.
-    char wanted[32];
-    std::snprintf(wanted, sizeof wanted, "%08X:%04X", sa.sin_addr.s_addr, port);
+    // /proc/net/tcp prints the address as the hex of its in-memory (network order) 32-bit value;
+    // /proc/net/tcp6 prints four such words, ::1 as 00000000000000000000000001000000.
+    char wanted[64];
+    const char* table_path = "/proc/net/tcp";
+    if (address == "::1") {
+        std::snprintf(wanted, sizeof wanted, "00000000000000000000000001000000:%04X", port);
+        table_path = "/proc/net/tcp6";
+    } else {
+        sockaddr_in sa = loopback(address, port);
+        std::snprintf(wanted, sizeof wanted, "%08X:%04X", sa.sin_addr.s_addr, port);
+    }
     return wait_for(
-        [&wanted] {
-            std::istringstream table(read_file("/proc/net/tcp"));
+        [&wanted, table_path] {
+            std::istringstream table(read_file(table_path));
             std::string line;
             std::getline(table, line);  // header
             while (std::getline(table, line)) {

@@ -19,8 +19,9 @@ std::uint16_t free_port();
 // Waits until a TCP connection to address:port succeeds.
 bool wait_port(const std::string& address, std::uint16_t port, std::chrono::milliseconds timeout);
 
-// Waits until a socket listens on address:port, without connecting (read from /proc/net/tcp), so a
-// server's log does not show a probe connection.
+// Waits until a socket listens on address:port, without connecting (read from /proc/net/tcp, or
+// /proc/net/tcp6 for "::1", the one IPv6 address allowed), so a server's log does not show a probe
+// connection.
 bool wait_listening(const std::string& address, std::uint16_t port, std::chrono::milliseconds timeout);
 
 // A unix socket path holds at most 107 bytes, and a build tree can be deep. Returns `dir` when

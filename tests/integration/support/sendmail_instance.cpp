@@ -107,7 +107,7 @@ SendmailInstance::SendmailInstance(fs::path dir, const Pki& pki, SendmailOptions
         auto port = static_cast<std::uint16_t>(std::stoi(m[1]));
         if (!std::regex_search(spec, m, addr_re)) throw std::runtime_error("a daemon without Addr=: " + spec);
         std::string address = m[1];
-        require_loopback(address);
+        if (address != "::1") require_loopback(address);  // IPv6: loopback only, too
         daemons_.push_back({name, address, port});
         ports_.push_back(port);
     }

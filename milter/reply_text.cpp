@@ -16,7 +16,7 @@ std::string_view without_address_prefix(std::string_view text) {
 }  // namespace
 
 std::string reply_text(policy::Mta mta, int code, std::string_view text) {
-    if (mta == policy::Mta::sendmail && (code == 550 || code == 553)) text = without_address_prefix(text);
+    if (mta == policy::Mta::sendmail && (code == 450 || code == 550 || code == 553)) text = without_address_prefix(text);
     std::string out;
     out.reserve(text.size());
     for (char c : text) {

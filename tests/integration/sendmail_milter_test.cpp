@@ -6,6 +6,7 @@
 #define BOOST_TEST_MODULE sendmail_milter
 #include <boost/test/unit_test.hpp>
 
+#include <algorithm>
 #include <atomic>
 #include <cstdlib>
 #include <filesystem>
@@ -26,18 +27,20 @@ namespace fs = std::filesystem;
 namespace {
 
 // Without the unpacked packages or the namespaces there is nothing to test: say so loudly and let
-// CTest count the test as skipped (SKIP_RETURN_CODE 77), never as passed.
+// CTest count the test as skipped (SKIP_RETURN_CODE 77), never as passed; with MW_REQUIRE_SENDMAIL=1
+// (./scripts/test) it is a failure.
 struct RequireIsolatedSendmail {
+    static void give_up(const char* why) {
+        const char* required = std::getenv("MW_REQUIRE_SENDMAIL");
+        bool fail = required && std::string(required) == "1";
+        std::cerr << (fail ? "FAILED: " : "SKIPPED: ") << why << "\n";
+        std::exit(fail ? 1 : 77);
+    }
     RequireIsolatedSendmail() {
-        if (!isolated()) {
-            std::cerr << "SKIPPED: run through tests/integration/sendmail/isolate (CTest does)\n";
-            std::exit(77);
-        }
-        if (!sendmail_peer_root()) {
-            std::cerr << "SKIPPED: Sendmail is not unpacked; the sendmail_peer test could not download "
-                         "Debian's packages (see its output)\n";
-            std::exit(77);
-        }
+        if (!isolated()) give_up("run through tests/integration/sendmail/isolate (CTest does)");
+        if (!sendmail_peer_root())
+            give_up("Sendmail is not unpacked; the sendmail_peer test could not download Debian's packages (see "
+                    "its output)");
     }
 };
 
@@ -380,7 +383,10 @@ BOOST_AUTO_TEST_CASE(mailwarden_down_sendmail_tempfails_and_nothing_is_lost) {
     o.headers = {subject_header("sm-during-the-outage")};
     auto r = swaks(o);
     BOOST_TEST(r.mail_reply() == "451 4.3.2 Please try again later", r.transcript);
-    BOOST_TEST(w.sendmail->queue_ids() == queued_before);
+    // Nothing new in Sendmail's queue (its queue runner may still deliver something older meanwhile).
+    for (const auto& id : w.sendmail->queue_ids())
+        BOOST_TEST((std::find(queued_before.begin(), queued_before.end(), id) != queued_before.end()),
+                   "queued while mailwarden was down: " << id);
 
     w.mailwarden->start();
     auto again = w.internet("someone@elsewhere.example", {"bob@example.com"});

@@ -1,5 +1,6 @@
 #include "support/sendmail_instance.hpp"
 
+#include <net/if.h>
 #include <sys/stat.h>
 
 #include <cstdlib>
@@ -23,7 +24,13 @@ std::optional<fs::path> sendmail_peer_root() {
 
 bool isolated() {
     const char* name = std::getenv("MW_ISOLATED_HOSTNAME");
-    return name && *name;
+    if (!name || !*name) return false;
+    // The variable could leak into a host shell; the namespace's one network interface cannot.
+    struct if_nameindex* links = ::if_nameindex();
+    if (!links) return false;
+    bool only_lo = links[0].if_name && std::string(links[0].if_name) == "lo" && !links[1].if_name;
+    ::if_freenameindex(links);
+    return only_lo;
 }
 
 namespace {

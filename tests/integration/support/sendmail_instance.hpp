@@ -26,7 +26,8 @@ namespace mw::itest {
 
 // Where fetch-peer unpacked Sendmail (MW_SENDMAIL_ROOT, set by CTest); nullopt when it is missing.
 std::optional<std::filesystem::path> sendmail_peer_root();
-// True inside the isolate script's namespaces (MW_ISOLATED_HOSTNAME is set there).
+// True inside the isolate script's namespaces: MW_ISOLATED_HOSTNAME is set there, and lo is the only
+// network interface.
 bool isolated();
 
 struct SendmailOptions {

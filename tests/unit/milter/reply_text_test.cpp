@@ -12,7 +12,8 @@ BOOST_AUTO_TEST_CASE(percent_is_doubled_for_every_mta) {
                    "<a%%b@example.com>: Relay access denied");
 }
 
-BOOST_AUTO_TEST_CASE(sendmail_names_the_address_itself_for_550_and_553) {
+BOOST_AUTO_TEST_CASE(sendmail_names_the_address_itself_for_450_550_and_553) {
+    BOOST_TEST(reply_text(Mta::sendmail, 450, "<bob@example.com>: Mailbox busy") == "Mailbox busy");
     BOOST_TEST(reply_text(Mta::sendmail, 550, "<nobody@example.com>: User unknown") == "User unknown");
     BOOST_TEST(reply_text(Mta::sendmail, 553, "<x@y>: Sender address rejected") == "Sender address rejected");
     BOOST_TEST(reply_text(Mta::sendmail, 550, "<u%v@example.com>: User unknown") == "User unknown");
@@ -21,6 +22,7 @@ BOOST_AUTO_TEST_CASE(sendmail_names_the_address_itself_for_550_and_553) {
 BOOST_AUTO_TEST_CASE(other_codes_and_mtas_keep_the_address) {
     BOOST_TEST(reply_text(Mta::sendmail, 554, "<victim@other.example>: Relay access denied") ==
                "<victim@other.example>: Relay access denied");
+    BOOST_TEST(reply_text(Mta::sendmail, 451, "<a@b>: try later") == "<a@b>: try later");
     BOOST_TEST(reply_text(Mta::sendmail, 454, "<a@partner.example>: Certificate validation failure for partner.example") ==
                "<a@partner.example>: Certificate validation failure for partner.example");
     BOOST_TEST(reply_text(Mta::postfix, 550, "<nobody@example.com>: User unknown") == "<nobody@example.com>: User unknown");

@@ -40,8 +40,11 @@ namespace {
 
 std::string milter_section(const DaemonConfig& config) {
     if (!config.milter.active())
-        return comment("warning: [milter] is off in mailwarden.toml: no INPUT_MAIL_FILTER, so mailwarden judges no "
-                       "SMTP session and Sendmail's own rules alone decide.");
+        return comment("warning: [milter] is off in mailwarden.toml: no INPUT_MAIL_FILTER, so mailwarden enforces "
+                       "nothing. It judges no SMTP session: no relay grant or refusal, delivery restriction, "
+                       "recipient policy, domain security, inbound TLS requirement or transport rule of yours "
+                       "applies, and Sendmail's own rules alone decide (its relay refusal and the access-map lines "
+                       "below). Turn [milter] on unless that is what you want.");
     std::string socket = sendmail_text::checked_path(sendmail_milter_socket(parse_listen_address(config.milter.listen)),
                                                      "the [milter] socket");
     std::string out = comment(

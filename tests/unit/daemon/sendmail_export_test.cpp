@@ -186,6 +186,9 @@ BOOST_AUTO_TEST_CASE(milter_off_is_a_warning) {
     BOOST_TEST(!contains(out, "\nINPUT_MAIL_FILTER("));
     BOOST_TEST(!contains(out, "confMILTER_MACROS"));
     BOOST_TEST(contains(out, "dnl warning: [milter] is off in mailwarden.toml"), out);
+    // Not an error, but it must not read as if mailwarden still guarded anything.
+    BOOST_TEST(contains(unwrapped(out), "so mailwarden enforces nothing. It judges no SMTP session"), out);
+    BOOST_TEST(contains(unwrapped(out), "Sendmail's own rules alone decide"));
 }
 
 BOOST_AUTO_TEST_CASE(macro_lists_are_the_milters_own) {

@@ -15,8 +15,9 @@ namespace mw::daemon {
 // include(cf.m4), OSTYPE or MAILER. Every block carries dnl notes saying why; lines for other files
 // (/etc/mail/access, /etc/mail/mailertable) are dnl notes too. ca_file is used as the loader
 // resolved it, made absolute against the working directory when relative. Never a relay-opening
-// FEATURE. Throws ExportError where the rules cannot be expressed (a daemon_name Sendmail cannot
-// carry, a path m4 or sendmail.cf would read differently).
+// FEATURE, nor RELAY_DOMAIN (class R also lets clients named under a domain relay). Throws
+// ExportError where the rules cannot be expressed (a daemon_name Sendmail cannot carry, a path m4
+// or sendmail.cf would read differently).
 std::string export_sendmail(const policy::Ruleset& rules, const DaemonConfig& config);
 
 // The milter socket as Sendmail's INPUT_MAIL_FILTER S= names it: "unix:/path", "inet:PORT@HOST",

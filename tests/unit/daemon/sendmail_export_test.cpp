@@ -5,6 +5,8 @@
 #define BOOST_TEST_MODULE sendmail_export
 #include <boost/test/unit_test.hpp>
 
+#include <sstream>
+
 #include "daemon/sendmail_export.hpp"
 #include "daemon/sendmail_relay.hpp"
 #include "milter/macro_lists.hpp"
@@ -54,10 +56,19 @@ std::string keys(const std::string& text) {
     return out;
 }
 
-// Every FEATURE that would let Sendmail relay what it otherwise refuses.
+// Every FEATURE that would let Sendmail relay what it otherwise refuses. (relay_hosts_only is not
+// one: it narrows class R and To: lookups to exact names, and the relay notes name it.)
 const char* const relay_opening[] = {"promiscuous_relay", "relay_entire_domain", "loose_relay_check",
-                                     "relay_local_from",  "relay_mail_from",     "relay_based_on_MX",
-                                     "relay_hosts_only"};
+                                     "relay_local_from",  "relay_mail_from",     "relay_based_on_MX"};
+
+// The lines m4 does not discard: everything but dnl notes.
+std::vector<std::string> m4_lines(const std::string& out) {
+    std::vector<std::string> lines;
+    std::istringstream in(out);
+    for (std::string l; std::getline(in, l);)
+        if (l.rfind("dnl", 0) != 0) lines.push_back(l);
+    return lines;
+}
 
 }  // namespace
 
@@ -241,15 +252,34 @@ BOOST_AUTO_TEST_CASE(a_ca_file_path_m4_cannot_carry_is_refused) {
     BOOST_CHECK_THROW(export_sendmail(*rules, {}), ExportError);
 }
 
-BOOST_AUTO_TEST_CASE(accepted_domains_are_relay_domains) {
+BOOST_AUTO_TEST_CASE(accepted_domains_are_access_map_to_entries) {
     auto out = exported("[[accepted_domain]]\ndomain = \"corp.test\"\ntype = \"authoritative\"\n"
                         "[[accepted_domain]]\ndomain = \"*.branch.test\"\ntype = \"internal-relay\"\n"
                         "[[accepted_domain]]\ndomain = \"branch.test\"\ntype = \"internal-relay\"\n");
-    BOOST_TEST(contains(out, "\nRELAY_DOMAIN(``corp.test'')dnl\n"), out);
-    BOOST_TEST(contains(out, "\nRELAY_DOMAIN(``branch.test'')dnl\n"));
-    // "*.branch.test" and "branch.test" are one class R entry.
-    BOOST_TEST(out.find("RELAY_DOMAIN(``branch.test'')") == out.rfind("RELAY_DOMAIN(``branch.test'')"));
-    BOOST_TEST(contains(unwrapped(out), "*.branch.test is written without \"*.\": class R then also covers the parent"));
+    BOOST_TEST(contains(out, "\ndnl   To:corp.test RELAY\n"), out);
+    BOOST_TEST(contains(out, "\ndnl   To:branch.test RELAY\n"));
+    // "*.branch.test" and "branch.test" are one entry.
+    BOOST_TEST(out.find("To:branch.test RELAY") == out.rfind("To:branch.test RELAY"));
+    // Class R would also let clients named under the domains relay anywhere: never exported.
+    BOOST_TEST(!contains(out, "RELAY_DOMAIN"), out);
+    BOOST_TEST(!contains(out, "C{R}"));
+    for (const auto& l : m4_lines(out)) BOOST_TEST(!contains(l, "RELAY"), l);
+    auto notes = unwrapped(out);
+    BOOST_TEST(contains(notes, "for /etc/mail/access (FEATURE(`access_db')); then run makemap hash"), out);
+    BOOST_TEST(contains(notes, "To:D RELAY lets Sendmail take mail addressed to D from any client, and nothing more"));
+    BOOST_TEST(contains(notes, "lets every client whose host name is under it relay anywhere"));
+    // proto.m4: D walks up the parent domains; relay_hosts_only looks up the exact name;
+    // a ".D" key only with lookupdotdomain.
+    BOOST_TEST(contains(notes, "each line also covers D's subdomains"));
+    BOOST_TEST(contains(notes, "with FEATURE(`relay_hosts_only') it looks up the recipient's domain alone"));
+    BOOST_TEST(contains(notes, "*.branch.test is written To:D without \"*.\": Sendmail then also relays to D itself"));
+    BOOST_TEST(contains(notes, "a key To:.D (subdomains only) matches only with FEATURE(`lookupdotdomain')"));
+
+    auto exact = exported("[[accepted_domain]]\ndomain = \"corp.test\"\ntype = \"authoritative\"\n");
+    BOOST_TEST(!contains(unwrapped(exact), "without \"*.\""), exact);
+    auto none = exported("");
+    BOOST_TEST(!contains(none, "dnl   To:"), none);
+    BOOST_TEST(contains(none, "No accepted domains: no access-map To: entries."));
 }
 
 BOOST_AUTO_TEST_CASE(no_feature_ever_opens_relaying) {
@@ -266,6 +296,10 @@ BOOST_AUTO_TEST_CASE(no_feature_ever_opens_relaying) {
     for (const auto& rules : open_connectors) {
         auto out = exported(rules);
         for (const char* feature : relay_opening) BOOST_TEST(!contains(out, feature), feature << " in\n" << out);
+        BOOST_TEST(!contains(out, "RELAY_DOMAIN"), out);
+        // The only FEATURE m4 sees is no_default_msa.
+        for (const auto& l : m4_lines(out))
+            if (contains(l, "FEATURE(")) BOOST_TEST(l == "FEATURE(`no_default_msa')dnl");
     }
     auto open = exported(open_connectors[0]);
     BOOST_TEST(!contains(open, "Connect:"), open);
@@ -347,6 +381,7 @@ BOOST_AUTO_TEST_CASE(outbound_routes_and_tls_requirements) {
     // Everything for other files is a dnl line: nothing here reaches sendmail.cf.
     BOOST_TEST(!contains(out, "\nTLS_Rcpt"));
     BOOST_TEST(!contains(out, "\nConnect:"));
+    BOOST_TEST(!contains(out, "\nTo:"));
 }
 
 BOOST_AUTO_TEST_CASE(a_smart_host_catch_all_keeps_more_specific_mx_routes) {

@@ -3,7 +3,10 @@
 // who pastes it.
 #include "daemon/sendmail_export.hpp"
 
+#include <algorithm>
+#include <cctype>
 #include <filesystem>
+#include <string_view>
 
 #include "daemon/sendmail_daemons.hpp"
 #include "daemon/sendmail_outbound.hpp"
@@ -63,6 +66,66 @@ std::string milter_section(const DaemonConfig& config) {
     return out;
 }
 
+// Directories of system CA certificates (Debian, Fedora/RHEL and their relatives). As
+// confCACERT_PATH each would make Sendmail trust public CAs, so a ca_file there is refused by name
+// alone, before anything is read.
+constexpr std::string_view system_ca_dirs[] = {"/etc/ssl/certs", "/usr/share/ca-certificates",
+                                               "/usr/local/share/ca-certificates", "/etc/pki/tls/certs", "/etc/ssl"};
+
+bool is_system_ca_dir(const fs::path& dir) {
+    return std::any_of(std::begin(system_ca_dirs), std::end(system_ca_dirs),
+                       [&](std::string_view d) { return dir == fs::path(d); });
+}
+
+// The names OpenSSL's hash-directory lookup opens: 8 hex digits of the subject hash, '.', 'r' for
+// a CRL, a sequence number ("1a2b3c4d.0", "1a2b3c4d.r0"). Only these are ever trusted from a
+// CAPath, so a directory without them adds nothing to the CA file.
+bool is_hashed_link_name(std::string_view name) {
+    auto hex = [](char c) { return std::isxdigit(static_cast<unsigned char>(c)) != 0; };
+    auto digit = [](char c) { return c >= '0' && c <= '9'; };
+    if (name.size() < 10 || !std::all_of(name.begin(), name.begin() + 8, hex) || name[8] != '.') return false;
+    std::string_view rest = name.substr(9);
+    if (!rest.empty() && rest.front() == 'r') rest.remove_prefix(1);
+    return !rest.empty() && std::all_of(rest.begin(), rest.end(), digit);
+}
+
+const std::string keep_apart =
+    "Keep the partner CA file in a directory of its own, without hashed CA links (for example certs/ in the "
+    "rules directory), and point ca_file at it.";
+
+// Sendmail needs a CACertPath to offer STARTTLS at all, and the export names the ca_file's own
+// directory; but Sendmail also trusts every CA reachable there by OpenSSL's hash lookup, which would
+// make {verify} OK for a public certificate of any host under a partner domain. Refuse such a
+// directory rather than export a Domain Security that any public CA can pass.
+void check_ca_dir(const fs::path& file) {
+    const fs::path dir = file.parent_path();
+    const std::string what = "[domain_security] ca_file '" + comment_text::printable(file.string()) + "'";
+    if (is_system_ca_dir(dir))
+        throw ExportError(what + " is in " + dir.string() + ", a directory of system CAs: Sendmail's "
+                          "confCACERT_PATH must be the CA file's directory (without one it offers no STARTTLS), and "
+                          "Sendmail trusts every CA there, so any public certificate for a host under a partner "
+                          "domain would pass domain security. " + keep_apart);
+    std::error_code ec;
+    fs::directory_iterator it(dir, ec), end;
+    for (; !ec && it != end; it.increment(ec)) {
+        std::string name = it->path().filename().string();
+        if (is_hashed_link_name(name))
+            throw ExportError(what + ": its directory " + comment_text::printable(dir.string()) + " holds " +
+                              comment_text::printable(name) + ", a hashed CA link (c_rehash, openssl rehash). "
+                              "Sendmail's confCACERT_PATH must be the CA file's directory (without one it offers no "
+                              "STARTTLS), and Sendmail trusts every CA linked there, so certificates those CAs signed "
+                              "would pass domain security. " + keep_apart);
+    }
+    if (ec)
+        throw ExportError(what + ": cannot read its directory " + comment_text::printable(dir.string()) + " (" +
+                          ec.message() + "), which Sendmail would search for hashed CA links (confCACERT_PATH); "
+                          "the export must see that it holds none. " + keep_apart);
+    // A symbolic link to a system directory (Debian's /usr/lib/ssl/certs is one to /etc/ssl/certs).
+    if (fs::path real = fs::canonical(dir, ec); !ec && is_system_ca_dir(real))
+        throw ExportError(what + " is in " + comment_text::printable(dir.string()) + ", which is " + real.string() +
+                          ", a directory of system CAs: Sendmail would trust every CA there. " + keep_apart);
+}
+
 std::string certificates_section(const Ruleset& rules) {
     std::string out = comment(
         "Client certificates: Sendmail asks every client for one by default (leave confTLS_SRV_OPTIONS without V) "
@@ -75,16 +138,17 @@ std::string certificates_section(const Ruleset& rules) {
     // (observed on 8.17: "STARTTLS: CACertPath missing", and no STARTTLS in the EHLO reply).
     if (ds && !ds->ca_file.empty()) {
         fs::path file = fs::absolute(fs::path(ds->ca_file)).lexically_normal();
-        std::string dir = file.parent_path().string();
+        std::string path = sendmail_text::checked_path(file.string(), "[domain_security] ca_file");
+        std::string dir = sendmail_text::checked_path(file.parent_path().string(),
+                                                      "the directory of [domain_security] ca_file");
+        check_ca_dir(file);
         out += comment("\"Verified\" ({verify} = OK) means verified against this file ([domain_security] ca_file). "
                        "Sendmail offers STARTTLS only when confCACERT_PATH is set too: it is the file's own "
-                       "directory, where Sendmail also trusts every hashed CA link (NAME.0, made by c_rehash or "
-                       "openssl rehash), so keep none there. Never point it at a directory of CAs such as "
+                       "directory, where Sendmail would also trust every hashed CA link (NAME.0, made by c_rehash "
+                       "or openssl rehash); it holds none now, keep it so. Never point either at system CAs such as "
                        "/etc/ssl/certs: every certificate a CA there signed would count as verified.");
-        out += "define(`confCACERT', `" +
-               m4_quoted(sendmail_text::checked_path(file.string(), "[domain_security] ca_file")) + "')dnl\n";
-        out += "define(`confCACERT_PATH', `" +
-               m4_quoted(sendmail_text::checked_path(dir, "the directory of [domain_security] ca_file")) + "')dnl\n";
+        out += "define(`confCACERT', `" + m4_quoted(path) + "')dnl\n";
+        out += "define(`confCACERT_PATH', `" + m4_quoted(dir) + "')dnl\n";
     } else {
         out += comment("[domain_security] sets no ca_file, so no partner certificate counts as verified: only Direct "
                        "Trust pins can pass. Sendmail still offers STARTTLS only when confCACERT and confCACERT_PATH "

@@ -523,8 +523,21 @@ BOOST_AUTO_TEST_CASE(sendmail_m4_builds_the_lines_meant) {
             BOOST_TEST(contains(cf, "\nO DaemonPortOptions=Family=inet6, Name=MTA-v4, Port=587, Addr=::1\n"));
             BOOST_TEST(!contains(cf, "\nC{R}"));
             BOOST_TEST(contains(cf, "\nO CACertFile=" + (dir.path() / "hostile/include/partners.pem").string() + "\n"));
+            BOOST_TEST(contains(cf, "\nO CACertPath=" + (dir.path() / "hostile/include").string() + "\n"));
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_ca_directory_with_hashed_links_exits_1) {
+    fs::path rules = full_rules_dir();
+    fs::create_symlink("partners.pem", rules / "certs/1a2b3c4d.0");  // as c_rehash leaves it
+    auto r = run({"sendmail", "--rules", rules.string()});
+    BOOST_TEST(r.status == 1);
+    BOOST_TEST(contains(r.err, "mailwarden export: [domain_security] ca_file '" + (rules / "certs/partners.pem").string() +
+                                   "': its directory " + (rules / "certs").string() + " holds 1a2b3c4d.0, a hashed CA link"),
+               r.err);
+    BOOST_TEST(contains(r.err, "Keep the partner CA file in a directory of its own, without hashed CA links"), r.err);
+    BOOST_TEST(r.out == "");
 }
 
 BOOST_AUTO_TEST_CASE(m4_check_catches_an_unquoted_name) {

@@ -70,6 +70,26 @@ std::vector<std::string> m4_lines(const std::string& out) {
     return lines;
 }
 
+// The rules with another ca_file: the loader insists the file exists, the export must not.
+mw::policy::Ruleset with_ca_file(const mw::policy::Ruleset& rules, const std::string& ca_file) {
+    mw::policy::Ruleset copy = rules;
+    copy.domain_security->ca_file = ca_file;
+    return copy;
+}
+
+void ca_refused(const mw::policy::Ruleset& rules, const std::string& message) {
+    try {
+        export_sendmail(rules, {});
+        BOOST_ERROR("no ExportError for ca_file " << rules.domain_security->ca_file);
+    } catch (const ExportError& e) {
+        BOOST_TEST(contains(e.what(), message), e.what());
+        BOOST_TEST(contains(e.what(), "Keep the partner CA file in a directory of its own, without hashed CA links"),
+                   e.what());
+    }
+}
+
+const std::string partner_ca = "[domain_security]\nreceive = [\"partner.test\"]\nca_file = \"certs/partners.pem\"\n";
+
 }  // namespace
 
 BOOST_AUTO_TEST_CASE(one_daemon_per_binding_named_by_daemon_name) {
@@ -243,6 +263,52 @@ BOOST_AUTO_TEST_CASE(client_certificates) {
     BOOST_TEST(contains(unwrapped(without), "offers STARTTLS only when confCACERT and confCACERT_PATH"), without);
     BOOST_TEST(contains(without, "\ndefine(`confCERT_FINGERPRINT_ALGORITHM', `sha256')dnl\n"));
     BOOST_TEST(contains(unwrapped(without), "sets no ca_file"));
+}
+
+BOOST_AUTO_TEST_CASE(a_ca_directory_with_hashed_links_is_refused) {
+    // Sendmail would trust every CA OpenSSL's hash lookup finds in confCACERT_PATH, the CA file's
+    // directory: a link to a public CA there makes its certificates pass domain security.
+    for (const char* name : {"1a2b3c4d.0", "1A2B3C4D.1", "deadbeef.r0", "0000ffff.12"}) {
+        for (bool symlink : {false, true}) {
+            TempDir dir("smexport");
+            dir.write("rules/certs/partners.pem", "-----BEGIN CERTIFICATE-----\n");
+            auto link = dir.path() / "rules/certs" / name;
+            if (symlink) std::filesystem::create_symlink("/etc/ssl/certs/some-public-ca.pem", link);  // dangling is enough
+            else dir.write(std::string("rules/certs/") + name, "-----BEGIN CERTIFICATE-----\n");
+            auto rules = load_ok(dir, org + partner_ca);
+            ca_refused(*rules, std::string("holds ") + name + ", a hashed CA link");
+        }
+    }
+    // Names OpenSSL's lookup never opens are harmless.
+    TempDir dir("smexport");
+    dir.write("rules/certs/partners.pem", "-----BEGIN CERTIFICATE-----\n");
+    for (const char* name : {"1a2b3c4d.pem", "1a2b3c4.0", "1a2b3c4dd.0", "1a2b3c4g.0", "1a2b3c4d.", "1a2b3c4d.r",
+                             "1a2b3c4d.0.bak", "README"})
+        dir.write(std::string("rules/certs/") + name, "x\n");
+    auto out = export_sendmail(*load_ok(dir, org + partner_ca), {});
+    BOOST_TEST(contains(out, "\ndefine(`confCACERT_PATH', ``" + (dir.path() / "rules/certs").string() + "'')dnl\n"), out);
+}
+
+BOOST_AUTO_TEST_CASE(a_ca_file_among_the_system_cas_is_refused_by_its_path) {
+    TempDir dir("smexport");
+    dir.write("rules/certs/partners.pem", "-----BEGIN CERTIFICATE-----\n");
+    auto rules = load_ok(dir, org + partner_ca);
+    // Decided on the lexically normal path before anything is read: these need not exist.
+    for (const char* path : {"/etc/ssl/certs/partners.pem", "/etc/ssl/certs/../certs/./partners.pem",
+                             "/etc/ssl/partners.pem", "/usr/share/ca-certificates/partners.crt",
+                             "/usr/local/share/ca-certificates/partners.crt", "/etc/pki/tls/certs/partners.pem",
+                             "/etc/ssl//certs/mailwarden-partners-does-not-exist.pem"})
+        ca_refused(with_ca_file(*rules, path), "a directory of system CAs");
+    // A directory of its own below them is another directory (here one that cannot be read).
+    ca_refused(with_ca_file(*rules, "/etc/ssl/certs/mailwarden-partners-does-not-exist/partners.pem"),
+               "cannot read its directory");
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_ca_directory_is_refused) {
+    TempDir dir("smexport");
+    dir.write("rules/certs/partners.pem", "-----BEGIN CERTIFICATE-----\n");
+    auto rules = load_ok(dir, org + partner_ca);
+    ca_refused(with_ca_file(*rules, (dir.path() / "gone/partners.pem").string()), "cannot read its directory");
 }
 
 BOOST_AUTO_TEST_CASE(a_ca_file_path_m4_cannot_carry_is_refused) {

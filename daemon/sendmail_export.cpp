@@ -126,12 +126,36 @@ void check_ca_dir(const fs::path& file) {
                           ", a directory of system CAs: Sendmail would trust every CA there. " + keep_apart);
 }
 
+// The file's own directory is the CACertPath, and the fragment must be the last word on both: a
+// later define (Debian's starttls.m4 sets confCACERT_PATH to /etc/ssl/certs) would make every
+// public CA count as verified. m4wrap text runs once the whole sendmail.mc has been read, so it
+// sees the final definitions; GNU m4 1.4 runs it before cf.m4's own m4wrap that includes proto.m4,
+// so m4exit then stops before any rule or option is written. Names from the rules never appear in
+// it: the definitions are compared with copies taken here. The message is m4-quoted text, so it
+// holds no quote characters (an apostrophe would end it).
+std::string ca_guard() {
+    std::string out = comment(
+        "If a define or include after this fragment sets confCACERT or confCACERT_PATH again (Debian's "
+        "/etc/mail/tls/starttls.m4 does), the lines below stop m4 with an error instead of building a sendmail.cf "
+        "that trusts other CAs.");
+    out += "define(`_MAILWARDEN_CACERT_', defn(`confCACERT'))dnl\n";
+    out += "define(`_MAILWARDEN_CACERT_PATH_', defn(`confCACERT_PATH'))dnl\n";
+    out += "define(`_MAILWARDEN_CA_REDEFINED_', `errprint(`*** ERROR: mailwarden: confCACERT or confCACERT_PATH is "
+           "set again after the mailwarden export (as /etc/mail/tls/starttls.m4 on Debian does); paste the export after "
+           "every other define and include, just before MAILER_DEFINITIONS and the MAILER lines. Do not "
+           "use the sendmail.cf of this run.\n')m4exit(`1')')dnl\n";
+    // "()" ends the macro name: the text m4wrap saves next would otherwise run into it.
+    out += "m4wrap(`ifelse(defn(`confCACERT'), defn(`_MAILWARDEN_CACERT_'), `ifelse(defn(`confCACERT_PATH'), "
+           "defn(`_MAILWARDEN_CACERT_PATH_'), `', `_MAILWARDEN_CA_REDEFINED_()')', `_MAILWARDEN_CA_REDEFINED_()')')dnl\n";
+    return out;
+}
+
 std::string certificates_section(const Ruleset& rules) {
     std::string out = comment(
-        "Client certificates: Sendmail asks every client for one by default (leave confTLS_SRV_OPTIONS without V) "
-        "and hands the milter its full subject and issuer, {verify} (only OK is verified) and, with SHA-256 "
-        "fingerprints, {cert_fp}, which Direct Trust pins are compared with. STARTTLS needs your own "
-        "certificate: set confSERVER_CERT and confSERVER_KEY.");
+        "Client certificates: Sendmail asks every client for one by default (leave confTLS_SRV_OPTIONS without V; "
+        "Debian's starttls.m4 sets it to V, which stops that: remove it there) and hands the milter its full subject "
+        "and issuer, {verify} (only OK is verified) and, with SHA-256 fingerprints, {cert_fp}, which Direct Trust "
+        "pins are compared with. STARTTLS needs your own certificate: set confSERVER_CERT and confSERVER_KEY.");
     out += "define(`confCERT_FINGERPRINT_ALGORITHM', `sha256')dnl\n";
     const DomainSecurity* ds = rules.domain_security ? &*rules.domain_security : nullptr;
     // Sendmail offers STARTTLS only when both CACertFile and CACertPath name something that exists
@@ -149,12 +173,13 @@ std::string certificates_section(const Ruleset& rules) {
                        "/etc/ssl/certs: every certificate a CA there signed would count as verified.");
         out += "define(`confCACERT', `" + m4_quoted(path) + "')dnl\n";
         out += "define(`confCACERT_PATH', `" + m4_quoted(dir) + "')dnl\n";
+        out += ca_guard();
     } else {
         out += comment("[domain_security] sets no ca_file, so no partner certificate counts as verified: only Direct "
                        "Trust pins can pass. Sendmail still offers STARTTLS only when confCACERT and confCACERT_PATH "
                        "name a file and a directory that exist: use your own CA's file and a directory without "
                        "hashed CA links, never system CAs such as /etc/ssl/certs (those would make any public "
-                       "certificate \"verified\"):");
+                       "certificate \"verified\"; Debian's starttls.m4 sets confCACERT_PATH to it: change it there):");
         out += comment("  define(`confCACERT', `/etc/mail/tls/own-ca.pem')dnl");
         out += comment("  define(`confCACERT_PATH', `/etc/mail/tls')dnl");
     }
@@ -180,7 +205,10 @@ std::string export_sendmail(const Ruleset& rules, const DaemonConfig& config) {
     const std::string separator = "dnl\n";
     std::string out = comment(
         "mailwarden export sendmail, for the rules of " + rules.organization.hostname + ". Paste this into "
-        "sendmail.mc after OSTYPE and DOMAIN and before the MAILER lines, then build sendmail.cf (m4 sendmail.mc > "
+        "sendmail.mc after every other define and include and before MAILER_DEFINITIONS and the MAILER lines: in "
+        "Debian's sendmail.mc, after the line include(`/etc/mail/tls/starttls.m4')dnl. A later define wins, and "
+        "that file sets confCACERT and confCACERT_PATH (/etc/ssl/certs) itself: after this fragment it would make "
+        "every public CA count as verified for domain security. Then build sendmail.cf (m4 sendmail.mc > "
         "sendmail.cf, or Debian's sendmailconfig) and restart Sendmail. Indented dnl lines are for other files, "
         "as the note above them says. Export again after changing receive connectors, accepted "
         "domains, relay grants, send connectors, TLS requirements, domain security or mailwarden.toml; mailwarden "

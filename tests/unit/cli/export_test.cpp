@@ -496,8 +496,9 @@ BOOST_AUTO_TEST_CASE(sendmail_m4_builds_the_lines_meant) {
         auto mc = dir.write("sendmail.mc", "divert(-1)\ndivert(0)dnl\ninclude(`" + std::string(sendmail_cf_dir) +
                                                "/m4/cf.m4')dnl\nOSTYPE(`linux')dnl\n" + r.out +
                                                "MAILER(`local')dnl\nMAILER(`smtp')dnl\n");
-        auto built = shell("m4 " + quoted(mc) + " 2>" + quoted(dir.path() / "m4.err") + " >" +
-                           quoted(dir.path() / "sendmail.cf"));
+        // In a subshell: shell() sends stderr to stdout after the command, which would be sendmail.cf.
+        auto built = shell("(m4 " + quoted(mc) + " 2>" + quoted(dir.path() / "m4.err") + " >" +
+                           quoted(dir.path() / "sendmail.cf") + ")");
         BOOST_TEST(built.status == 0);
         BOOST_TEST(read_file(dir.path() / "m4.err") == "");
         std::string cf = read_file(dir.path() / "sendmail.cf");
@@ -538,6 +539,68 @@ BOOST_AUTO_TEST_CASE(a_ca_directory_with_hashed_links_exits_1) {
                r.err);
     BOOST_TEST(contains(r.err, "Keep the partner CA file in a directory of its own, without hashed CA links"), r.err);
     BOOST_TEST(r.out == "");
+}
+
+BOOST_AUTO_TEST_CASE(debian_starttls_include_comes_before_the_export) {
+    // Debian's sendmail.mc enables STARTTLS with include(`/etc/mail/tls/starttls.m4'), which sets
+    // confCACERT_PATH to /etc/ssl/certs and confCACERT itself. Pasted after it, the export's CA
+    // settings hold; pasted before it, m4 must fail instead of silently trusting every public CA.
+    if (!fs::exists(std::string(sendmail_cf_dir) + "/m4/cf.m4") || shell("command -v m4").status != 0) {
+        BOOST_TEST_MESSAGE("SKIPPED: Sendmail's cf files (sendmail-cf) or m4 are not installed");
+        return;
+    }
+    fs::path rules = full_rules_dir();
+    auto r = run({"sendmail", "--rules", rules.string()});
+    BOOST_TEST_REQUIRE(r.status == 0, r.err);
+    // As Debian's update_tlsm4 writes it (its defaults).
+    auto starttls = dir.write("tls/starttls.m4",
+                              "divert(-1)dnl\ndivert(0)dnl\n"
+                              "define(`confTO_STARTTLS',     `2m')dnl   # <= EDIT\n"
+                              "define(`confCACERT_PATH',     `/etc/ssl/certs')dnl   # <= EDIT\n"
+                              "define(`confCACERT',           `/etc/mail/tls/sendmail-server.crt')dnl   # <= EDIT\n"
+                              "define(`confSERVER_CERT',     `/etc/mail/tls/sendmail-server.crt')dnl   # <= EDIT\n"
+                              "define(`confSERVER_KEY',      `/etc/mail/tls/sendmail-common.key')dnl   # <= EDIT\n");
+    const std::string include = "include(`" + starttls.string() + "')dnl\n";
+    auto build = [&](const std::string& name, const std::string& middle) {
+        auto mc = dir.write(name + ".mc", "divert(-1)dnl\ndivert(0)dnl\ninclude(`" + std::string(sendmail_cf_dir) +
+                                              "/m4/cf.m4')dnl\nOSTYPE(`linux')dnl\nFEATURE(`access_db')dnl\n" +
+                                              middle + "MAILER_DEFINITIONS\nMAILER(`local')dnl\nMAILER(`smtp')dnl\n");
+        auto built = shell("(m4 " + quoted(mc) + " 2>" + quoted(dir.path() / (name + ".err")) + " >" +
+                           quoted(dir.path() / (name + ".cf")) + ")");
+        return std::pair{built.status, read_file(dir.path() / (name + ".err"))};
+    };
+    const std::string ca_file = "\nO CACertFile=" + (rules / "certs/partners.pem").string() + "\n";
+    const std::string ca_path = "\nO CACertPath=" + (rules / "certs").string() + "\n";
+
+    auto [status, err] = build("after", include + r.out);
+    BOOST_TEST(status == 0);
+    BOOST_TEST(err == "");
+    std::string cf = read_file(dir.path() / "after.cf");
+    BOOST_TEST(contains(cf, ca_file), cf);
+    BOOST_TEST(contains(cf, ca_path));
+    BOOST_TEST(!contains(cf, "/etc/ssl/certs"));
+    BOOST_TEST(contains(cf, "\nO ServerCertFile=/etc/mail/tls/sendmail-server.crt\n"));  // the include still counts
+
+    auto [bad_status, bad_err] = build("before", r.out + include);
+    BOOST_TEST(bad_status != 0);
+    BOOST_TEST(contains(bad_err, "*** ERROR: mailwarden: confCACERT or confCACERT_PATH is set again after the "
+                                 "mailwarden export (as /etc/mail/tls/starttls.m4 on Debian does); paste the export "
+                                 "after every other define and include, just before MAILER_DEFINITIONS and the "
+                                 "MAILER lines. Do not use the sendmail.cf of this run.\n"),
+               bad_err);
+    // GNU m4 1.4 runs the guard's m4wrap before cf.m4's (LIFO), so no option was written at all.
+    std::string bad_cf = read_file(dir.path() / "before.cf");
+    BOOST_TEST(!contains(bad_cf, "\nO CACertPath="), bad_cf);
+    BOOST_TEST(!contains(bad_cf, "\nO CACertFile="));
+
+    // Without the guard (the check above is only worth something if the include really overrides).
+    std::string unguarded;
+    std::istringstream lines(r.out);
+    for (std::string l; std::getline(lines, l);)
+        if (l.rfind("m4wrap(", 0) != 0) unguarded += l + "\n";
+    auto [plain_status, plain_err] = build("unguarded", unguarded + include);
+    BOOST_TEST(plain_status == 0);
+    BOOST_TEST(contains(read_file(dir.path() / "unguarded.cf"), "\nO CACertPath=/etc/ssl/certs\n"));
 }
 
 BOOST_AUTO_TEST_CASE(m4_check_catches_an_unquoted_name) {

@@ -49,6 +49,10 @@ bool relays(Rights r) {
     return (r & both) == both;
 }
 
+// Access-map To: entries rather than RELAY_DOMAIN: class R also lets every client whose host name
+// is under one of its domains relay anywhere (proto.m4 Relay_ok: `$* $=R` on {client_name}), and
+// then Sendmail's own relay refusal would be gone for them. A To: entry only lets Sendmail take mail
+// addressed to the domain (Rcpt_ok, and ParseRecipient for user%other@domain).
 std::string domains_part(const Ruleset& rules) {
     std::vector<std::string> written, wildcards;
     std::string lines;
@@ -56,17 +60,26 @@ std::string domains_part(const Ruleset& rules) {
         if (d.domain.subdomains) wildcards.push_back(d.domain.str());
         if (std::find(written.begin(), written.end(), d.domain.domain) != written.end()) continue;
         written.push_back(d.domain.domain);
-        lines += "RELAY_DOMAIN(`" + sendmail_text::m4_quoted(d.domain.domain) + "')dnl\n";
+        lines += line("To:" + d.domain.domain + " RELAY");
     }
-    if (written.empty()) return comment("No accepted domains: no RELAY_DOMAIN.");
+    if (written.empty()) return comment("No accepted domains: no access-map To: entries.");
     std::string about =
-        "Sendmail relays to the accepted domains (class R, which also covers every subdomain of each). "
-        "RELAY_DOMAIN only lets Sendmail take these recipients; where their mail goes is Sendmail's routing: list "
-        "the domains Sendmail delivers itself in /etc/mail/local-host-names and route the others with mailertable.";
+        "Relaying to the accepted domains, for /etc/mail/access (FEATURE(`access_db')); then run makemap hash "
+        "/etc/mail/access < /etc/mail/access. Until these lines are there Sendmail refuses mail for domains not in "
+        "/etc/mail/local-host-names. To:D RELAY lets Sendmail take mail addressed to D from any client, and nothing "
+        "more. Do not list the accepted domains in class R (/etc/mail/relay-domains) instead: a domain there also "
+        "lets every client whose host name is under it relay anywhere. Sendmail looks up To: with the recipient's "
+        "domain and then with each parent domain in turn, so each line also covers D's subdomains, which "
+        "mailwarden still refuses (554 5.7.1) unless they are accepted domains too; with "
+        "FEATURE(`relay_hosts_only') it looks up the recipient's domain alone, and a line covers D alone. Where the "
+        "mail goes is Sendmail's routing: list the domains Sendmail delivers itself in /etc/mail/local-host-names "
+        "and route the others with mailertable.";
     if (!wildcards.empty())
         about += " " + join(wildcards) + (wildcards.size() == 1 ? " is" : " are") +
-                 " written without \"*.\": class R then also covers the parent domain itself, which mailwarden "
-                 "still refuses (554 5.7.1) unless it is an accepted domain too.";
+                 " written To:D without \"*.\": Sendmail then also relays to D itself, which mailwarden still "
+                 "refuses unless it is an accepted domain too. With FEATURE(`relay_hosts_only') such a line covers "
+                 "D alone and every subdomain needs a line of its own; a key To:.D (subdomains only) matches only "
+                 "with FEATURE(`lookupdotdomain') and never with relay_hosts_only.";
     return comment(about) + lines;
 }
 
@@ -162,10 +175,11 @@ ConnectKeys sendmail_connect_keys(const IpNetwork& network, std::size_t max_keys
 
 std::string sendmail_relay_section(const Ruleset& rules) {
     std::string out = comment(
-        "Relaying stays Sendmail's to refuse as well, so no FEATURE that opens relaying is ever exported: "
-        "Sendmail relays only to the accepted domains and for the clients it trusts (authenticated, or listed "
-        "RELAY in the access map), and its relay check looks through user%other@ourdomain itself. mailwarden "
-        "then refuses, recipient by recipient, what its rules do not grant (554 5.7.1).");
+        "Relaying stays Sendmail's to refuse as well, so no FEATURE that opens relaying, and no class R domain, is "
+        "ever exported: Sendmail relays only to the accepted domains (access-map To: entries) and for the clients "
+        "it trusts (authenticated, or listed RELAY by address in the access map), and its relay check looks through "
+        "user%other@ourdomain itself. mailwarden then refuses, recipient by recipient, what its rules do not grant "
+        "(554 5.7.1).");
     out += domains_part(rules);
     out += address_relay_part(rules);
     return out;

@@ -1,7 +1,8 @@
 // Relaying in `mailwarden export sendmail`. Sendmail keeps its own relay refusal (no relay-opening
-// FEATURE is ever printed): it relays to the accepted domains (class R, RELAY_DOMAIN) and for the
-// clients mailwarden grants relaying by address (access-map Connect: RELAY entries, printed as
-// notes); mailwarden then refuses, recipient by recipient, whatever its rules do not grant.
+// FEATURE and no RELAY_DOMAIN is ever printed): it relays to the accepted domains (access-map To:
+// RELAY entries) and for the clients mailwarden grants relaying by address (Connect: RELAY
+// entries), both printed as notes for /etc/mail/access; mailwarden then refuses, recipient by
+// recipient, whatever its rules do not grant.
 #pragma once
 
 #include <string>
@@ -12,7 +13,7 @@
 
 namespace mw::daemon {
 
-// RELAY_DOMAIN lines for the accepted domains, and the access-map entries for relaying by address.
+// The access-map entries (as dnl notes) for relaying to the accepted domains and by client address.
 std::string sendmail_relay_section(const policy::Ruleset& rules);
 
 // The access-map keys (after "Connect:") that cover `network` as Sendmail matches client addresses:

@@ -1,11 +1,11 @@
 // Text helpers for the Sendmail export: dnl comments that cannot break out of their line, and values
 // from the rules written so that m4 copies them into sendmail.cf as they are.
 //
-// m4 rescans the text of DAEMON_OPTIONS, INPUT_MAIL_FILTER, RELAY_DOMAIN and the conf* options once
-// more when sendmail.cf is written, so a name or path containing a macro name ("dnl", "divert",
-// "MAILER" ...) would be expanded, silently truncating the configuration. Such values get a second
-// pair of m4 quotes (`Name=`internet'', ``/etc/mailwarden/ca.pem''), as cf/m4/cfhead.m4 itself
-// quotes its confMILTER_MACROS_* defaults.
+// m4 rescans the text of DAEMON_OPTIONS, INPUT_MAIL_FILTER and the conf* options once more when
+// sendmail.cf is written, so a name or path containing a macro name ("dnl", "divert", "MAILER" ...)
+// would be expanded, silently truncating the configuration. Such values get a second pair of m4
+// quotes (`Name=`internet'', ``/etc/mailwarden/ca.pem''), as cf/m4/cfhead.m4 itself quotes its
+// confMILTER_MACROS_* defaults.
 #pragma once
 
 #include <string>

@@ -394,7 +394,8 @@ const std::string sendmail_contrib = source_dir + "/contrib/sendmail";
 const char* const sendmail_cf_dir = "/usr/share/sendmail/cf";
 
 // Values m4 would take for its own macros if the export did not quote them twice: a daemon named
-// "dnl", a relay domain "divert.test", a CA file under "include/".
+// "dnl", an accepted domain "divert.test" (a dnl note now, which m4 discards unread), a CA file
+// under "include/".
 const char* const m4_hostile_rules = R"(
 [organization]
 hostname = "mx.corp.test"
@@ -436,15 +437,17 @@ BOOST_AUTO_TEST_CASE(shipped_rules_fragment) {
              "\nINPUT_MAIL_FILTER(`mailwarden', `S=`unix:/var/spool/postfix/mailwarden/milter.sock', F=T, "
              "T=C:30s;S:10s;R:20s;E:5m')dnl\n",
              "\ndefine(`confAUTH_OPTIONS', `A p y')dnl\n",
-             "\nRELAY_DOMAIN(``example.com'')dnl\n",
+             "\ndnl   To:example.com RELAY\n",
              "\ndnl   Connect:10.20 RELAY\n",
              "\ndnl   branch.example.com esmtp:[127.0.0.20]\n",
              "\ndnl   TLS_Rcpt:partner.example VERIFY:128\n",
          })
         BOOST_TEST(contains(r.out, line), "lacks " << line << r.out);
     for (const char* feature : {"promiscuous_relay", "relay_entire_domain", "loose_relay_check", "relay_local_from",
-                                "relay_mail_from", "relay_based_on_MX", "relay_hosts_only"})
+                                "relay_mail_from", "relay_based_on_MX"})
         BOOST_TEST(!contains(r.out, feature), feature);
+    // Class R would also let every client named under an accepted domain relay anywhere.
+    BOOST_TEST(!contains(r.out, "RELAY_DOMAIN"));
 }
 
 BOOST_AUTO_TEST_CASE(contrib_snippet_is_the_export_of_the_shipped_rules) {
@@ -493,8 +496,9 @@ BOOST_AUTO_TEST_CASE(sendmail_m4_builds_the_lines_meant) {
         auto mc = dir.write("sendmail.mc", "divert(-1)\ndivert(0)dnl\ninclude(`" + std::string(sendmail_cf_dir) +
                                                "/m4/cf.m4')dnl\nOSTYPE(`linux')dnl\n" + r.out +
                                                "MAILER(`local')dnl\nMAILER(`smtp')dnl\n");
-        auto built = shell("m4 " + quoted(mc) + " 2>" + quoted(dir.path() / "m4.err") + " >" +
-                           quoted(dir.path() / "sendmail.cf"));
+        // In a subshell: shell() sends stderr to stdout after the command, which would be sendmail.cf.
+        auto built = shell("(m4 " + quoted(mc) + " 2>" + quoted(dir.path() / "m4.err") + " >" +
+                           quoted(dir.path() / "sendmail.cf") + ")");
         BOOST_TEST(built.status == 0);
         BOOST_TEST(read_file(dir.path() / "m4.err") == "");
         std::string cf = read_file(dir.path() / "sendmail.cf");
@@ -511,17 +515,92 @@ BOOST_AUTO_TEST_CASE(sendmail_m4_builds_the_lines_meant) {
             BOOST_TEST(contains(cf, "\nO DaemonPortOptions=Family=inet, Name=internet, Port=2525, Addr=127.0.0.1, M=A\n"), cf);
             BOOST_TEST(contains(cf, "\nXmailwarden, S=unix:/var/spool/postfix/mailwarden/milter.sock, F=T, "
                                     "T=C:30s;S:10s;R:20s;E:5m\n"));
-            BOOST_TEST(contains(cf, "\nC{R}example.com\n"));
+            BOOST_TEST(!contains(cf, "\nC{R}"));  // relaying to the accepted domains: access-map To: lines
             BOOST_TEST(contains(cf, "\nC{TrustAuthMech}PLAIN LOGIN\n"));
             BOOST_TEST(contains(cf, "\nO AuthOptions=A p y\n"));
         } else {
             BOOST_TEST(contains(cf, "\nO DaemonPortOptions=Family=inet, Name=dnl, Port=25, M=A\n"), cf);
             BOOST_TEST(contains(cf, "\nO DaemonPortOptions=Family=inet6, Name=dnl, Port=25, M=AO\n"));
             BOOST_TEST(contains(cf, "\nO DaemonPortOptions=Family=inet6, Name=MTA-v4, Port=587, Addr=::1\n"));
-            BOOST_TEST(contains(cf, "\nC{R}divert.test\n"));
+            BOOST_TEST(!contains(cf, "\nC{R}"));
             BOOST_TEST(contains(cf, "\nO CACertFile=" + (dir.path() / "hostile/include/partners.pem").string() + "\n"));
+            BOOST_TEST(contains(cf, "\nO CACertPath=" + (dir.path() / "hostile/include").string() + "\n"));
         }
     }
+}
+
+BOOST_AUTO_TEST_CASE(a_ca_directory_with_hashed_links_exits_1) {
+    fs::path rules = full_rules_dir();
+    fs::create_symlink("partners.pem", rules / "certs/1a2b3c4d.0");  // as c_rehash leaves it
+    auto r = run({"sendmail", "--rules", rules.string()});
+    BOOST_TEST(r.status == 1);
+    BOOST_TEST(contains(r.err, "mailwarden export: [domain_security] ca_file '" + (rules / "certs/partners.pem").string() +
+                                   "': its directory " + (rules / "certs").string() + " holds 1a2b3c4d.0, a hashed CA link"),
+               r.err);
+    BOOST_TEST(contains(r.err, "Keep the partner CA file in a directory of its own, without hashed CA links"), r.err);
+    BOOST_TEST(r.out == "");
+}
+
+BOOST_AUTO_TEST_CASE(debian_starttls_include_comes_before_the_export) {
+    // Debian's sendmail.mc enables STARTTLS with include(`/etc/mail/tls/starttls.m4'), which sets
+    // confCACERT_PATH to /etc/ssl/certs and confCACERT itself. Pasted after it, the export's CA
+    // settings hold; pasted before it, m4 must fail instead of silently trusting every public CA.
+    if (!fs::exists(std::string(sendmail_cf_dir) + "/m4/cf.m4") || shell("command -v m4").status != 0) {
+        BOOST_TEST_MESSAGE("SKIPPED: Sendmail's cf files (sendmail-cf) or m4 are not installed");
+        return;
+    }
+    fs::path rules = full_rules_dir();
+    auto r = run({"sendmail", "--rules", rules.string()});
+    BOOST_TEST_REQUIRE(r.status == 0, r.err);
+    // As Debian's update_tlsm4 writes it (its defaults).
+    auto starttls = dir.write("tls/starttls.m4",
+                              "divert(-1)dnl\ndivert(0)dnl\n"
+                              "define(`confTO_STARTTLS',     `2m')dnl   # <= EDIT\n"
+                              "define(`confCACERT_PATH',     `/etc/ssl/certs')dnl   # <= EDIT\n"
+                              "define(`confCACERT',           `/etc/mail/tls/sendmail-server.crt')dnl   # <= EDIT\n"
+                              "define(`confSERVER_CERT',     `/etc/mail/tls/sendmail-server.crt')dnl   # <= EDIT\n"
+                              "define(`confSERVER_KEY',      `/etc/mail/tls/sendmail-common.key')dnl   # <= EDIT\n");
+    const std::string include = "include(`" + starttls.string() + "')dnl\n";
+    auto build = [&](const std::string& name, const std::string& middle) {
+        auto mc = dir.write(name + ".mc", "divert(-1)dnl\ndivert(0)dnl\ninclude(`" + std::string(sendmail_cf_dir) +
+                                              "/m4/cf.m4')dnl\nOSTYPE(`linux')dnl\nFEATURE(`access_db')dnl\n" +
+                                              middle + "MAILER_DEFINITIONS\nMAILER(`local')dnl\nMAILER(`smtp')dnl\n");
+        auto built = shell("(m4 " + quoted(mc) + " 2>" + quoted(dir.path() / (name + ".err")) + " >" +
+                           quoted(dir.path() / (name + ".cf")) + ")");
+        return std::pair{built.status, read_file(dir.path() / (name + ".err"))};
+    };
+    const std::string ca_file = "\nO CACertFile=" + (rules / "certs/partners.pem").string() + "\n";
+    const std::string ca_path = "\nO CACertPath=" + (rules / "certs").string() + "\n";
+
+    auto [status, err] = build("after", include + r.out);
+    BOOST_TEST(status == 0);
+    BOOST_TEST(err == "");
+    std::string cf = read_file(dir.path() / "after.cf");
+    BOOST_TEST(contains(cf, ca_file), cf);
+    BOOST_TEST(contains(cf, ca_path));
+    BOOST_TEST(!contains(cf, "/etc/ssl/certs"));
+    BOOST_TEST(contains(cf, "\nO ServerCertFile=/etc/mail/tls/sendmail-server.crt\n"));  // the include still counts
+
+    auto [bad_status, bad_err] = build("before", r.out + include);
+    BOOST_TEST(bad_status != 0);
+    BOOST_TEST(contains(bad_err, "*** ERROR: mailwarden: confCACERT or confCACERT_PATH is set again after the "
+                                 "mailwarden export (as /etc/mail/tls/starttls.m4 on Debian does); paste the export "
+                                 "after every other define and include, just before MAILER_DEFINITIONS and the "
+                                 "MAILER lines. Do not use the sendmail.cf of this run.\n"),
+               bad_err);
+    // GNU m4 1.4 runs the guard's m4wrap before cf.m4's (LIFO), so no option was written at all.
+    std::string bad_cf = read_file(dir.path() / "before.cf");
+    BOOST_TEST(!contains(bad_cf, "\nO CACertPath="), bad_cf);
+    BOOST_TEST(!contains(bad_cf, "\nO CACertFile="));
+
+    // Without the guard (the check above is only worth something if the include really overrides).
+    std::string unguarded;
+    std::istringstream lines(r.out);
+    for (std::string l; std::getline(lines, l);)
+        if (l.rfind("m4wrap(", 0) != 0) unguarded += l + "\n";
+    auto [plain_status, plain_err] = build("unguarded", unguarded + include);
+    BOOST_TEST(plain_status == 0);
+    BOOST_TEST(contains(read_file(dir.path() / "unguarded.cf"), "\nO CACertPath=/etc/ssl/certs\n"));
 }
 
 BOOST_AUTO_TEST_CASE(m4_check_catches_an_unquoted_name) {

@@ -5,6 +5,8 @@
 #define BOOST_TEST_MODULE sendmail_export
 #include <boost/test/unit_test.hpp>
 
+#include <sstream>
+
 #include "daemon/sendmail_export.hpp"
 #include "daemon/sendmail_relay.hpp"
 #include "milter/macro_lists.hpp"
@@ -54,10 +56,39 @@ std::string keys(const std::string& text) {
     return out;
 }
 
-// Every FEATURE that would let Sendmail relay what it otherwise refuses.
+// Every FEATURE that would let Sendmail relay what it otherwise refuses. (relay_hosts_only is not
+// one: it narrows class R and To: lookups to exact names, and the relay notes name it.)
 const char* const relay_opening[] = {"promiscuous_relay", "relay_entire_domain", "loose_relay_check",
-                                     "relay_local_from",  "relay_mail_from",     "relay_based_on_MX",
-                                     "relay_hosts_only"};
+                                     "relay_local_from",  "relay_mail_from",     "relay_based_on_MX"};
+
+// The lines m4 does not discard: everything but dnl notes.
+std::vector<std::string> m4_lines(const std::string& out) {
+    std::vector<std::string> lines;
+    std::istringstream in(out);
+    for (std::string l; std::getline(in, l);)
+        if (l.rfind("dnl", 0) != 0) lines.push_back(l);
+    return lines;
+}
+
+// The rules with another ca_file: the loader insists the file exists, the export must not.
+mw::policy::Ruleset with_ca_file(const mw::policy::Ruleset& rules, const std::string& ca_file) {
+    mw::policy::Ruleset copy = rules;
+    copy.domain_security->ca_file = ca_file;
+    return copy;
+}
+
+void ca_refused(const mw::policy::Ruleset& rules, const std::string& message) {
+    try {
+        export_sendmail(rules, {});
+        BOOST_ERROR("no ExportError for ca_file " << rules.domain_security->ca_file);
+    } catch (const ExportError& e) {
+        BOOST_TEST(contains(e.what(), message), e.what());
+        BOOST_TEST(contains(e.what(), "Keep the partner CA file in a directory of its own, without hashed CA links"),
+                   e.what());
+    }
+}
+
+const std::string partner_ca = "[domain_security]\nreceive = [\"partner.test\"]\nca_file = \"certs/partners.pem\"\n";
 
 }  // namespace
 
@@ -67,7 +98,8 @@ BOOST_AUTO_TEST_CASE(one_daemon_per_binding_named_by_daemon_name) {
     BOOST_TEST(contains(out, "\nDAEMON_OPTIONS(`Family=inet, Name=`internet', Port=2525, Addr=127.0.0.1, M=A')dnl\n"), out);
     // IPv6: Family=inet6 and the address without brackets.
     BOOST_TEST(contains(out, "\nDAEMON_OPTIONS(`Family=inet6, Name=`internet', Port=2525, Addr=::1, M=A')dnl\n"), out);
-    BOOST_TEST(!contains(out, "include(") );
+    // (The notes name Debian's include of starttls.m4; m4 itself sees no include.)
+    for (const auto& l : m4_lines(out)) BOOST_TEST(!contains(l, "include("), l);
     BOOST_TEST(!contains(out, "OSTYPE("));
     BOOST_TEST(!contains(out, "MAILER("));
 }
@@ -186,6 +218,9 @@ BOOST_AUTO_TEST_CASE(milter_off_is_a_warning) {
     BOOST_TEST(!contains(out, "\nINPUT_MAIL_FILTER("));
     BOOST_TEST(!contains(out, "confMILTER_MACROS"));
     BOOST_TEST(contains(out, "dnl warning: [milter] is off in mailwarden.toml"), out);
+    // Not an error, but it must not read as if mailwarden still guarded anything.
+    BOOST_TEST(contains(unwrapped(out), "so mailwarden enforces nothing. It judges no SMTP session"), out);
+    BOOST_TEST(contains(unwrapped(out), "Sendmail's own rules alone decide"));
 }
 
 BOOST_AUTO_TEST_CASE(macro_lists_are_the_milters_own) {
@@ -222,6 +257,11 @@ BOOST_AUTO_TEST_CASE(client_certificates) {
     BOOST_TEST(contains(out, "\ndefine(`confCACERT_PATH', ``" + ca_dir + "'')dnl\n"), out);
     BOOST_TEST(!contains(out, "define(`confTLS_SRV_OPTIONS'"));
     BOOST_TEST(contains(unwrapped(out), "confSERVER_CERT and confSERVER_KEY"));
+    // The guard: after the defines, a check m4 runs once it has read the whole sendmail.mc.
+    BOOST_TEST(out.find("define(`confCACERT_PATH'") < out.find("\ndefine(`_MAILWARDEN_CACERT_', defn(`confCACERT'))dnl\n"));
+    BOOST_TEST(contains(out, "\ndefine(`_MAILWARDEN_CACERT_PATH_', defn(`confCACERT_PATH'))dnl\n"));
+    BOOST_TEST(contains(out, "\nm4wrap(`ifelse(defn(`confCACERT'), defn(`_MAILWARDEN_CACERT_'), "));
+    BOOST_TEST(contains(out, "m4exit(`1')"));
 
     auto without = exported(connector("A", "\"127.0.0.1:2525\"", "daemon_name = \"a\""));
     BOOST_TEST(!contains(without, "\ndefine(`confCACERT'"));
@@ -229,6 +269,53 @@ BOOST_AUTO_TEST_CASE(client_certificates) {
     BOOST_TEST(contains(unwrapped(without), "offers STARTTLS only when confCACERT and confCACERT_PATH"), without);
     BOOST_TEST(contains(without, "\ndefine(`confCERT_FINGERPRINT_ALGORITHM', `sha256')dnl\n"));
     BOOST_TEST(contains(unwrapped(without), "sets no ca_file"));
+    BOOST_TEST(!contains(without, "m4wrap"));  // nothing of ours to guard
+}
+
+BOOST_AUTO_TEST_CASE(a_ca_directory_with_hashed_links_is_refused) {
+    // Sendmail would trust every CA OpenSSL's hash lookup finds in confCACERT_PATH, the CA file's
+    // directory: a link to a public CA there makes its certificates pass domain security.
+    for (const char* name : {"1a2b3c4d.0", "1A2B3C4D.1", "deadbeef.r0", "0000ffff.12"}) {
+        for (bool symlink : {false, true}) {
+            TempDir dir("smexport");
+            dir.write("rules/certs/partners.pem", "-----BEGIN CERTIFICATE-----\n");
+            auto link = dir.path() / "rules/certs" / name;
+            if (symlink) std::filesystem::create_symlink("/etc/ssl/certs/some-public-ca.pem", link);  // dangling is enough
+            else dir.write(std::string("rules/certs/") + name, "-----BEGIN CERTIFICATE-----\n");
+            auto rules = load_ok(dir, org + partner_ca);
+            ca_refused(*rules, std::string("holds ") + name + ", a hashed CA link");
+        }
+    }
+    // Names OpenSSL's lookup never opens are harmless.
+    TempDir dir("smexport");
+    dir.write("rules/certs/partners.pem", "-----BEGIN CERTIFICATE-----\n");
+    for (const char* name : {"1a2b3c4d.pem", "1a2b3c4.0", "1a2b3c4dd.0", "1a2b3c4g.0", "1a2b3c4d.", "1a2b3c4d.r",
+                             "1a2b3c4d.0.bak", "README"})
+        dir.write(std::string("rules/certs/") + name, "x\n");
+    auto out = export_sendmail(*load_ok(dir, org + partner_ca), {});
+    BOOST_TEST(contains(out, "\ndefine(`confCACERT_PATH', ``" + (dir.path() / "rules/certs").string() + "'')dnl\n"), out);
+}
+
+BOOST_AUTO_TEST_CASE(a_ca_file_among_the_system_cas_is_refused_by_its_path) {
+    TempDir dir("smexport");
+    dir.write("rules/certs/partners.pem", "-----BEGIN CERTIFICATE-----\n");
+    auto rules = load_ok(dir, org + partner_ca);
+    // Decided on the lexically normal path before anything is read: these need not exist.
+    for (const char* path : {"/etc/ssl/certs/partners.pem", "/etc/ssl/certs/../certs/./partners.pem",
+                             "/etc/ssl/partners.pem", "/usr/share/ca-certificates/partners.crt",
+                             "/usr/local/share/ca-certificates/partners.crt", "/etc/pki/tls/certs/partners.pem",
+                             "/etc/ssl//certs/mailwarden-partners-does-not-exist.pem"})
+        ca_refused(with_ca_file(*rules, path), "a directory of system CAs");
+    // A directory of its own below them is another directory (here one that cannot be read).
+    ca_refused(with_ca_file(*rules, "/etc/ssl/certs/mailwarden-partners-does-not-exist/partners.pem"),
+               "cannot read its directory");
+}
+
+BOOST_AUTO_TEST_CASE(an_unreadable_ca_directory_is_refused) {
+    TempDir dir("smexport");
+    dir.write("rules/certs/partners.pem", "-----BEGIN CERTIFICATE-----\n");
+    auto rules = load_ok(dir, org + partner_ca);
+    ca_refused(with_ca_file(*rules, (dir.path() / "gone/partners.pem").string()), "cannot read its directory");
 }
 
 BOOST_AUTO_TEST_CASE(a_ca_file_path_m4_cannot_carry_is_refused) {
@@ -238,15 +325,34 @@ BOOST_AUTO_TEST_CASE(a_ca_file_path_m4_cannot_carry_is_refused) {
     BOOST_CHECK_THROW(export_sendmail(*rules, {}), ExportError);
 }
 
-BOOST_AUTO_TEST_CASE(accepted_domains_are_relay_domains) {
+BOOST_AUTO_TEST_CASE(accepted_domains_are_access_map_to_entries) {
     auto out = exported("[[accepted_domain]]\ndomain = \"corp.test\"\ntype = \"authoritative\"\n"
                         "[[accepted_domain]]\ndomain = \"*.branch.test\"\ntype = \"internal-relay\"\n"
                         "[[accepted_domain]]\ndomain = \"branch.test\"\ntype = \"internal-relay\"\n");
-    BOOST_TEST(contains(out, "\nRELAY_DOMAIN(``corp.test'')dnl\n"), out);
-    BOOST_TEST(contains(out, "\nRELAY_DOMAIN(``branch.test'')dnl\n"));
-    // "*.branch.test" and "branch.test" are one class R entry.
-    BOOST_TEST(out.find("RELAY_DOMAIN(``branch.test'')") == out.rfind("RELAY_DOMAIN(``branch.test'')"));
-    BOOST_TEST(contains(unwrapped(out), "*.branch.test is written without \"*.\": class R then also covers the parent"));
+    BOOST_TEST(contains(out, "\ndnl   To:corp.test RELAY\n"), out);
+    BOOST_TEST(contains(out, "\ndnl   To:branch.test RELAY\n"));
+    // "*.branch.test" and "branch.test" are one entry.
+    BOOST_TEST(out.find("To:branch.test RELAY") == out.rfind("To:branch.test RELAY"));
+    // Class R would also let clients named under the domains relay anywhere: never exported.
+    BOOST_TEST(!contains(out, "RELAY_DOMAIN"), out);
+    BOOST_TEST(!contains(out, "C{R}"));
+    for (const auto& l : m4_lines(out)) BOOST_TEST(!contains(l, "RELAY"), l);
+    auto notes = unwrapped(out);
+    BOOST_TEST(contains(notes, "for /etc/mail/access (FEATURE(`access_db')); then run makemap hash"), out);
+    BOOST_TEST(contains(notes, "To:D RELAY lets Sendmail take mail addressed to D from any client, and nothing more"));
+    BOOST_TEST(contains(notes, "lets every client whose host name is under it relay anywhere"));
+    // proto.m4: D walks up the parent domains; relay_hosts_only looks up the exact name;
+    // a ".D" key only with lookupdotdomain.
+    BOOST_TEST(contains(notes, "each line also covers D's subdomains"));
+    BOOST_TEST(contains(notes, "with FEATURE(`relay_hosts_only') it looks up the recipient's domain alone"));
+    BOOST_TEST(contains(notes, "*.branch.test is written To:D without \"*.\": Sendmail then also relays to D itself"));
+    BOOST_TEST(contains(notes, "a key To:.D (subdomains only) matches only with FEATURE(`lookupdotdomain')"));
+
+    auto exact = exported("[[accepted_domain]]\ndomain = \"corp.test\"\ntype = \"authoritative\"\n");
+    BOOST_TEST(!contains(unwrapped(exact), "without \"*.\""), exact);
+    auto none = exported("");
+    BOOST_TEST(!contains(none, "dnl   To:"), none);
+    BOOST_TEST(contains(none, "No accepted domains: no access-map To: entries."));
 }
 
 BOOST_AUTO_TEST_CASE(no_feature_ever_opens_relaying) {
@@ -263,6 +369,10 @@ BOOST_AUTO_TEST_CASE(no_feature_ever_opens_relaying) {
     for (const auto& rules : open_connectors) {
         auto out = exported(rules);
         for (const char* feature : relay_opening) BOOST_TEST(!contains(out, feature), feature << " in\n" << out);
+        BOOST_TEST(!contains(out, "RELAY_DOMAIN"), out);
+        // The only FEATURE m4 sees is no_default_msa.
+        for (const auto& l : m4_lines(out))
+            if (contains(l, "FEATURE(")) BOOST_TEST(l == "FEATURE(`no_default_msa')dnl");
     }
     auto open = exported(open_connectors[0]);
     BOOST_TEST(!contains(open, "Connect:"), open);
@@ -344,6 +454,7 @@ BOOST_AUTO_TEST_CASE(outbound_routes_and_tls_requirements) {
     // Everything for other files is a dnl line: nothing here reaches sendmail.cf.
     BOOST_TEST(!contains(out, "\nTLS_Rcpt"));
     BOOST_TEST(!contains(out, "\nConnect:"));
+    BOOST_TEST(!contains(out, "\nTo:"));
 }
 
 BOOST_AUTO_TEST_CASE(a_smart_host_catch_all_keeps_more_specific_mx_routes) {

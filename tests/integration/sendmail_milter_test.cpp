@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <iostream>
 #include <memory>
+#include <regex>
 #include <thread>
 
 #include "support/mailwarden_daemon.hpp"
@@ -398,4 +399,78 @@ BOOST_AUTO_TEST_CASE(mailwarden_down_sendmail_tempfails_and_nothing_is_lost) {
         BOOST_TEST(m.find("Subject: sm-during-the-outage") == std::string::npos);
         BOOST_TEST(m.find("Subject: sm-in-flight-at-crash") == std::string::npos);
     }
+}
+
+// --- Sendmail's own relay control, as the export sets it up ---------------------------------------
+
+namespace {
+
+// The access-map lines the export prints for the admin ("dnl   Connect:127.0.0.2 RELAY"), as the
+// admin would copy them into /etc/mail/access.
+std::vector<std::string> exported_access_lines(const std::string& fragment) {
+    static const std::regex line(R"(^dnl\s+((?:Connect|To|TLS_Rcpt):\S+\s+\S+)\s*$)", std::regex::multiline);
+    std::vector<std::string> out;
+    for (auto it = std::sregex_iterator(fragment.begin(), fragment.end(), line); it != std::sregex_iterator(); ++it)
+        out.push_back((*it)[1]);
+    return out;
+}
+
+}  // namespace
+
+// Last: it replaces the test-only promiscuous Sendmail with one configured exactly as the export and
+// its access-map lines say, where Sendmail refuses relaying by itself and mailwarden judges the rest.
+BOOST_AUTO_TEST_CASE(exported_relay_control_without_promiscuous_relay) {
+    auto& w = world();
+    auto exported = run_capture({MW_BINARY, "export", "sendmail", "--config", w.mailwarden->config_file().string()});
+    BOOST_REQUIRE(exported.status == 0);
+    auto access = exported_access_lines(exported.out);
+    std::string listed;
+    for (const auto& l : access) listed += l + "\n";
+    BOOST_TEST(listed.find("To:example.com RELAY") != std::string::npos, exported.out);
+    BOOST_TEST(listed.find("Connect:127.0.0.2 RELAY") != std::string::npos, exported.out);
+
+    w.sendmail.reset();
+    SendmailOptions s;
+    s.mc_fragment = exported.out;
+    s.access_lines = access;
+    s.smart_host = w.sink.address();
+    s.smart_host_port = w.sink.port();
+    w.sendmail = std::make_unique<SendmailInstance>(w.base / "sendmail-exported", w.pki, s);
+    w.sendmail->start();
+
+    // Anyone may send to the accepted domain.
+    auto in = w.internet("someone@elsewhere.example", {"bob@example.com"});
+    in.headers = {subject_header("exported-inbound")};
+    auto r = swaks(in);
+    BOOST_TEST(r.status == 0, r.transcript << w.logs());
+    auto m = w.delivered("exported-inbound");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(count(*m, "X-Mailwarden-AuthAs: Anonymous") == 1u, *m);
+
+    // Relaying elsewhere: Sendmail itself refuses first. (Not from 127.0.0.1: Sendmail relays for its
+    // own host by itself.)
+    auto outside = w.internet("someone@elsewhere.example", {"victim@other.example"});
+    outside.extra_args = {"--local-interface", "127.0.0.5"};
+    auto out = swaks(outside);
+    BOOST_TEST(out.rcpt_reply("victim@other.example") == "550 5.7.1 <victim@other.example>... Relaying denied",
+               out.transcript);
+    // A client whose host name lies under an accepted domain gets no more (class R would have let
+    // Sendmail relay for it).
+    auto named = w.internet("someone@elsewhere.example", {"victim@other.example"});
+    named.extra_args = {"--local-interface", "127.0.0.4"};
+    auto n = swaks(named);
+    BOOST_TEST(n.rcpt_reply("victim@other.example") == "550 5.7.1 <victim@other.example>... Relaying denied",
+               n.transcript << w.sendmail->log());
+
+    // The application server's address is RELAY in the access map (the Internal connector grants it
+    // relaying); Sendmail lets it relay and mailwarden still applies the delivery restrictions.
+    auto app = w.internal("teacher@example.com", {"friend@gmail.example"});
+    app.headers = {subject_header("exported-relay")};
+    auto a = swaks(app);
+    BOOST_TEST(a.status == 0, a.transcript << w.logs());
+    BOOST_TEST(w.delivered("exported-relay").has_value());
+    auto kid = swaks(w.internal("kid1@example.com", {"friend@gmail.example"}));
+    BOOST_TEST(kid.rcpt_reply("friend@gmail.example") ==
+                   "550 5.7.1 <friend@gmail.example>... Students may not send mail outside the school",
+               kid.transcript);
 }

@@ -73,6 +73,8 @@ std::string mc_text(const fs::path& root, const fs::path& dir, const fs::path& q
     mc += "FEATURE(`nocanonify')dnl\n";
     mc += "FEATURE(`accept_unresolvable_domains')dnl\n";
     mc += "FEATURE(`accept_unqualified_senders')dnl\n";
+    if (!o.access_lines.empty())
+        mc += "FEATURE(`access_db', `hash -T<TMPF> " + real(dir / "access") + "')dnl\n";
     for (const auto& line : o.extra_mc) mc += line + "\n";
     mc += o.mc_fragment;
     if (!mc.empty() && mc.back() != '\n') mc += "\n";
@@ -102,6 +104,16 @@ SendmailInstance::SendmailInstance(fs::path dir, const Pki& pki, SendmailOptions
     auto m4 = run_capture({(root_ / "usr/bin/m4").string(), (dir_ / "sendmail.mc").string()}, {}, 60s);
     if (m4.status != 0) throw std::runtime_error("m4 failed: " + m4.err);
     write_text(cf_, m4.out);
+    if (!options.access_lines.empty()) {
+        std::string access;
+        for (const auto& line : options.access_lines) access += line + "\n";
+        write_text(dir_ / "access", access);
+        auto made = run_capture({"env", "LD_LIBRARY_PATH=" + (root_ / "usr/lib/x86_64-linux-gnu").string(),
+                                 (root_ / "usr/libexec/sendmail/makemap").string(), "-C", cf_.string(), "hash",
+                                 (dir_ / "access").string()},
+                                access, 60s);
+        if (made.status != 0) throw std::runtime_error("makemap failed: " + made.err);
+    }
 
     // The daemons the .cf ended up with: "O DaemonPortOptions=Family=inet, Name=internet, Port=25, Addr=…".
     static const std::regex daemon_line(R"(^O DaemonPortOptions=(.*)$)", std::regex::multiline);

@@ -33,6 +33,9 @@ bool isolated();
 struct SendmailOptions {
     std::string mc_fragment;             // pasted after the fixture's defaults: daemons, milter, CA file
     std::vector<std::string> extra_mc;   // more .mc lines before the fragment (e.g. a test-only FEATURE)
+    // Lines of the access map ("Connect:127.0.0.2 RELAY"): made into DIR/access.db with Sendmail's
+    // makemap and named by FEATURE(`access_db'); none: no access map.
+    std::vector<std::string> access_lines;
     // The next hop for everything: Sendmail treats [127.0.0.1] as itself and silently drops such a
     // SMART_HOST, so the sink listens on another loopback address.
     std::string smart_host = "127.0.0.3";

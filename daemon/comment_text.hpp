@@ -5,8 +5,16 @@
 
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mw::daemon::comment_text {
+
+// Names listed in a comment: "a, b, c".
+inline std::string join(const std::vector<std::string>& items) {
+    std::string out;
+    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
+    return out;
+}
 
 // Names from the rules go into comments; a control character (a newline in a connector name) would
 // end the comment and turn the rest into configuration.

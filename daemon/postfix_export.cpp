@@ -32,11 +32,7 @@ namespace {
 
 fs::path absolute_path(const std::string& path) { return fs::absolute(fs::path(path)).lexically_normal(); }
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-    return out;
-}
+using comment_text::join;
 
 // A listener as Postfix names it, plus the warning when a chrooted service cannot reach it.
 std::string listener_warning(const char* section, const PostfixListener& l, const PostfixExportOptions& options) {

@@ -80,11 +80,7 @@ std::string names_of(const std::vector<const ReceiveConnector*>& cs) {
     return out;
 }
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-    return out;
-}
+using comment_text::join;
 
 std::string service_text(const Service& s, const std::map<const ReceiveConnector*, std::string>& derived,
                          const MasterOptions& options) {

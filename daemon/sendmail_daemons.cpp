@@ -91,11 +91,7 @@ std::vector<Daemon> plan_daemons(const Ruleset& rules) {
     return ordered;
 }
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-    return out;
-}
+using comment_text::join;
 
 std::string names_of(const std::vector<const ReceiveConnector*>& cs) {
     std::string out;

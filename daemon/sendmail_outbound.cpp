@@ -17,11 +17,7 @@ using namespace mw::policy;
 using sendmail_text::comment;
 using sendmail_text::line;
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-    return out;
-}
+using comment_text::join;
 
 // The send connector that routes each address space: the lowest cost, the first in file order on a
 // tie (the engine's choice among connectors with the same address space).

@@ -17,11 +17,7 @@ using namespace mw::policy;
 using sendmail_text::comment;
 using sendmail_text::line;
 
-std::string join(const std::vector<std::string>& items) {
-    std::string out;
-    for (const auto& s : items) out += (out.empty() ? "" : ", ") + s;
-    return out;
-}
+using comment_text::join;
 
 // The rights an unauthenticated session has on `c` without a partner certificate: anonymous, and
 // servers where the connector is external-authoritative (engine_common.cpp assign_groups).

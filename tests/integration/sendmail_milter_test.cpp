@@ -52,13 +52,20 @@ std::size_t count(const std::string& text, const std::string& needle) {
 }
 
 // Sendmail, mailwarden and the sink, shared by every case of this file.
+// Everything Sendmail reads (certificates, keys, the CA file in mailwarden's rules, maps, its queue)
+// lives in isolate's private /run, a root-owned tmpfs that ends with the namespace: Sendmail refuses
+// such files under a world-writable directory, and a build tree may well sit under /tmp.
+fs::path fresh_dir(const fs::path& dir) {
+    fs::remove_all(dir);
+    fs::create_directories(dir);
+    fs::permissions(dir, fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
+                             fs::perms::others_read | fs::perms::others_exec);
+    return dir;
+}
+
 struct World {
-    mw::test::TempDir pki_dir{"pki"};
-    Pki pki{pki_dir.path()};
-    mw::test::TempDir dir{"smmw"};
-    // Sendmail refuses files under a world-writable directory, such as the /tmp alias TMPDIR names the
-    // build tree with: the real path.
-    fs::path base = fs::canonical(dir.path());
+    fs::path base = fresh_dir("/run/mailwarden-test");
+    Pki pki{base / "pki"};
     SmtpSink sink{base / "sink", SmtpSinkOptions{"127.0.0.3", 0, {}}};
     std::unique_ptr<MailwardenDaemon> mailwarden;
     std::unique_ptr<SendmailInstance> sendmail;

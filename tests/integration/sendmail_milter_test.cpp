@@ -71,16 +71,7 @@ struct World {
     std::unique_ptr<SendmailInstance> sendmail;
 
     World() {
-        MailwardenOptions m;
-        m.rules_source = fs::path(MW_SOURCE_DIR) / "tests/data/sendmail-itest";
-        m.socket_dir = "/run/mailwarden";  // isolate's private /run, as contrib/sendmail has it
-        fs::create_directories(m.socket_dir);
-        m.substitutions = {{"@PIN@", pki.pinned().sha256}};
-        mailwarden = std::make_unique<MailwardenDaemon>(base / "mailwarden", m);
-        fs::create_directories(mailwarden->rules_dir() / "certs");
-        fs::copy_file(pki.partner_ca().cert, mailwarden->rules_dir() / "certs/partners.pem");
-        fs::permissions(mailwarden->rules_dir() / "certs/partners.pem", fs::perms::others_read, fs::perm_options::add);
-        mailwarden->start();
+        mailwarden = make_mailwarden("mailwarden");
 
         auto exported = run_capture({MW_BINARY, "export", "sendmail", "--config", mailwarden->config_file().string()});
         if (exported.status != 0) throw std::runtime_error("export sendmail failed: " + exported.err);
@@ -93,6 +84,23 @@ struct World {
         s.smart_host_port = sink.port();
         sendmail = std::make_unique<SendmailInstance>(base / "sendmail", pki, s);
         sendmail->start();
+    }
+
+    // mailwarden on the test rules, started; its milter socket in isolate's private /run, as
+    // contrib/sendmail has it, unless `milter_listen` says otherwise.
+    std::unique_ptr<MailwardenDaemon> make_mailwarden(const std::string& name, std::string milter_listen = {}) const {
+        MailwardenOptions m;
+        m.rules_source = fs::path(MW_SOURCE_DIR) / "tests/data/sendmail-itest";
+        m.socket_dir = "/run/mailwarden";
+        fs::create_directories(m.socket_dir);
+        m.milter_listen = std::move(milter_listen);
+        m.substitutions = {{"@PIN@", pki.pinned().sha256}};
+        auto daemon = std::make_unique<MailwardenDaemon>(base / name, m);
+        fs::create_directories(daemon->rules_dir() / "certs");
+        fs::copy_file(pki.partner_ca().cert, daemon->rules_dir() / "certs/partners.pem");
+        fs::permissions(daemon->rules_dir() / "certs/partners.pem", fs::perms::others_read, fs::perm_options::add);
+        daemon->start();
+        return daemon;
     }
 
     SwaksOptions internet(std::string from, std::vector<std::string> to) const {
@@ -425,9 +433,14 @@ std::vector<std::string> exported_access_lines(const std::string& fragment) {
 }  // namespace
 
 // Last: it replaces the test-only promiscuous Sendmail with one configured exactly as the export and
-// its access-map lines say, where Sendmail refuses relaying by itself and mailwarden judges the rest.
+// its access-map lines say, where Sendmail refuses relaying by itself and mailwarden judges the rest;
+// and mailwarden's milter now listens on TCP (INPUT_MAIL_FILTER S=inet:PORT@127.0.0.1).
 BOOST_AUTO_TEST_CASE(exported_relay_control_without_promiscuous_relay) {
     auto& w = world();
+    w.sendmail.reset();
+    w.mailwarden.reset();
+    std::uint16_t milter_port = free_port();
+    w.mailwarden = w.make_mailwarden("mailwarden-inet", "inet:127.0.0.1:" + std::to_string(milter_port));
     auto exported = run_capture({MW_BINARY, "export", "sendmail", "--config", w.mailwarden->config_file().string()});
     BOOST_REQUIRE(exported.status == 0);
     auto access = exported_access_lines(exported.out);
@@ -435,8 +448,9 @@ BOOST_AUTO_TEST_CASE(exported_relay_control_without_promiscuous_relay) {
     for (const auto& l : access) listed += l + "\n";
     BOOST_TEST(listed.find("To:example.com RELAY") != std::string::npos, exported.out);
     BOOST_TEST(listed.find("Connect:127.0.0.2 RELAY") != std::string::npos, exported.out);
+    BOOST_TEST(exported.out.find("S=`inet:" + std::to_string(milter_port) + "@127.0.0.1'") != std::string::npos,
+               exported.out);
 
-    w.sendmail.reset();
     SendmailOptions s;
     s.mc_fragment = exported.out;
     s.access_lines = access;

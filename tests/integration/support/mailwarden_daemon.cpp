@@ -53,7 +53,7 @@ MailwardenDaemon::MailwardenDaemon(fs::path dir, MailwardenOptions options)
     std::ofstream(config_) << "rules = \"" << rules_dir_.string() << "\"\n"
                            << "state_dir = \"" << (dir_ / "state").string() << "\"\n"
                            << "user = \"" << options_.user << "\"\n"
-                           << "[milter]\nlisten = \"unix:" << (options_.socket_dir / "milter.sock").string() << "\"\n"
+                           << "[milter]\nlisten = \"" << milter_listen() << "\"\n"
                            << "[socketmap]\nlisten = \"unix:" << (options_.socket_dir / "socketmap.sock").string() << "\"\n"
                            << "[policy_service]\nlisten = \"unix:" << (options_.socket_dir / "policy.sock").string()
                            << "\"\n"
@@ -63,6 +63,11 @@ MailwardenDaemon::MailwardenDaemon(fs::path dir, MailwardenOptions options)
 }
 
 MailwardenDaemon::~MailwardenDaemon() { stop(); }
+
+std::string MailwardenDaemon::milter_listen() const {
+    if (!options_.milter_listen.empty()) return options_.milter_listen;
+    return "unix:" + (options_.socket_dir / "milter.sock").string();
+}
 
 fs::path MailwardenDaemon::control_dir() const { return short_socket_dir(dir_ / "run"); }
 
@@ -81,7 +86,8 @@ void MailwardenDaemon::start() {
     o.stdout_path = dir_ / "serve.out";
     o.stderr_path = dir_ / "serve.out";
     process_.emplace(std::move(o));
-    if (!wait_log("started:", 20s, mark) || !fs::exists(options_.socket_dir / "milter.sock"))
+    bool unix_milter = options_.milter_listen.empty();
+    if (!wait_log("started:", 20s, mark) || (unix_milter && !fs::exists(options_.socket_dir / "milter.sock")))
         throw std::runtime_error("mailwarden serve did not start:\n" + log() + read_file(dir_ / "serve.out"));
 }
 

@@ -19,6 +19,7 @@ struct MailwardenOptions {
     std::filesystem::path rules_source;               // copied into DIR/rules
     std::map<std::string, std::string> substitutions;  // "@NAME@" -> value, in every copied .toml
     std::filesystem::path socket_dir;                 // milter.sock, socketmap.sock, policy.sock go here
+    std::string milter_listen;                        // e.g. "inet:127.0.0.1:8891"; empty: SOCKET_DIR/milter.sock
     std::string user = "nobody";
 };
 
@@ -49,6 +50,7 @@ public:
 
 private:
     std::filesystem::path control_dir() const;  // DIR/run, or a short alias for it
+    std::string milter_listen() const;          // [milter] listen
     std::filesystem::path dir_, rules_dir_, config_, log_;
     MailwardenOptions options_;
     std::optional<Process> process_;

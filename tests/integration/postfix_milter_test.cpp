@@ -11,6 +11,7 @@
 #include <thread>
 
 #include "support/dovecot_sasl.hpp"
+#include "support/forged_stamps.hpp"
 #include "support/mailwarden_daemon.hpp"
 #include "support/net.hpp"
 #include "support/relay_stack.hpp"
@@ -236,21 +237,12 @@ BOOST_AUTO_TEST_CASE(direct_trust_through_the_policy_service) {
 BOOST_AUTO_TEST_CASE(forged_stamps_stripped_three_copies) {
     auto o = world().internet("someone@elsewhere.example", {"alice@example.com"});
     o.headers = {subject_header("forged-stamps")};
-    o.add_headers = {"X-Mailwarden-AuthAs: Internal", "X-Mailwarden-AuthAs: Internal", "X-MAILWARDEN-AUTHAS: Partner",
-                     "X-Mailwarden-Domain-Secure: pass domain=partner.example",
-                     "Authentication-Results: mx.example.com; auth=pass smtp.auth=ceo@example.com",
-                     "Authentication-Results: other.example; spf=pass"};
+    o.add_headers = forged_stamp_headers();
     auto r = swaks(o);
     BOOST_TEST(r.status == 0, r.transcript);
     auto m = world().delivered("forged-stamps");
     BOOST_REQUIRE(m);
-    BOOST_TEST(count(*m, "X-Mailwarden-AuthAs: Anonymous") == 1u, *m);
-    BOOST_TEST(m->find("Internal") == std::string::npos, *m);
-    BOOST_TEST(m->find("X-MAILWARDEN-AUTHAS") == std::string::npos, *m);
-    BOOST_TEST(m->find("X-Mailwarden-Domain-Secure") == std::string::npos, *m);
-    BOOST_TEST(m->find("smtp.auth=ceo@example.com") == std::string::npos, *m);
-    // Another organization's Authentication-Results is not ours to remove.
-    BOOST_TEST(m->find("Authentication-Results: other.example; spf=pass") != std::string::npos, *m);
+    for (const auto& problem : forged_stamp_problems(*m)) BOOST_ERROR(problem << "\n" << *m);
 }
 
 BOOST_AUTO_TEST_CASE(transport_rule_prefix_and_reject) {

@@ -15,6 +15,7 @@
 #include <regex>
 #include <thread>
 
+#include "support/forged_stamps.hpp"
 #include "support/mailwarden_daemon.hpp"
 #include "support/net.hpp"
 #include "support/sendmail_instance.hpp"
@@ -260,22 +261,14 @@ BOOST_AUTO_TEST_CASE(direct_trust_from_cert_fp) {
 BOOST_AUTO_TEST_CASE(forged_stamps_stripped) {
     auto o = world().internet("someone@elsewhere.example", {"alice@example.com"});
     o.headers = {subject_header("forged-stamps")};
-    o.add_headers = {"X-Mailwarden-AuthAs: Internal", "X-Mailwarden-AuthAs: Internal", "X-MAILWARDEN-AUTHAS: Partner",
-                     "X-Mailwarden-Domain-Secure: pass domain=partner.example",
-                     "Authentication-Results: mx.example.com; auth=pass smtp.auth=ceo@example.com",
-                     "Authentication-Results: other.example; spf=pass"};
+    o.add_headers = forged_stamp_headers();
     auto r = swaks(o);
     BOOST_TEST(r.status == 0, r.transcript);
     auto m = world().delivered("forged-stamps");
     BOOST_REQUIRE(m);
     // Sendmail keeps the indexes of the remaining fields after a deletion (Postfix renumbers): all
     // three forged copies must still go.
-    BOOST_TEST(count(*m, "X-Mailwarden-AuthAs: Anonymous") == 1u, *m);
-    BOOST_TEST(m->find("Internal") == std::string::npos, *m);
-    BOOST_TEST(m->find("X-MAILWARDEN-AUTHAS") == std::string::npos, *m);
-    BOOST_TEST(m->find("X-Mailwarden-Domain-Secure") == std::string::npos, *m);
-    BOOST_TEST(m->find("smtp.auth=ceo@example.com") == std::string::npos, *m);
-    BOOST_TEST(m->find("Authentication-Results: other.example; spf=pass") != std::string::npos, *m);
+    for (const auto& problem : forged_stamp_problems(*m)) BOOST_ERROR(problem << "\n" << *m);
 }
 
 BOOST_AUTO_TEST_CASE(per_recipient_restrictions) {

@@ -23,14 +23,11 @@ SyslogSink::SyslogSink(fs::path socket_path, fs::path log_path)
     if (socket_path_.native().size() >= sizeof addr.sun_path)
         throw std::runtime_error("syslog socket path too long: " + socket_path_.string());
     std::strcpy(addr.sun_path, socket_path_.c_str());
-    socket_ = ::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0);
-    if (socket_ < 0) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
+    socket_.reset(::socket(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0));
+    if (!socket_) throw std::runtime_error("socket: " + std::string(std::strerror(errno)));
     ::unlink(socket_path_.c_str());
-    if (::bind(socket_, reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0) {
-        int e = errno;
-        ::close(socket_);
-        throw std::runtime_error("cannot bind " + socket_path_.string() + ": " + std::strerror(e));
-    }
+    if (::bind(socket_.get(), reinterpret_cast<sockaddr*>(&addr), sizeof addr) != 0)
+        throw std::runtime_error("cannot bind " + socket_path_.string() + ": " + std::strerror(errno));
     ::chmod(socket_path_.c_str(), 0666);  // Sendmail's children may log as another user
     std::ofstream(log_path_, std::ios::app).flush();
     reader_ = std::thread([this] { run(); });
@@ -39,16 +36,15 @@ SyslogSink::SyslogSink(fs::path socket_path, fs::path log_path)
 SyslogSink::~SyslogSink() {
     stop_ = true;
     if (reader_.joinable()) reader_.join();
-    ::close(socket_);
     ::unlink(socket_path_.c_str());
 }
 
 void SyslogSink::run() {
     char buf[8192];
     while (!stop_) {
-        pollfd p{socket_, POLLIN, 0};
+        pollfd p{socket_.get(), POLLIN, 0};
         if (::poll(&p, 1, 100) <= 0) continue;
-        ssize_t n = ::recv(socket_, buf, sizeof buf, 0);
+        ssize_t n = ::recv(socket_.get(), buf, sizeof buf, 0);
         if (n <= 0) continue;
         std::string line(buf, static_cast<std::size_t>(n));
         while (!line.empty() && (line.back() == '\n' || line.back() == '\0')) line.pop_back();

@@ -11,6 +11,8 @@
 #include <string_view>
 #include <thread>
 
+#include "daemon/unique_fd.hpp"
+
 namespace mw::itest {
 
 using namespace std::chrono_literals;
@@ -31,7 +33,7 @@ public:
 private:
     void run();
     std::filesystem::path socket_path_, log_path_;
-    int socket_ = -1;  // closed by the destructor, after the reader stopped
+    mw::daemon::UniqueFd socket_;
     std::atomic<bool> stop_{false};
     mutable std::mutex mutex_;  // guards the file between the reader and log()
     std::thread reader_;

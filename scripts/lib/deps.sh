@@ -7,17 +7,18 @@ SUDO=
 MAILWARDEN_PACKAGES=(
   g++ clang cmake ninja-build pkg-config
   libtomlplusplus-dev libpcre2-dev liblmdb-dev libidn2-dev libssl-dev
-  libboost-dev libboost-test-dev libmilter-dev
+  libboost-dev libboost-test-dev libmilter-dev libcrypt-dev
 )
 
 # The real peers the integration tests drive: a private Postfix with smtp-sink, swaks (with TLS and IPv6),
-# Dovecot as Postfix's SASL server, nmap's smtp-open-relay script, Sendmail's miltertest; Sendmail's
+# Dovecot as Postfix's SASL server and as the LMTP server of standalone delivery, Python's smtplib
+# and smtp-source (Postfix) as standalone SMTP clients, nmap's smtp-open-relay script, Sendmail's miltertest; Sendmail's
 # cf files with m4, which build sendmail.cf from what `export sendmail` prints (only files: no Sendmail
 # daemon, no conflict with Postfix); iproute2 brings up loopback in the Sendmail tests' own network
 # namespace (Sendmail itself is unpacked by the tests, never installed: tests/integration/sendmail/fetch-peer).
 MAILWARDEN_TEST_PACKAGES=(
-  postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl dovecot-core nmap miltertest
-  openssl sendmail-cf iproute2
+  postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl dovecot-core dovecot-lmtpd
+  nmap miltertest openssl sendmail-cf iproute2 python3
 )
 
 install_deps() {

@@ -1,0 +1,46 @@
+// Local delivery for standalone mode: takes due messages from the queue and delivers their local
+// recipients to Maildir (one folder tree per user under `[delivery] maildir`) or to an LMTP server
+// (`[delivery] lmtp`, e.g. Dovecot). Per recipient: success -> delivered; temporary failure -> retried
+// on a schedule (and a delay DSN after `delay_warning`, a bounce after `queue_lifetime`); permanent
+// failure -> a DSN bounce to the sender (RFC 3464), never for the null sender. Recipients outside the
+// authoritative domains stay queued: outbound delivery does not exist in this version.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "policy/ruleset.hpp"
+#include "smtp/queue/queue.hpp"
+
+namespace mw::smtp::delivery {
+
+struct DeliveryConfig {
+    std::string maildir = "/var/mail/{domain}/{user}/";  // used when lmtp is empty
+    std::string lmtp;                                     // "unix:/path" or "inet:host:port"
+    std::int64_t queue_lifetime_s = 5 * 86400;
+    std::int64_t delay_warning_s = 4 * 3600;              // 0: no delay warnings
+    std::string hostname;                                 // [organization] hostname: bounces come from
+                                                          // MAILER-DAEMON@hostname, LHLO uses it
+};
+
+// Log lines go through this (one per delivery decision, Postfix style:
+// "QUEUEID: to=<rcpt>, relay=local, delay=0.12, dsn=2.0.0, status=sent (delivered to maildir)").
+using LogFunction = std::function<void(const std::string& line)>;
+using RulesSnapshot = std::function<std::shared_ptr<const policy::Ruleset>()>;
+
+class DeliveryAgent {
+public:
+    DeliveryAgent(queue::Queue& queue, RulesSnapshot rules, DeliveryConfig config, LogFunction log);
+    ~DeliveryAgent();  // stops and joins
+    void start();      // starts the worker thread(s)
+    void stop();
+    void wake();       // new mail was queued, or `queue flush`: look at the queue now
+
+private:
+    struct State;
+    std::unique_ptr<State> state_;
+};
+
+}  // namespace mw::smtp::delivery

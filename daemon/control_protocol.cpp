@@ -34,6 +34,9 @@ void serve_control_connection(int fd, const ControlHandlers& handlers) {
         reply = handlers.status(false);
     } else if (line == "status json") {
         reply = handlers.status(true);
+    } else if (line == "flush") {
+        log_info("control: queue flush requested");
+        reply = handlers.flush && handlers.flush() ? "ok\n" : "error no standalone queue\n";
     } else {
         reply = "error unknown command\n";
     }

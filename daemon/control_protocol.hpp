@@ -3,6 +3,7 @@
 //   reload        -> "ok GENERATION\n" or "error GENERATION\n" then one diagnostic per line
 //   status        -> "key value" lines
 //   status json   -> one JSON object
+//   flush         -> "ok\n", or "error no standalone queue\n"
 #pragma once
 
 #include <functional>
@@ -16,6 +17,7 @@ namespace mw::daemon {
 struct ControlHandlers {
     std::function<ReloadOutcome()> reload;
     std::function<std::string(bool json)> status;
+    std::function<bool()> flush;  // standalone queue: deliver now; false when there is no queue
 };
 
 // Serves one control connection (StreamServer handler).

@@ -80,6 +80,7 @@ std::string DaemonServices::describe() const {
 }
 
 std::string DaemonServices::status_report(const RuleService& rules, const milter::MilterCounters& m, bool milter_on,
+                                          const std::vector<std::pair<std::string, std::int64_t>>& standalone,
                                           bool json) const {
     std::time_t loaded = std::chrono::system_clock::to_time_t(rules.loaded_at());
     std::tm tm{};
@@ -105,6 +106,11 @@ std::string DaemonServices::status_report(const RuleService& rules, const milter
         {"policy_errors", static_cast<std::int64_t>(state_->policy_counters.errors.load())},
         {"reloads_failed", static_cast<std::int64_t>(rules.reloads_failed())},
     };
+    std::optional<std::int64_t> queue_size;
+    for (const auto& [name, value] : standalone) {
+        if (name == "queue_size") queue_size = value;
+        else counters.emplace_back(name, value);
+    }
     if (json) {
         cli::JsonWriter w;
         w.begin_object();
@@ -113,7 +119,8 @@ std::string DaemonServices::status_report(const RuleService& rules, const milter
         w.key("rules").value(rules.rules_dir().string());
         w.key("milter").value(milter_on);
         for (const auto& [name, value] : counters) w.key(name).value(value);
-        w.key("queue").null();
+        if (queue_size) w.key("queue").value(*queue_size);
+        else w.key("queue").null();
         w.end_object();
         return w.str() + "\n";
     }
@@ -122,7 +129,8 @@ std::string DaemonServices::status_report(const RuleService& rules, const milter
     out += "rules " + rules.rules_dir().string() + "\n";
     out += std::string("milter ") + (milter_on ? config_.milter.listen : "off") + "\n";
     for (const auto& [name, value] : counters) out += name + " " + std::to_string(value) + "\n";
-    out += "queue none (the standalone queue is not enabled)\n";
+    if (queue_size) out += "queue " + std::to_string(*queue_size) + "\n";
+    else out += "queue none (the standalone queue is not enabled)\n";
     return out;
 }
 

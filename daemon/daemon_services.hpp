@@ -3,7 +3,10 @@
 #pragma once
 
 #include <memory>
+#include <cstdint>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "daemon/config.hpp"
 #include "daemon/control_protocol.hpp"
@@ -29,8 +32,9 @@ public:
     // The milter session ended: its hand-off entry is no longer needed.
     void forget_connection(const milter::ConnectionKey& key);
 
+    // `standalone`: the standalone MTA's counters (with "queue_size"), empty when it is off.
     std::string status_report(const RuleService& rules, const milter::MilterCounters& milter, bool milter_on,
-                              bool json) const;
+                              const std::vector<std::pair<std::string, std::int64_t>>& standalone, bool json) const;
     std::string describe() const;  // "socketmap=... policy=... control=..." for the start-up line
 
 private:

@@ -31,6 +31,7 @@
 #include "daemon/rule_service.hpp"
 #include "daemon/rule_watcher.hpp"
 #include "daemon/socket_listener.hpp"
+#include "daemon/standalone_mta.hpp"
 #include "daemon/stream_server.hpp"
 #include "daemon/unique_fd.hpp"
 #include "milter/milter_service.hpp"
@@ -154,6 +155,13 @@ int serve(const DaemonConfig& cfg) {
         else set_nodelay_on_listeners(a.port);
     }
 
+    // Standalone MTA: the TLS key, the users file and the SMTP ports (25 needs root).
+    std::unique_ptr<StandaloneMta> mta;
+    if (cfg.smtp.enabled) {
+        mta = std::make_unique<StandaloneMta>(cfg);
+        mta->open();
+    }
+
     // --- the privilege boundary: nothing below runs as root ------------------------------------
     if (id.run_as) {
         drop_privileges(*id.run_as);
@@ -168,11 +176,26 @@ int serve(const DaemonConfig& cfg) {
     }
 
     ControlHandlers control;
-    control.reload = [&rules] { return rules.reload("mailwarden reload"); };
-    control.status = [&](bool json) { return services.status_report(rules, milter_counters, milter_on, json); };
+    control.reload = [&rules, &mta] {
+        ReloadOutcome r = rules.reload("mailwarden reload");
+        if (r.ok && mta) mta->rules_changed(rules);
+        return r;
+    };
+    control.status = [&](bool json) {
+        return services.status_report(rules, milter_counters, milter_on,
+                                      mta ? mta->counters() : std::vector<std::pair<std::string, std::int64_t>>{}, json);
+    };
+    control.flush = [&mta] {
+        if (!mta) return false;
+        mta->flush();
+        return true;
+    };
     services.start(rules, control);
+    if (mta) mta->start(rules);
 
-    RuleWatcher watcher(cfg.rules, std::chrono::milliseconds(500), [&rules] { rules.reload("rules changed"); });
+    RuleWatcher watcher(cfg.rules, std::chrono::milliseconds(500), [&rules, &mta] {
+        if (rules.reload("rules changed").ok && mta) mta->rules_changed(rules);
+    });
     try {
         watcher.start();
     } catch (const std::exception& e) {
@@ -180,6 +203,7 @@ int serve(const DaemonConfig& cfg) {
     }
 
     log_info("started: " + services.describe() + (milter_on ? " milter=" + cfg.milter.listen : std::string(" milter=off")) +
+             (mta ? " " + mta->describe() : std::string(" smtp=off")) +
              " rules=" + cfg.rules.string() + " generation " + std::to_string(rules.generation()));
 
     // The main thread takes the stop signals: Linux hands a process-directed signal to the main
@@ -201,6 +225,9 @@ int serve(const DaemonConfig& cfg) {
     log_info(sig ? std::string("stopping on signal ") + ::strsignal(sig) + ": finishing sessions in flight"
                  : std::string("stopping: libmilter ended"));
     watcher.stop();
+    // Standalone sessions end now: a transaction not yet answered 250 is not acknowledged, so its
+    // client retries; everything acknowledged is in the queue.
+    if (mta) mta->stop();
     if (milter_on) {
         milter::milter_drain();
         auto deadline = std::chrono::steady_clock::now() + session_grace;

@@ -54,11 +54,13 @@ MailwardenDaemon::MailwardenDaemon(fs::path dir, MailwardenOptions options)
                            << "state_dir = \"" << (dir_ / "state").string() << "\"\n"
                            << "user = \"" << options_.user << "\"\n"
                            << "[milter]\nlisten = \"" << milter_listen() << "\"\n"
+                           << (options_.milter ? "" : "enabled = false\n")
                            << "[socketmap]\nlisten = \"unix:" << (options_.socket_dir / "socketmap.sock").string() << "\"\n"
                            << "[policy_service]\nlisten = \"unix:" << (options_.socket_dir / "policy.sock").string()
                            << "\"\n"
                            << "[control]\nlisten = \"unix:" << (control_dir() / "control.sock").string() << "\"\n"
-                           << "[log]\ntarget = \"" << log_.string() << "\"\n";
+                           << "[log]\ntarget = \"" << log_.string() << "\"\n"
+                           << options_.extra_config;
     open_up(config_);
 }
 
@@ -86,7 +88,7 @@ void MailwardenDaemon::start() {
     o.stdout_path = dir_ / "serve.out";
     o.stderr_path = dir_ / "serve.out";
     process_.emplace(std::move(o));
-    bool unix_milter = options_.milter_listen.empty();
+    bool unix_milter = options_.milter && options_.milter_listen.empty();
     if (!wait_log("started:", 20s, mark) || (unix_milter && !fs::exists(options_.socket_dir / "milter.sock")))
         throw std::runtime_error("mailwarden serve did not start:\n" + log() + read_file(dir_ / "serve.out"));
 }

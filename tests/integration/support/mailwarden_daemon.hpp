@@ -21,6 +21,8 @@ struct MailwardenOptions {
     std::filesystem::path socket_dir;                 // milter.sock, socketmap.sock, policy.sock go here
     std::string milter_listen;                        // e.g. "inet:127.0.0.1:8891"; empty: SOCKET_DIR/milter.sock
     std::string user = "nobody";
+    bool milter = true;                               // false: [milter] enabled = false (standalone tests)
+    std::string extra_config;                         // appended to mailwarden.toml: [smtp], [delivery]
 };
 
 class MailwardenDaemon {

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 #include <netinet/in.h>
+#include <poll.h>
 #include <sys/socket.h>
 #include <sys/time.h>
 #include <unistd.h>
@@ -47,6 +48,24 @@ std::string SmtpSession::read_reply() {
         reply += (reply.empty() ? "" : "\n") + line;
         if (line.size() < 4 || line[3] != '-') return reply;
     }
+}
+
+void SmtpSession::send_raw(std::string_view bytes) {
+    if (::send(fd_, bytes.data(), bytes.size(), MSG_NOSIGNAL) != static_cast<ssize_t>(bytes.size()))
+        throw std::runtime_error("cannot send " + std::to_string(bytes.size()) + " bytes");
+}
+
+bool SmtpSession::closed_by_server(std::chrono::milliseconds timeout) {
+    auto deadline = std::chrono::steady_clock::now() + timeout;
+    while (std::chrono::steady_clock::now() < deadline) {
+        pollfd p{fd_, POLLIN, 0};
+        if (::poll(&p, 1, 100) <= 0) continue;
+        char buf[4096];
+        ssize_t n = ::read(fd_, buf, sizeof buf);
+        if (n <= 0) return true;
+        buffer_.append(buf, static_cast<std::size_t>(n));
+    }
+    return false;
 }
 
 std::string SmtpSession::command(const std::string& line) {

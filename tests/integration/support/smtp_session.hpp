@@ -3,7 +3,9 @@
 #pragma once
 
 #include <cstdint>
+#include <chrono>
 #include <string>
+#include <string_view>
 
 namespace mw::itest {
 
@@ -19,9 +21,15 @@ public:
     std::string command(const std::string& line);
     // DATA, the message (LF or CRLF lines; dot-stuffed here), the final dot: the final reply.
     std::string send_data(const std::string& message);
+    // Sends bytes exactly as given (no CRLF added, no dot-stuffing): pipelining, BDAT chunks,
+    // smuggling attempts.
+    void send_raw(std::string_view bytes);
+    // The next reply, lines joined by '\n'. Throws when the connection closes first.
+    std::string read_reply();
+    // True when the server closed the connection (reads until EOF, at most `timeout`).
+    bool closed_by_server(std::chrono::milliseconds timeout);
 
 private:
-    std::string read_reply();
     int fd_ = -1;
     std::string buffer_, greeting_;
 };

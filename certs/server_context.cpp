@@ -1,0 +1,49 @@
+#include "certs/server_context.hpp"
+
+#include <openssl/err.h>
+
+#include <string>
+
+namespace mw::certs {
+
+namespace {
+
+std::string openssl_error() {
+    unsigned long e = ERR_get_error();
+    if (e == 0) return "unknown OpenSSL error";
+    char buf[256];
+    ERR_error_string_n(e, buf, sizeof buf);
+    ERR_clear_error();
+    return buf;
+}
+
+// Every client certificate is accepted at the handshake: whether it is trusted is decided after,
+// against the domain-security trust anchors of the rules in force (peer_identity.cpp).
+int accept_any_certificate(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) { return 1; }
+
+}  // namespace
+
+Result<SslCtxPtr> make_server_context(const std::filesystem::path& cert_chain, const std::filesystem::path& key) {
+    SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
+    if (!ctx) return Error{Error::Kind::config, "SSL_CTX_new", openssl_error()};
+    SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
+    SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
+    SSL_CTX_set_options(ctx.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
+    if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_chain.c_str()) != 1)
+        return Error{Error::Kind::config, "tls_cert", cert_chain.string() + ": " + openssl_error()};
+    if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1)
+        return Error{Error::Kind::config, "tls_key", key.string() + ": " + openssl_error()};
+    if (SSL_CTX_check_private_key(ctx.get()) != 1)
+        return Error{Error::Kind::config, "tls_key", key.string() + " does not match " + cert_chain.string()};
+    SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, accept_any_certificate);
+    // Sessions are not resumed across connections: every session's certificate facts come from a
+    // full handshake.
+    SSL_CTX_set_session_cache_mode(ctx.get(), SSL_SESS_CACHE_OFF);
+    SSL_CTX_set_num_tickets(ctx.get(), 0);
+    SSL_CTX_set_options(ctx.get(), SSL_OP_NO_TICKET);
+    static const unsigned char session_id[] = "mailwarden";
+    SSL_CTX_set_session_id_context(ctx.get(), session_id, sizeof session_id - 1);
+    return ctx;
+}
+
+}  // namespace mw::certs

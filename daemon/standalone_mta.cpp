@@ -1,0 +1,112 @@
+#include "daemon/standalone_mta.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "daemon/logger.hpp"
+#include "policy/loader.hpp"
+#include "smtp/delivery/delivery_agent.hpp"
+#include "smtp/queue/queue.hpp"
+#include "smtp/server/smtp_server.hpp"
+
+namespace mw::daemon {
+
+namespace fs = std::filesystem;
+
+struct StandaloneMta::State {
+    std::unique_ptr<smtp::server::SmtpServer> server;
+    std::unique_ptr<smtp::queue::Queue> queue;
+    std::unique_ptr<smtp::delivery::DeliveryAgent> delivery;
+    std::vector<std::string> listening;
+};
+
+StandaloneMta::StandaloneMta(const DaemonConfig& config) : config_(config), state_(std::make_unique<State>()) {}
+
+StandaloneMta::~StandaloneMta() { stop(); }
+
+void StandaloneMta::open() {
+    // The bindings come from the rules, which the daemon loads for real only after dropping
+    // privileges; this read compiles lists into a scratch directory removed right after.
+    fs::path scratch = config_.state_dir / ("bind-" + std::to_string(::getpid()));
+    policy::LoadResult rules = policy::load_rules({config_.rules, scratch});
+    std::error_code ec;
+    fs::remove_all(scratch, ec);
+    if (!rules.ok()) {
+        std::string errors;
+        for (const auto& d : rules.diagnostics) errors += "\n" + d.str();
+        throw std::runtime_error("smtp: the rules do not load, so there is nothing to listen on:" + errors);
+    }
+    smtp::server::ServerHooks hooks;
+    hooks.maildir_names = config_.delivery.lmtp.empty();
+    hooks.log = [](std::string_view line) { log_info(std::string("smtp: ") + std::string(line)); };
+    state_->server = std::make_unique<smtp::server::SmtpServer>(std::move(hooks));
+    smtp::server::ServerOptions options;
+    options.tls_cert = config_.smtp.tls_cert;
+    options.tls_key = config_.smtp.tls_key;
+    options.users_file = config_.smtp.users_file;
+    state_->server->open(*rules.ruleset, options);
+    state_->listening = state_->server->listening();
+}
+
+void StandaloneMta::start(RuleService& rules) {
+    auto queue = smtp::queue::Queue::open(config_.state_dir, [](const std::string& line) { log_warning("queue: " + line); });
+    if (!queue) throw std::runtime_error("queue: " + queue.error().origin + ": " + queue.error().detail);
+    state_->queue = std::move(queue.value());
+
+    smtp::delivery::DeliveryConfig delivery;
+    delivery.maildir = config_.delivery.maildir;
+    delivery.lmtp = config_.delivery.lmtp;
+    delivery.queue_lifetime_s = static_cast<std::int64_t>(config_.delivery.queue_lifetime_seconds);
+    delivery.delay_warning_s = static_cast<std::int64_t>(config_.delivery.delay_warning_seconds);
+    delivery.hostname = rules.snapshot()->organization.hostname;
+    state_->delivery = std::make_unique<smtp::delivery::DeliveryAgent>(
+        *state_->queue, [&rules] { return rules.snapshot(); }, delivery,
+        [](const std::string& line) { log_info("delivery: " + line); });
+    state_->delivery->start();
+
+    auto* agent = state_->delivery.get();
+    state_->server->start(*state_->queue, [&rules] { return rules.snapshot(); }, [agent] { agent->wake(); });
+}
+
+void StandaloneMta::stop() {
+    if (state_->server) state_->server->stop();
+    if (state_->delivery) state_->delivery->stop();
+    // The queue's destructor finishes its last commit round; the server's sessions are gone by now.
+    state_->queue.reset();
+    state_->delivery.reset();
+    state_->server.reset();
+}
+
+void StandaloneMta::flush() {
+    if (state_->delivery) state_->delivery->wake();
+}
+
+void StandaloneMta::rules_changed(const RuleService& rules) {
+    if (state_->server) state_->server->rules_changed(*rules.snapshot());
+}
+
+std::vector<std::pair<std::string, std::int64_t>> StandaloneMta::counters() const {
+    std::vector<std::pair<std::string, std::int64_t>> out;
+    if (!state_->server) return out;
+    const auto& c = state_->server->counters();
+    out.emplace_back("smtp_sessions_active", static_cast<std::int64_t>(c.sessions_active.load()));
+    out.emplace_back("smtp_sessions_total", static_cast<std::int64_t>(c.sessions_total.load()));
+    out.emplace_back("smtp_messages_queued", static_cast<std::int64_t>(c.messages_queued.load()));
+    out.emplace_back("smtp_messages_refused", static_cast<std::int64_t>(c.messages_refused.load()));
+    out.emplace_back("smtp_connections_refused", static_cast<std::int64_t>(c.connections_refused.load()));
+    if (state_->queue) {
+        auto size = state_->queue->size();
+        out.emplace_back("queue_size", size ? static_cast<std::int64_t>(size.value()) : -1);
+    }
+    return out;
+}
+
+std::string StandaloneMta::describe() const {
+    std::string out = "smtp=";
+    for (std::size_t i = 0; i < state_->listening.size(); ++i) out += (i ? "," : "") + state_->listening[i];
+    return out;
+}
+
+}  // namespace mw::daemon

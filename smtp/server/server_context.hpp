@@ -1,0 +1,83 @@
+// What every standalone SMTP session shares: the rules, the queue, the users file, the TLS context,
+// the log, the connection counters. Owned by SmtpServer; sessions hold a reference.
+#pragma once
+
+#include <openssl/ssl.h>
+
+#include <atomic>
+#include <cstdint>
+#include <functional>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <string_view>
+
+#include "certs/peer_identity.hpp"
+#include "policy/ip.hpp"
+#include "policy/ruleset.hpp"
+#include "smtp/asio.hpp"
+#include "smtp/queue/queue.hpp"
+#include "smtp/server/users_file.hpp"
+
+namespace mw::smtp::server {
+
+struct ServerHooks {
+    std::function<std::shared_ptr<const policy::Ruleset>()> snapshot;  // the rules in force
+    std::function<void(std::string_view)> log;                         // one line per event
+    std::function<void()> queued;                                      // a message became durable
+    // Maildir delivery: recipients must name a mailbox (550 5.1.3 otherwise). False with LMTP,
+    // where the LMTP server decides.
+    bool maildir_names = true;
+};
+
+struct ServerCounters {
+    std::atomic<std::uint64_t> sessions_active{0};
+    std::atomic<std::uint64_t> sessions_total{0};
+    std::atomic<std::uint64_t> messages_queued{0};
+    std::atomic<std::uint64_t> messages_refused{0};
+    std::atomic<std::uint64_t> connections_refused{0};
+};
+
+// Connections per receive connector, total and per client address (max_connections,
+// max_connections_per_source). A slot is held for the session's life.
+class ConnectionSlots {
+public:
+    class Slot {
+    public:
+        Slot() = default;
+        Slot(ConnectionSlots* owner, std::string connector, IpAddress client)
+            : owner_(owner), connector_(std::move(connector)), client_(client) {}
+        Slot(Slot&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)), connector_(std::move(o.connector_)), client_(o.client_) {}
+        Slot& operator=(Slot&&) = delete;
+        ~Slot() { if (owner_) owner_->release(connector_, client_); }
+
+    private:
+        ConnectionSlots* owner_ = nullptr;
+        std::string connector_;
+        IpAddress client_;
+    };
+    enum class Refusal { none, total, per_source };
+    // Takes a slot unless the connector is full; `refusal` says which limit refused.
+    std::optional<Slot> acquire(const policy::ReceiveConnector& c, const IpAddress& client, Refusal& refusal);
+
+private:
+    void release(const std::string& connector, const IpAddress& client);
+    std::mutex mutex_;
+    std::map<std::string, std::uint32_t> total_;
+    std::map<std::pair<std::string, IpAddress>, std::uint32_t> per_source_;
+};
+
+struct ServerContext {
+    ServerHooks hooks;
+    queue::Queue* queue = nullptr;
+    asio::ssl::context* tls = nullptr;           // null: no STARTTLS (no certificate configured)
+    std::shared_ptr<const UsersFile> users;      // null: AUTH is never offered
+    certs::TrustAnchors trust_anchors;
+    asio::thread_pool* blocking_pool = nullptr;  // password hashing runs here, not on the I/O threads
+    ServerCounters counters;
+    ConnectionSlots slots;
+    void log(std::string_view line) const { if (hooks.log) hooks.log(line); }
+};
+
+}  // namespace mw::smtp::server

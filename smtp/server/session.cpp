@@ -1,0 +1,264 @@
+// The session loop: greeting, reading command lines, dispatch, replies, timeouts, error limits.
+#include "smtp/server/session.hpp"
+
+#include <algorithm>
+
+namespace mw::smtp::server {
+
+namespace {
+
+// RFC 5321 4.5.3.2: servers should allow at least 5 minutes for commands; the connector's
+// inactivity_timeout decides. Postfix's smtpd_hard_error_limit is 20; so is ours.
+constexpr unsigned hard_error_limit = 20;
+constexpr std::chrono::seconds final_reply_timeout{10};
+
+IpAddress to_ip(const asio::ip::address& a) {
+    if (a.is_v6() && a.to_v6().is_v4_mapped())
+        return *parse_ip(asio::ip::make_address_v4(asio::ip::v4_mapped, a.to_v6()).to_string());
+    return *parse_ip(a.to_string());
+}
+
+}  // namespace
+
+Session::Session(ServerContext& shared, Transport::Socket socket)
+    : shared_(shared), io_(std::move(socket)), timer_(io_.socket().get_executor()) {}
+
+void Session::start(ServerContext& shared, Transport::Socket socket) {
+    auto executor = socket.get_executor();
+    auto session = std::make_shared<Session>(shared, std::move(socket));
+    asio::co_spawn(executor, [session]() -> asio::awaitable<void> { co_await session->run(); }, asio::detached);
+}
+
+asio::awaitable<void> Session::run() {
+    shared_.counters.sessions_active++;
+    shared_.counters.sessions_total++;
+    try {
+        if (co_await greet() == Flow::proceed) {
+            for (;;) {
+                auto line = co_await read_line();
+                if (!line) break;
+                auto parsed = parse_command(*line);
+                Flow flow = Flow::proceed;
+                if (auto* error = std::get_if<Reply>(&parsed)) {
+                    reply(*error);
+                    if (too_many_errors()) flow = Flow::close;
+                } else {
+                    flow = co_await dispatch(std::get<Command>(parsed));
+                }
+                if (flow == Flow::close) break;
+            }
+        }
+        co_await flush();
+    } catch (const std::exception& e) {
+        // A broken connection or an internal failure: nothing was acknowledged that is not queued.
+        log_event(std::string("lost connection: ") + e.what());
+    }
+    timer_.cancel();
+    io_.close();
+    shared_.counters.sessions_active--;
+}
+
+asio::awaitable<Session::Flow> Session::greet() {
+    rules_ = shared_.hooks.snapshot();
+    boost::system::error_code ec;
+    auto remote = io_.socket().remote_endpoint(ec);
+    auto local = io_.socket().local_endpoint(ec);
+    if (ec) co_return Flow::close;
+    facts_.mta = policy::Mta::standalone;
+    facts_.client_address = to_ip(remote.address());
+    facts_.local_address = to_ip(local.address());
+    facts_.local_port = local.port();
+    client_address_text_ = facts_.client_address.to_string();
+    connect_ = policy::evaluate_connect(*rules_, facts_);
+    const auto* connector = connect_.connector;
+    session_deadline_ = std::chrono::steady_clock::now() +
+                        std::chrono::seconds(connector ? connector->connection_timeout_s : 60);
+    if (!connect_.verdict.continues() || !connector) {
+        // RULES.md: no receive connector for this client -> 554 5.7.1 Access denied, at connect.
+        log_decision("CONNECT", connect_.verdict, "");
+        shared_.counters.connections_refused++;
+        reply(Reply{connect_.verdict.code, connect_.verdict.status, connect_.verdict.text});
+        co_return Flow::close;
+    }
+    ConnectionSlots::Refusal refusal{};
+    auto slot = shared_.slots.acquire(*connector, facts_.client_address, refusal);
+    if (slot) slot_.emplace(std::move(*slot));
+    if (!slot_) {
+        auto v = policy::make_reply(policy::Action::tempfail, 421, "4.7.0",
+                                    refusal == ConnectionSlots::Refusal::total
+                                        ? rules_->organization.hostname + " Error: too many connections"
+                                        : rules_->organization.hostname + " Error: too many connections from " + client_address_text_,
+                                    "connector " + connector->name + (refusal == ConnectionSlots::Refusal::total
+                                                                          ? ": max_connections"
+                                                                          : ": max_connections_per_source"));
+        log_decision("CONNECT", v, "");
+        shared_.counters.connections_refused++;
+        reply(v);
+        co_return Flow::close;
+    }
+    log_event("connect from " + client_text() + " to connector " + connector->name);
+    reply(Reply{220, "", rules_->organization.hostname + " ESMTP mailwarden"});
+    co_return Flow::proceed;
+}
+
+asio::awaitable<Session::Flow> Session::dispatch(const Command& c) {
+    switch (c.verb) {
+        case Verb::helo:
+        case Verb::ehlo: co_return co_await on_helo(c);
+        case Verb::mail: co_return co_await on_mail(c);
+        case Verb::rcpt: co_return co_await on_rcpt(c);
+        case Verb::data: co_return co_await on_data();
+        case Verb::bdat: co_return co_await on_bdat(c);
+        case Verb::starttls: co_return co_await on_starttls(c);
+        case Verb::auth: co_return co_await on_auth(c);
+        case Verb::rset:
+            if (tx_ && tx_->bdat && !tx_->bdat_failed) {
+                // RFC 3030: RSET aborts a BDAT transfer in progress; allowed.
+            }
+            reset_transaction();
+            reply(Reply{250, "2.0.0", "Ok"});
+            co_return Flow::proceed;
+        case Verb::noop: reply(Reply{250, "2.0.0", "Ok"}); co_return Flow::proceed;
+        case Verb::quit: reply(Reply{221, "2.0.0", "Bye"}); co_return Flow::close;
+        case Verb::vrfy:
+            if (c.argument.empty()) {
+                reply(Reply{501, "5.5.4", "Syntax: VRFY address"});
+                co_return too_many_errors() ? Flow::close : Flow::proceed;
+            }
+            // RFC 5321 3.5.3: 252 neither confirms nor denies, so addresses cannot be harvested.
+            reply(Reply{252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery"});
+            co_return Flow::proceed;
+        case Verb::expn:
+            reply(Reply{502, "5.5.1", "Error: command not implemented"});
+            co_return too_many_errors() ? Flow::close : Flow::proceed;
+        case Verb::help:
+            reply(Reply{214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH"});
+            co_return Flow::proceed;
+    }
+    reply(Reply{500, "5.5.1", "Command unrecognized"});
+    co_return too_many_errors() ? Flow::close : Flow::proceed;
+}
+
+asio::awaitable<Session::Flow> Session::on_helo(const Command& c) {
+    facts_.helo = c.argument;
+    esmtp_ = c.verb == Verb::ehlo;
+    greeted_ = true;
+    reset_transaction();  // RFC 5321 4.1.4: EHLO/HELO reset the transaction
+    if (esmtp_) {
+        output_ += ehlo_reply();
+    } else {
+        reply(Reply{250, "", rules_->organization.hostname});
+    }
+    co_return Flow::proceed;
+}
+
+std::string Session::ehlo_reply() const {
+    const auto& c = *connect_.connector;
+    std::vector<std::string> lines;
+    lines.push_back(rules_->organization.hostname);
+    lines.push_back("PIPELINING");
+    lines.push_back("SIZE " + std::to_string(c.max_message_size));
+    if (shared_.tls && !io_.tls_active()) lines.push_back("STARTTLS");
+    if (auth_offered() && (io_.tls_active() || !auth_needs_tls()) && !facts_.auth_login)
+        lines.push_back("AUTH PLAIN LOGIN");
+    lines.push_back("ENHANCEDSTATUSCODES");
+    lines.push_back("8BITMIME");
+    lines.push_back("DSN");
+    lines.push_back("SMTPUTF8");
+    lines.push_back("CHUNKING");
+    std::string out;
+    for (std::size_t i = 0; i < lines.size(); ++i)
+        out += "250" + std::string(i + 1 < lines.size() ? "-" : " ") + lines[i] + "\r\n";
+    return out;
+}
+
+asio::awaitable<bool> Session::read_more() {
+    auto deadline = std::min(session_deadline_,
+                             std::chrono::steady_clock::now() +
+                                 std::chrono::seconds(connect_.connector ? connect_.connector->inactivity_timeout_s : 60));
+    timer_.expires_at(deadline);
+    std::weak_ptr<Session> weak = weak_from_this();
+    timer_.async_wait([weak](boost::system::error_code ec) {
+        if (ec) return;  // re-armed or cancelled
+        if (auto self = weak.lock()) {
+            self->timed_out_ = true;
+            boost::system::error_code ignored;
+            self->io_.socket().cancel(ignored);
+        }
+    });
+    std::size_t n = 0;
+    try {
+        n = co_await io_.read_some(reader_);
+    } catch (const boost::system::system_error&) {
+        n = 0;
+    }
+    if (n > 0) co_return true;
+    if (timed_out_) {
+        log_event("timeout after " + std::string(tx_ ? "MAIL" : "command") + " from " + client_text());
+        output_ = Reply{421, "4.4.2", rules_->organization.hostname + " Error: timeout exceeded"}.wire();
+        timed_out_ = false;
+        co_await flush();
+    }
+    co_return false;
+}
+
+asio::awaitable<std::optional<std::string>> Session::read_line() {
+    std::string line;
+    for (;;) {
+        switch (reader_.next(line)) {
+            case LineStatus::line: co_return line;
+            case LineStatus::need_more:
+                co_await flush();
+                if (!co_await read_more()) co_return std::nullopt;
+                break;
+            case LineStatus::too_long:
+                reply(Reply{500, "5.5.2", "Line too long"});
+                if (too_many_errors()) co_return std::nullopt;
+                break;
+            case LineStatus::bare_cr_lf:
+                log_event("bare CR or LF in a command from " + client_text());
+                reply(Reply{521, "5.5.2", "Bare CR or LF received"});
+                co_return std::nullopt;
+        }
+    }
+}
+
+void Session::reply(const Reply& r) { output_ += r.wire(); }
+
+void Session::reply(const policy::Verdict& v) { output_ += Reply{v.code, v.status, v.text}.wire(); }
+
+asio::awaitable<void> Session::flush() {
+    if (output_.empty()) co_return;
+    // RFC 2920: replies to pipelined commands may wait while more commands are already buffered.
+    std::string out = std::move(output_);
+    output_.clear();
+    timer_.expires_after(final_reply_timeout + std::chrono::seconds(
+                                                   connect_.connector ? connect_.connector->inactivity_timeout_s : 60));
+    std::weak_ptr<Session> weak = weak_from_this();
+    timer_.async_wait([weak](boost::system::error_code ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) {
+            boost::system::error_code ignored;
+            self->io_.socket().cancel(ignored);
+        }
+    });
+    co_await io_.write(out);
+}
+
+bool Session::too_many_errors() {
+    if (++errors_ < hard_error_limit) return false;
+    log_event("too many errors from " + client_text());
+    reply(Reply{421, "4.7.0", rules_->organization.hostname + " Error: too many errors"});
+    return true;
+}
+
+asio::awaitable<void> Session::tarpit() {
+    const auto* c = connect_.connector;
+    if (!c || c->tarpit_s == 0) co_return;
+    if (tx_ && (tx_->policy.context.rights & policy::bit(policy::Right::bypass_anti_spam))) co_return;
+    asio::steady_timer wait(io_.socket().get_executor());
+    wait.expires_after(std::chrono::seconds(c->tarpit_s));
+    co_await wait.async_wait(asio::use_awaitable);
+}
+
+}  // namespace mw::smtp::server

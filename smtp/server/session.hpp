@@ -1,0 +1,109 @@
+// One standalone SMTP session (RFC 5321): a coroutine reading commands, checking each against the
+// state (STYLE.md: check, then policy, then proceed), asking the same policy engine as the milter,
+// and queueing accepted messages durably before answering 250.
+//
+// A session pins the rules snapshot it started with, so no transaction sees half old and half new
+// rules (DESIGN.md decision 1).
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "policy/engine.hpp"
+#include "smtp/asio.hpp"
+#include "smtp/server/command_parser.hpp"
+#include "smtp/server/data_decoder.hpp"
+#include "smtp/server/line_reader.hpp"
+#include "smtp/server/reply.hpp"
+#include "smtp/server/server_context.hpp"
+#include "smtp/server/transport.hpp"
+
+namespace mw::smtp::server {
+
+class Session : public std::enable_shared_from_this<Session> {
+public:
+    Session(ServerContext& shared, Transport::Socket socket);
+    // Runs the session to its end on the socket's strand.
+    static void start(ServerContext& shared, Transport::Socket socket);
+
+private:
+    // What a transaction (MAIL .. end of message) carries.
+    struct Recipient {
+        Address address;
+        RcptTo params;
+    };
+    struct Transaction {
+        MailFrom mail;
+        policy::MailResult policy;
+        std::vector<Recipient> recipients;
+        // BDAT (RFC 3030): chunks so far, and whether a chunk failed (then every BDAT is refused
+        // until RSET).
+        bool bdat = false;
+        bool bdat_failed = false;
+        std::string bdat_content;
+        std::uint64_t bdat_size = 0;
+        BdatChecker bdat_checker;
+    };
+    enum class Flow { proceed, close };
+
+    asio::awaitable<void> run();
+    asio::awaitable<Flow> greet();
+    asio::awaitable<Flow> dispatch(const Command& command);
+    asio::awaitable<Flow> on_helo(const Command& c);
+    asio::awaitable<Flow> on_mail(const Command& c);
+    asio::awaitable<Flow> on_rcpt(const Command& c);
+    asio::awaitable<Flow> on_data();
+    asio::awaitable<Flow> on_bdat(const Command& c);
+    asio::awaitable<Flow> on_starttls(const Command& c);
+    asio::awaitable<Flow> on_auth(const Command& c);
+    // The end of a message (DATA or BDAT LAST): policy, header edits, Received:, queue, reply.
+    asio::awaitable<Flow> finish_message(std::string content, std::uint64_t size, bool line_too_long);
+
+    // Reading: a command line, or raw bytes for DATA/BDAT. False: the client went away or timed out.
+    asio::awaitable<bool> read_more();
+    asio::awaitable<std::optional<std::string>> read_line();  // nullopt: closed (reply already sent)
+    // Replies are collected and sent when no further pipelined command is waiting (RFC 2920).
+    void reply(const Reply& r);
+    void reply(const policy::Verdict& v);
+    asio::awaitable<void> flush();
+    // Counts a protocol error; true when the session has made too many and must end (421 sent).
+    bool too_many_errors();
+    asio::awaitable<void> tarpit();
+
+    // Facts that change with STARTTLS and AUTH.
+    void reset_transaction() { tx_.reset(); }
+    bool auth_offered() const;
+    bool auth_needs_tls() const;
+    std::string ehlo_reply() const;
+
+    // Logging (session_log.cpp), in Postfix's smtpd shape.
+    std::string client_text() const;
+    void log_decision(std::string_view stage, const policy::Verdict& v, std::string_view to,
+                      std::string_view from = {}) const;
+    void log_event(std::string_view text) const;
+
+    ServerContext& shared_;
+    Transport io_;
+    asio::steady_timer timer_;
+    LineReader reader_;
+    std::string output_;
+    std::shared_ptr<const policy::Ruleset> rules_;
+    policy::SessionFacts facts_;
+    policy::ConnectResult connect_;
+    std::optional<ConnectionSlots::Slot> slot_;
+    std::string client_address_text_;
+    bool greeted_ = false;  // HELO or EHLO seen (since the last STARTTLS)
+    bool esmtp_ = false;
+    std::optional<Transaction> tx_;
+    std::string queue_id_;  // of the message being finished, for log lines
+    unsigned errors_ = 0;
+    unsigned auth_failures_ = 0;
+    bool timed_out_ = false;
+    std::chrono::steady_clock::time_point session_deadline_;
+};
+
+}  // namespace mw::smtp::server

@@ -1,0 +1,82 @@
+// MAIL and RCPT: sequence checks, parameter parsing, then the policy engine (the same evaluate_mail
+// and evaluate_rcpt the milter calls), plus what only standalone mode checks: the Maildir name rule.
+#include "smtp/delivery/mailbox_name.hpp"
+#include "smtp/server/session.hpp"
+
+namespace mw::smtp::server {
+
+asio::awaitable<Session::Flow> Session::on_mail(const Command& c) {
+    if (!greeted_) {
+        reply(Reply{503, "5.5.1", "Error: send HELO/EHLO first"});
+        co_return too_many_errors() ? Flow::close : Flow::proceed;
+    }
+    if (tx_) {
+        reply(Reply{503, "5.5.1", "Error: nested MAIL command"});
+        co_return too_many_errors() ? Flow::close : Flow::proceed;
+    }
+    auto parsed = parse_mail_from(c.argument);
+    if (auto* error = std::get_if<Reply>(&parsed)) {
+        reply(*error);
+        co_return too_many_errors() ? Flow::close : Flow::proceed;
+    }
+    auto& mail = std::get<MailFrom>(parsed);
+    if (!esmtp_ && (mail.size || mail.smtputf8 || mail.body != Body::seven_bit || !mail.ret.empty() ||
+                    !mail.envid.empty() || !mail.auth.empty())) {
+        // RFC 5321 4.1.1.11: parameters only after EHLO.
+        reply(Reply{555, "5.5.4", "Unsupported option: parameters need EHLO"});
+        co_return too_many_errors() ? Flow::close : Flow::proceed;
+    }
+    auto result = policy::evaluate_mail(*rules_, facts_, connect_, mail.sender, mail.size);
+    if (!result.verdict.continues()) {
+        log_decision("MAIL", result.verdict, "", mail.raw);
+        reply(result.verdict);
+        co_return too_many_errors() ? Flow::close : Flow::proceed;
+    }
+    tx_.emplace();
+    tx_->mail = std::move(mail);
+    tx_->policy = std::move(result);
+    reply(Reply{250, "2.1.0", "Ok"});
+    co_return Flow::proceed;
+}
+
+asio::awaitable<Session::Flow> Session::on_rcpt(const Command& c) {
+    if (!tx_) {
+        reply(Reply{503, "5.5.1", "Error: need MAIL command"});
+        co_return too_many_errors() ? Flow::close : Flow::proceed;
+    }
+    if (tx_->bdat) {
+        reply(Reply{503, "5.5.1", "Error: RCPT after BDAT"});
+        co_return too_many_errors() ? Flow::close : Flow::proceed;
+    }
+    auto parsed = parse_rcpt_to(c.argument, tx_->mail.smtputf8);
+    if (auto* error = std::get_if<Reply>(&parsed)) {
+        reply(*error);
+        co_return too_many_errors() ? Flow::close : Flow::proceed;
+    }
+    auto& rcpt = std::get<RcptTo>(parsed);
+    if (!esmtp_ && (rcpt.notify != 0 || !rcpt.orcpt.empty())) {
+        reply(Reply{555, "5.5.4", "Unsupported option: parameters need EHLO"});
+        co_return too_many_errors() ? Flow::close : Flow::proceed;
+    }
+    auto result = policy::evaluate_rcpt(*rules_, facts_, tx_->policy.context, rcpt.recipient, tx_->recipients.size());
+    policy::Verdict verdict = result.verdict;
+    if (verdict.continues() && shared_.hooks.maildir_names && delivery::is_local_recipient(*rules_, rcpt.recipient) &&
+        !delivery::mailbox_user(rcpt.recipient)) {
+        // RULES.md [delivery] maildir: a local part that cannot name a mailbox directory.
+        verdict = policy::make_reply(policy::Action::reject, 550, "5.1.3",
+                                     "<" + rcpt.raw + ">: Bad recipient address syntax", "maildir name rule");
+    }
+    log_decision("RCPT", verdict, rcpt.raw, tx_->mail.raw);
+    if (!verdict.continues()) {
+        if (verdict.code >= 500) co_await tarpit();
+        reply(verdict);
+        // Too many recipients is the client's pipelining running ahead, not an error (RFC 5321 4.5.3.1.10).
+        if (verdict.status == "4.5.3") co_return Flow::proceed;
+        co_return too_many_errors() ? Flow::close : Flow::proceed;
+    }
+    tx_->recipients.push_back(Recipient{rcpt.recipient, std::move(rcpt)});
+    reply(Reply{250, "2.1.5", "Ok"});
+    co_return Flow::proceed;
+}
+
+}  // namespace mw::smtp::server

@@ -1,0 +1,157 @@
+#include "smtp/server/smtp_server.hpp"
+
+#include <algorithm>
+#include <set>
+#include <tuple>
+#include <stdexcept>
+
+#include "certs/server_context.hpp"
+#include "smtp/server/session.hpp"
+
+namespace mw::smtp::server {
+
+namespace {
+
+struct Listen {
+    asio::ip::address address;
+    std::uint16_t port = 0;
+    bool v6only = false;
+    bool operator<(const Listen& o) const {
+        return std::tie(address, port, v6only) < std::tie(o.address, o.port, o.v6only);
+    }
+};
+
+// The sockets to open for a set of endpoints. A wildcard covers the specific addresses of its
+// family on the same port (Linux refuses to bind both), and "[::]" answers IPv4 too unless
+// "0.0.0.0" is bound on that port as well.
+std::set<Listen> listeners_for(const policy::Ruleset& rules) {
+    std::set<std::pair<bool, std::uint16_t>> v4_any, v6_any;  // (true, port)
+    std::vector<std::pair<std::string, std::uint16_t>> specific;
+    for (const auto& c : rules.receive_connectors) {
+        for (const auto& e : c.bind) {
+            if (!e.address) {
+                v6_any.insert({true, e.port});
+                continue;
+            }
+            std::string text = e.address->to_string();
+            bool unspecified = text == "0.0.0.0" || text == "::";
+            if (unspecified && e.address->v4) v4_any.insert({true, e.port});
+            else if (unspecified) v6_any.insert({true, e.port});
+            else specific.emplace_back(text, e.port);
+        }
+    }
+    std::set<Listen> out;
+    for (const auto& [_, port] : v4_any) out.insert({asio::ip::address_v4::any(), port, false});
+    for (const auto& [_, port] : v6_any) out.insert({asio::ip::address_v6::any(), port, v4_any.count({true, port}) > 0});
+    for (const auto& [text, port] : specific) {
+        auto address = asio::ip::make_address(text);
+        bool covered = v6_any.count({true, port}) > 0 && (address.is_v6() || v4_any.count({true, port}) == 0);
+        covered = covered || (address.is_v4() && v4_any.count({true, port}) > 0);
+        if (!covered) out.insert({address, port, false});
+    }
+    return out;
+}
+
+std::string endpoint_text(const Listen& l) {
+    return l.address.is_v6() ? "[" + l.address.to_string() + "]:" + std::to_string(l.port)
+                             : l.address.to_string() + ":" + std::to_string(l.port);
+}
+
+}  // namespace
+
+SmtpServer::SmtpServer(ServerHooks hooks) {
+    context_.hooks = std::move(hooks);
+    context_.blocking_pool = &blocking_pool_;
+}
+
+SmtpServer::~SmtpServer() { stop(); }
+
+void SmtpServer::open(const policy::Ruleset& rules, const ServerOptions& options) {
+    if (!options.tls_cert.empty() && std::filesystem::exists(options.tls_cert)) {
+        auto ctx = certs::make_server_context(options.tls_cert, options.tls_key);
+        if (!ctx) throw std::runtime_error("smtp: " + ctx.error().origin + ": " + ctx.error().detail);
+        tls_ = std::make_unique<asio::ssl::context>(ctx->release());
+        context_.tls = tls_.get();
+    } else {
+        context_.log("warning: smtp: no TLS certificate at " + options.tls_cert.string() +
+                     ": STARTTLS is not offered and AUTH is refused where it needs TLS");
+    }
+    if (!options.users_file.empty() && std::filesystem::exists(options.users_file)) {
+        auto users = UsersFile::load(options.users_file);
+        if (!users) throw std::runtime_error("smtp: " + users.error().detail);
+        context_.users = std::make_shared<const UsersFile>(std::move(users.value()));
+    } else {
+        context_.log("warning: smtp: no users file at " + options.users_file.string() + ": AUTH is not offered");
+    }
+    for (const auto& l : listeners_for(rules)) {
+        auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
+        asio::ip::tcp::endpoint endpoint(l.address, l.port);
+        acceptor->open(endpoint.protocol());
+        acceptor->set_option(asio::socket_base::reuse_address(true));
+        if (l.address.is_v6()) acceptor->set_option(asio::ip::v6_only(l.v6only));
+        boost::system::error_code ec;
+        acceptor->bind(endpoint, ec);
+        if (ec) throw std::runtime_error("smtp: cannot listen on " + endpoint_text(l) + ": " + ec.message());
+        acceptor->listen(asio::socket_base::max_listen_connections);
+        bound_.push_back(endpoint_text(l));
+        acceptors_.push_back(std::move(acceptor));
+    }
+    if (acceptors_.empty()) throw std::runtime_error("smtp: no receive connector has a `bind` endpoint");
+    thread_count_ = options.threads ? options.threads : std::max(1u, std::thread::hardware_concurrency());
+}
+
+void SmtpServer::start(queue::Queue& queue, std::function<std::shared_ptr<const policy::Ruleset>()> snapshot,
+                       std::function<void()> queued) {
+    context_.queue = &queue;
+    context_.hooks.snapshot = std::move(snapshot);
+    context_.hooks.queued = std::move(queued);
+    work_.emplace(io_.get_executor());
+    for (auto& a : acceptors_) asio::co_spawn(io_, accept_loop(*a), asio::detached);
+    for (unsigned i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { io_.run(); });
+}
+
+void SmtpServer::stop() {
+    if (stopped_) return;
+    stopped_ = true;
+    for (auto& a : acceptors_) {
+        boost::system::error_code ignored;
+        a->close(ignored);
+    }
+    work_.reset();
+    io_.stop();
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    blocking_pool_.join();
+}
+
+asio::awaitable<void> SmtpServer::accept_loop(asio::ip::tcp::acceptor& acceptor) {
+    for (;;) {
+        // Each session runs on a strand of its own: its coroutine and its timer never race.
+        asio::ip::tcp::socket socket(asio::make_strand(io_));
+        boost::system::error_code ec;
+        co_await acceptor.async_accept(socket, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec == asio::error::operation_aborted || !acceptor.is_open()) co_return;
+        if (ec) {
+            // Out of file descriptors and the like: wait a little instead of spinning.
+            context_.log("warning: smtp: accept: " + ec.message());
+            asio::steady_timer wait(io_);
+            wait.expires_after(std::chrono::milliseconds(100));
+            co_await wait.async_wait(asio::use_awaitable);
+            continue;
+        }
+        socket.set_option(asio::ip::tcp::no_delay(true), ec);
+        Session::start(context_, std::move(socket));
+    }
+}
+
+std::vector<std::string> SmtpServer::listening() const { return bound_; }
+
+void SmtpServer::rules_changed(const policy::Ruleset& rules) {
+    for (const auto& l : listeners_for(rules)) {
+        std::string text = endpoint_text(l);
+        if (std::find(bound_.begin(), bound_.end(), text) == bound_.end())
+            context_.log("warning: smtp: receive connector binding " + text + " needs a restart of mailwarden");
+    }
+}
+
+}  // namespace mw::smtp::server

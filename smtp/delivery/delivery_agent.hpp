@@ -6,6 +6,7 @@
 // authoritative domains stay queued: outbound delivery does not exist in this version.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <functional>
 #include <memory>
@@ -23,6 +24,16 @@ struct DeliveryConfig {
     std::int64_t delay_warning_s = 4 * 3600;              // 0: no delay warnings
     std::string hostname;                                 // [organization] hostname: bounces come from
                                                           // MAILER-DAEMON@hostname, LHLO uses it
+    // Retries after a temporary failure: retry_initial_s, doubling per attempt, at most retry_max_s.
+    std::int64_t retry_initial_s = 300;
+    std::int64_t retry_max_s = 3600;
+    // How often a message whose pending recipients are all remote is looked at again (they wait
+    // for outbound delivery; only expiry and the delay warning can change their state).
+    std::int64_t remote_retry_s = 3600;
+    std::size_t batch = 32;                               // messages taken per queue.due() call
+    std::int64_t poll_interval_ms = 1000;                 // look at the queue this often unwoken
+    std::function<std::int64_t()> clock;                  // unix seconds; empty: the system clock
+                                                          // (tests move time forward)
 };
 
 // Log lines go through this (one per delivery decision, Postfix style:

@@ -1,0 +1,322 @@
+#define BOOST_TEST_MODULE smtp delivery agent
+#include <boost/test/unit_test.hpp>
+
+#include "delivery_test_support.hpp"
+#include "smtp/delivery/delivery_agent.hpp"
+#include "smtp/delivery/delivery_schedule.hpp"
+
+using namespace mw::smtp::delivery;
+namespace dt = mw::delivery_test;
+namespace fs = std::filesystem;
+namespace q = mw::smtp::queue;
+using namespace std::chrono_literals;
+
+namespace {
+
+const std::string body = "Subject: test\r\nFrom: <alice@example.net>\r\n\r\nhello\r\n";
+constexpr std::int64_t t0 = 1'700'000'000;
+
+q::Recipient rcpt(const std::string& address, std::uint8_t notify = q::notify_default) {
+    q::Recipient r;
+    r.address = address;
+    r.notify = notify;
+    return r;
+}
+
+q::Envelope envelope(const std::string& sender, std::vector<q::Recipient> recipients, std::int64_t arrival = t0) {
+    q::Envelope e;
+    e.sender = sender;
+    e.recipients = std::move(recipients);
+    e.arrival = arrival;
+    e.client = "client.example.net[192.0.2.1]";
+    return e;
+}
+
+// An agent over a fake queue, with a clock the test moves.
+struct Fixture {
+    dt::TempDir dir{"agent"};
+    dt::FakeQueue queue;
+    std::atomic<std::int64_t> now{t0};
+    std::mutex log_mutex;
+    std::vector<std::string> lines;
+    std::shared_ptr<const mw::policy::Ruleset> rules = dt::load_rules(dir, dt::delivery_rules);
+    DeliveryConfig config;
+    std::unique_ptr<DeliveryAgent> agent;
+
+    Fixture() {
+        fs::create_directories(dir.path() / "mail");
+        config.maildir = (dir.path() / "mail").string() + "/{domain}/{user}/";
+        config.hostname = "mx.example.com";
+        config.retry_initial_s = 60;
+        config.poll_interval_ms = 20;
+        config.clock = [this] { return now.load(); };
+    }
+    ~Fixture() {
+        if (agent) agent->stop();
+    }
+    void start() {
+        agent = std::make_unique<DeliveryAgent>(
+            queue, [this] { return rules; }, config,
+            [this](const std::string& line) {
+                std::lock_guard lock(log_mutex);
+                lines.push_back(line);
+            });
+        agent->start();
+    }
+    std::string log() {
+        std::lock_guard lock(log_mutex);
+        std::string all;
+        for (const auto& l : lines) all += l + "\n";
+        return all;
+    }
+    bool logged(const std::string& text) { return log().find(text) != std::string::npos; }
+    fs::path maildir(const std::string& user) { return dir.path() / "mail" / "example.com" / user; }
+    // Messages in the queue with the null sender (our notifications).
+    std::vector<q::MessageInfo> notifications() {
+        std::vector<q::MessageInfo> out;
+        auto queued = queue.list();
+        for (auto& m : *queued)
+            if (m.envelope.sender.empty()) out.push_back(m);
+        for (auto& m : queue.removed())
+            if (m.envelope.sender.empty()) out.push_back(m);
+        return out;
+    }
+    void advance(std::int64_t seconds) {
+        now += seconds;
+        agent->wake();
+    }
+};
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(schedule_and_notify_rules) {
+    DeliveryConfig c;
+    c.retry_initial_s = 300;
+    c.retry_max_s = 3600;
+    BOOST_TEST(retry_delay(c, 1) == 300);
+    BOOST_TEST(retry_delay(c, 2) == 600);
+    BOOST_TEST(retry_delay(c, 4) == 2400);
+    BOOST_TEST(retry_delay(c, 5) == 3600);
+    BOOST_TEST(retry_delay(c, 500) == 3600);
+    auto e = envelope("alice@example.net", {});
+    BOOST_TEST(wants_failure_notice(e, rcpt("a@x")));
+    BOOST_TEST(wants_delay_notice(e, rcpt("a@x")));
+    BOOST_TEST(!wants_success_notice(e, rcpt("a@x")));
+    BOOST_TEST(!wants_failure_notice(e, rcpt("a@x", q::notify_never)));
+    BOOST_TEST(!wants_failure_notice(e, rcpt("a@x", q::notify_success)));
+    BOOST_TEST(wants_success_notice(e, rcpt("a@x", q::notify_success | q::notify_failure)));
+    BOOST_TEST(!wants_delay_notice(e, rcpt("a@x", q::notify_failure)));
+    auto null_sender = envelope("", {});
+    BOOST_TEST(!wants_failure_notice(null_sender, rcpt("a@x")));
+    BOOST_TEST(!wants_success_notice(null_sender, rcpt("a@x", q::notify_success)));
+}
+
+BOOST_AUTO_TEST_CASE(local_recipients_are_delivered_remote_ones_wait) {
+    Fixture f;
+    const auto only_local = f.queue.add(envelope("alice@example.net", {rcpt("Bob@Example.com")}), body);
+    const auto mixed = f.queue.add(envelope("alice@example.net", {rcpt("carol@example.com"), rcpt("x@other.example")}), body);
+    f.start();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.logged(mixed + ": to=<x@other.example>"); }), f.log());
+
+    BOOST_TEST(!f.queue.get(only_local).has_value());  // every recipient done: removed
+    auto files = dt::files_in(f.maildir("bob") / "new");
+    BOOST_TEST_REQUIRE(files.size() == 1u);
+    const std::string content = dt::read_file(files[0]);
+    BOOST_TEST(content.starts_with("Return-Path: <alice@example.net>\nDelivered-To: Bob@Example.com\nSubject: test\n"));
+    BOOST_TEST(dt::files_in(f.maildir("carol") / "new").size() == 1u);
+    BOOST_TEST(f.logged(only_local + ": to=<Bob@Example.com>, relay=local, delay=0, dsn=2.0.0, status=sent (delivered to maildir)"), f.log());
+    BOOST_TEST(f.logged(only_local + ": removed"));
+
+    auto m = f.queue.get(mixed);
+    BOOST_TEST_REQUIRE(m.has_value());
+    BOOST_TEST((m->envelope.recipients[0].state == q::RecipientState::delivered));
+    const auto& remote = m->envelope.recipients[1];
+    BOOST_TEST((remote.state == q::RecipientState::pending));
+    BOOST_TEST(remote.last_reply == "451 4.4.0 queued: outbound delivery is not available in this version");
+    BOOST_TEST(m->next_attempt == t0 + 3600);
+    BOOST_TEST(f.logged(mixed + ": to=<x@other.example>, relay=none, delay=0, dsn=4.4.0, status=deferred"), f.log());
+
+    // Not retried in a tight loop: the agent keeps polling, but the message is not due.
+    const int updates = f.queue.updates;
+    std::this_thread::sleep_for(300ms);
+    BOOST_TEST(f.queue.updates == updates);
+    BOOST_TEST(dt::files_in(f.maildir("carol") / "new").size() == 1u);  // never delivered twice
+    BOOST_TEST(f.notifications().empty());
+}
+
+BOOST_AUTO_TEST_CASE(a_permanent_failure_bounces_to_the_sender) {
+    Fixture f;
+    fs::create_directories(f.dir.path() / "mail" / "example.com");
+    fs::create_directories(f.dir.path() / "elsewhere");
+    fs::create_directory_symlink(f.dir.path() / "elsewhere", f.maildir("bob"));
+    auto e = envelope("alice@example.net", {rcpt("bob@example.com"), rcpt("carol@example.com")});
+    e.recipients[0].orcpt = "rfc822;bob@example.com";
+    const auto id = f.queue.add(e, body);
+    f.start();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return !f.queue.get(id).has_value(); }), f.log());
+
+    auto removed = f.queue.removed();
+    BOOST_TEST_REQUIRE(removed.size() >= 1u);
+    BOOST_TEST(removed[0].id == id);
+    BOOST_TEST((removed[0].envelope.recipients[0].state == q::RecipientState::failed));
+    BOOST_TEST(removed[0].envelope.recipients[0].last_reply == "550 5.2.0 mailbox unavailable");
+    BOOST_TEST((removed[0].envelope.recipients[1].state == q::RecipientState::delivered));
+    BOOST_TEST(dt::files_in(f.dir.path() / "elsewhere").empty());
+    BOOST_TEST(f.logged(id + ": to=<bob@example.com>, relay=local, delay=0, dsn=5.2.0, status=bounced (mailbox unavailable: "), f.log());
+
+    auto bounces = f.notifications();
+    BOOST_TEST_REQUIRE(bounces.size() == 1u);
+    const auto& bounce = bounces[0];
+    BOOST_TEST(bounce.envelope.sender == "");
+    BOOST_TEST_REQUIRE(bounce.envelope.recipients.size() == 1u);
+    BOOST_TEST(bounce.envelope.recipients[0].address == "alice@example.net");
+    BOOST_TEST(f.logged(id + ": sender non-delivery notification: " + bounce.id), f.log());
+    const std::string text = f.queue.body(bounce.id);
+    BOOST_TEST(text.find("Subject: Undelivered Mail Returned to Sender") != std::string::npos);
+    BOOST_TEST(text.find("Original-Recipient: rfc822; bob@example.com\r\nFinal-Recipient: rfc822; bob@example.com\r\n"
+                         "Action: failed\r\nStatus: 5.2.0\r\n") != std::string::npos);
+    BOOST_TEST(text.find("carol@example.com") == std::string::npos);  // delivered: not reported
+    // The bounce itself waits for outbound delivery (alice is remote).
+    BOOST_TEST(dt::wait_until([&] { return f.logged("to=<alice@example.net>, relay=none"); }), f.log());
+}
+
+BOOST_AUTO_TEST_CASE(no_bounce_for_the_null_sender_or_notify_never) {
+    Fixture f;
+    fs::create_directories(f.dir.path() / "mail" / "example.com");
+    dt::TempDir elsewhere("elsewhere");
+    fs::create_directory_symlink(elsewhere.path(), f.maildir("bob"));
+    const auto a = f.queue.add(envelope("", {rcpt("bob@example.com")}), body);
+    const auto b = f.queue.add(envelope("alice@example.net", {rcpt("bob@example.com", q::notify_never)}), body);
+    const auto c = f.queue.add(envelope("alice@example.net", {rcpt("bob@example.com", q::notify_delay)}), body);
+    f.start();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return *f.queue.size() == 0; }), f.log());
+    BOOST_TEST(f.logged(a + ": to=<bob@example.com>, relay=local, delay=0, dsn=5.2.0, status=bounced"));
+    BOOST_TEST(f.logged(b + ": to=<bob@example.com>, relay=local, delay=0, dsn=5.2.0, status=bounced"));
+    BOOST_TEST(f.logged(c + ": to=<bob@example.com>, relay=local, delay=0, dsn=5.2.0, status=bounced"));
+    BOOST_TEST(f.queue.removed().size() == 3u);  // a, b, c and nothing else
+    BOOST_TEST(!f.logged("notification"));
+}
+
+BOOST_AUTO_TEST_CASE(a_temporary_failure_is_retried_later) {
+    Fixture f;
+    fs::remove(f.dir.path() / "mail");  // the template's prefix is missing: configuration error
+    const auto id = f.queue.add(envelope("alice@example.net", {rcpt("bob@example.com")}), body);
+    f.start();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.logged(id + ": to=<bob@example.com>"); }), f.log());
+    auto m = f.queue.get(id);
+    BOOST_TEST_REQUIRE(m.has_value());
+    BOOST_TEST((m->envelope.recipients[0].state == q::RecipientState::pending));
+    BOOST_TEST(m->envelope.recipients[0].attempts == 1u);
+    BOOST_TEST(m->envelope.recipients[0].last_reply == "451 4.3.5 mail system configuration error");
+    BOOST_TEST(m->next_attempt == t0 + 60);
+    BOOST_TEST(f.logged(id + ": to=<bob@example.com>, relay=local, delay=0, dsn=4.3.5, status=deferred"), f.log());
+
+    fs::create_directories(f.dir.path() / "mail");
+    f.advance(30);  // not due yet
+    std::this_thread::sleep_for(200ms);
+    BOOST_TEST(f.queue.get(id).has_value());
+    f.advance(31);
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return !f.queue.get(id).has_value(); }), f.log());
+    BOOST_TEST(dt::files_in(f.maildir("bob") / "new").size() == 1u);
+    BOOST_TEST(f.logged(id + ": to=<bob@example.com>, relay=local, delay=61, dsn=2.0.0, status=sent"), f.log());
+    BOOST_TEST(f.notifications().empty());
+}
+
+BOOST_AUTO_TEST_CASE(an_expired_message_bounces) {
+    Fixture f;
+    const auto id = f.queue.add(
+        envelope("alice@example.net", {rcpt("x@other.example")}, t0 - f.config.queue_lifetime_s - 1), body);
+    f.start();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return !f.queue.get(id).has_value(); }), f.log());
+    auto removed = f.queue.removed();
+    BOOST_TEST_REQUIRE(!removed.empty());
+    BOOST_TEST((removed[0].envelope.recipients[0].state == q::RecipientState::failed));
+    BOOST_TEST(f.logged(id + ": to=<x@other.example>, relay=none, delay=432001, dsn=4.4.7, status=bounced (message expired"),
+               f.log());
+    auto bounces = f.notifications();
+    BOOST_TEST_REQUIRE(bounces.size() == 1u);
+    const std::string text = f.queue.body(bounces[0].id);
+    BOOST_TEST(text.find("Action: failed\r\nStatus: 4.4.7\r\nDiagnostic-Code: smtp; 451 4.4.0 queued") != std::string::npos,
+               text);
+}
+
+BOOST_AUTO_TEST_CASE(a_delay_warning_is_sent_once) {
+    Fixture f;
+    const auto id = f.queue.add(
+        envelope("alice@example.net", {rcpt("x@other.example")}, t0 - f.config.delay_warning_s - 1), body);
+    f.start();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.logged(id + ": sender delay notification: "); }), f.log());
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.queue.get(id)->delay_warned; }));
+    auto m = f.queue.get(id);
+    BOOST_TEST((m->envelope.recipients[0].state == q::RecipientState::pending));
+    auto dsns = f.notifications();
+    BOOST_TEST_REQUIRE(dsns.size() == 1u);
+    const std::string text = f.queue.body(dsns[0].id);
+    BOOST_TEST(text.find("Subject: Delayed Mail (still being retried)") != std::string::npos);
+    BOOST_TEST(text.find("Action: delayed\r\nStatus: 4.4.0\r\n") != std::string::npos, text);
+    BOOST_TEST(text.find("Will-Retry-Until: ") != std::string::npos);
+
+    f.advance(3600);
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.queue.get(id)->next_attempt > t0 + 3600; }), f.log());
+    BOOST_TEST(f.notifications().size() == 1u);  // once per message
+}
+
+BOOST_AUTO_TEST_CASE(notify_success_reports_delivery) {
+    Fixture f;
+    const auto id = f.queue.add(envelope("alice@example.net", {rcpt("bob@example.com", q::notify_success)}), body);
+    f.start();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return !f.queue.get(id).has_value(); }), f.log());
+    auto dsns = f.notifications();
+    BOOST_TEST_REQUIRE(dsns.size() == 1u);
+    const std::string text = f.queue.body(dsns[0].id);
+    BOOST_TEST(text.find("Subject: Successful Mail Delivery Report") != std::string::npos);
+    BOOST_TEST(text.find("Action: delivered\r\nStatus: 2.0.0\r\n") != std::string::npos);
+    BOOST_TEST(f.logged(id + ": sender delivery status notification: " + dsns[0].id), f.log());
+}
+
+BOOST_AUTO_TEST_CASE(a_bounce_the_queue_cannot_take_keeps_the_recipient) {
+    Fixture f;
+    fs::create_directories(f.dir.path() / "mail" / "example.com");
+    dt::TempDir elsewhere("elsewhere");
+    fs::create_directory_symlink(elsewhere.path(), f.maildir("bob"));
+    const auto id = f.queue.add(envelope("alice@example.net", {rcpt("bob@example.com")}), body);
+    f.queue.fail_submit = true;
+    f.start();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.logged("cannot queue notification"); }), f.log());
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.queue.updates >= 1; }));
+    auto m = f.queue.get(id);
+    BOOST_TEST_REQUIRE(m.has_value());
+    BOOST_TEST((m->envelope.recipients[0].state == q::RecipientState::pending));
+    BOOST_TEST(m->next_attempt == t0 + 60);
+
+    f.queue.fail_submit = false;
+    f.advance(60);
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return !f.queue.get(id).has_value(); }), f.log());
+    BOOST_TEST(f.notifications().size() == 1u);
+}
+
+BOOST_AUTO_TEST_CASE(lmtp_unavailable_defers_every_local_recipient) {
+    Fixture f;
+    f.config.lmtp = "unix:" + (f.dir.path() / "no-such.sock").string();
+    const auto id = f.queue.add(envelope("alice@example.net", {rcpt("bob@example.com"), rcpt("carol@example.com")}), body);
+    f.start();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.logged(id + ": to=<carol@example.com>"); }), f.log());
+    auto m = f.queue.get(id);
+    BOOST_TEST_REQUIRE(m.has_value());
+    for (const auto& r : m->envelope.recipients) {
+        BOOST_TEST((r.state == q::RecipientState::pending));
+        BOOST_TEST(r.last_reply == "451 4.4.1 LMTP server unavailable");
+    }
+    BOOST_TEST(f.logged(id + ": to=<bob@example.com>, relay=lmtp[" + (f.dir.path() / "no-such.sock").string() +
+                        "], delay=0, dsn=4.4.1, status=deferred (451 4.4.1 LMTP server unavailable: connect: "),
+               f.log());
+}
+
+BOOST_AUTO_TEST_CASE(stop_is_prompt) {
+    Fixture f;
+    f.config.poll_interval_ms = 60'000;
+    f.start();
+    const auto start = std::chrono::steady_clock::now();
+    f.agent->stop();
+    BOOST_TEST((std::chrono::steady_clock::now() - start) < 1s);
+}

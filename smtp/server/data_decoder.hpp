@@ -35,13 +35,18 @@ public:
     bool line_too_long() const { return line_too_long_; }  // a line above max_text_line
 
 private:
+    enum class State { reading, done, failed };
+    void keep(std::string_view bytes);        // counts content, keeps what fits in max_size_
+    void count_line_bytes(std::size_t n);     // tracks the current line's length on the wire
+
     std::uint64_t max_size_;
     std::string message_;
     std::uint64_t size_ = 0;
     bool line_too_long_ = false;
+    State state_ = State::reading;  // done and failed are final: later feeds consume nothing
     // Parser state between feeds: position in the current line, CR pending, line start.
-    std::size_t line_length_ = 0;
-    bool at_line_start_ = true;
+    std::size_t line_length_ = 0;   // bytes of the current line before its CRLF, stuffing dot included
+    bool at_line_start_ = true;     // DATA content starts right after the "DATA" command's CRLF
     bool cr_pending_ = false;
     bool dot_pending_ = false;      // line started with "." (maybe the terminator)
     bool dot_cr_pending_ = false;   // "." then CR seen at line start

@@ -6,6 +6,7 @@
 
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -30,6 +31,7 @@ public:
 
 private:
     std::unordered_map<std::string, std::pair<std::string, std::string>> hashes_;  // lower -> (name, hash)
+    std::string dummy_hash_;  // checked for unknown names (made at load)
 };
 
 }  // namespace mw::smtp::server

@@ -6,6 +6,7 @@ namespace mw::smtp::server {
 
 namespace {
 
+
 // RFC 5322 2.1.1: a line is at most 998 octets before its CRLF.
 constexpr std::size_t max_line = 998;
 
@@ -16,6 +17,11 @@ std::string ascii_lower(std::string_view s) {
     for (char& c : out)
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     return out;
+}
+
+bool is_stamp(std::string_view name) {
+    std::string n = ascii_lower(name);
+    return n.rfind("x-mailwarden-", 0) == 0 || n == "authentication-results" || n.rfind("x-ms-exchange-organization-", 0) == 0;
 }
 
 // RFC 5322 3.6.8: field-name = 1*ftext, printable ASCII except ':'.
@@ -176,7 +182,12 @@ std::string apply_header_edits(std::string_view message, const ParsedHeaders& pa
                     append("Subject", e.value);
                 }
                 break;
-            case HeaderEdit::Kind::add: on_top.push_back(render_field(e.name, e.value)); break;
+            case HeaderEdit::Kind::add:
+                // As the milter does (milter/header_plan.cpp): our stamps go on top, each above the
+                // previous one (smfi_insheader at index 0); any other field is appended.
+                if (is_stamp(e.name)) on_top.insert(on_top.begin(), render_field(e.name, e.value));
+                else append(e.name, e.value);
+                break;
         }
     }
 

@@ -24,7 +24,9 @@ ParsedHeaders parse_headers(std::string_view message);
 
 // Applies the edits (removals by case-insensitive name and 1-based index in arrival order, adds,
 // sets, subject prefixes -- with the semantics of milter/header_plan.cpp) and returns the new
-// message. Added fields go on top, in the order given, as the milter's insert at index 0 does.
+// message. Added stamps (X-Mailwarden-*, Authentication-Results, X-MS-Exchange-Organization-*) go on
+// top, each above the previous one, as the milter's insert at index 0 does; other added fields are
+// appended.
 // Values longer than a line are folded at whitespace so no line exceeds 998 octets.
 std::string apply_header_edits(std::string_view message, const ParsedHeaders& parsed,
                                const std::vector<policy::HeaderEdit>& edits);

@@ -81,15 +81,21 @@ BOOST_AUTO_TEST_CASE(remove_second_of_three_in_arrival_order) {
     BOOST_TEST(edit(sample, {remove("Received", 1)}).rfind("Subject: Hello\r\n  world\r\n", 0) == 0);
 }
 
-BOOST_AUTO_TEST_CASE(adds_go_on_top_in_order) {
+BOOST_AUTO_TEST_CASE(stamps_go_on_top_other_adds_are_appended) {
+    // As the milter: each stamp is inserted at index 0, so the last one added ends up topmost.
+    BOOST_TEST(edit("Subject: x\r\n\r\nbody\r\n",
+                    {add("X-Mailwarden-AuthAs", "Anonymous"), add("Authentication-Results", "mx; auth=pass")}) ==
+               "Authentication-Results: mx; auth=pass\r\nX-Mailwarden-AuthAs: Anonymous\r\nSubject: x\r\n\r\nbody\r\n");
     BOOST_TEST(edit("Subject: x\r\n\r\nbody\r\n", {add("X-A", "1"), add("X-B", "2")}) ==
-               "X-A: 1\r\nX-B: 2\r\nSubject: x\r\n\r\nbody\r\n");
-    BOOST_TEST(edit("", {add("X-A", "1")}) == "X-A: 1\r\n");
-    BOOST_TEST(edit("Subject: x\r\n", {add("X-A", "1")}) == "X-A: 1\r\nSubject: x\r\n");
+               "Subject: x\r\nX-A: 1\r\nX-B: 2\r\n\r\nbody\r\n");
+    BOOST_TEST(edit("", {add("X-Mailwarden-AuthAs", "Anonymous")}) == "X-Mailwarden-AuthAs: Anonymous\r\n");
+    BOOST_TEST(edit("Subject: x\r\n", {add("X-Mailwarden-AuthAs", "Partner")}) ==
+               "X-Mailwarden-AuthAs: Partner\r\nSubject: x\r\n");
     // A body with no empty line before it gets one, so it cannot become part of the header.
-    BOOST_TEST(edit("no header here\r\n", {add("X-A", "1")}) == "X-A: 1\r\n\r\nno header here\r\n");
+    BOOST_TEST(edit("no header here\r\n", {add("X-Mailwarden-AuthAs", "Anonymous")}) ==
+               "X-Mailwarden-AuthAs: Anonymous\r\n\r\nno header here\r\n");
     // A value cannot smuggle a field of its own.
-    BOOST_TEST(edit("\r\nb\r\n", {add("X-A", "1\r\nBcc: x@y")}) == "X-A: 1  Bcc: x@y\r\n\r\nb\r\n");
+    BOOST_TEST(edit("\r\nb\r\n", {add("X-Mailwarden-A", "1\r\nBcc: x@y")}) == "X-Mailwarden-A: 1  Bcc: x@y\r\n\r\nb\r\n");
 }
 
 BOOST_AUTO_TEST_CASE(set_replaces_the_first_and_drops_the_rest) {

@@ -114,6 +114,8 @@ Result<std::unique_ptr<Queue>> Queue::open(const fs::path& state_dir, const Queu
 
     auto index = QueueIndex::open(root / "index", options.map_size, true);
     if (!index) return index.error();
+    // mdb_env_sync makes data.mdb's contents durable, not its name in the directory.
+    if (auto synced = sync_directory(root / "index"); !synced) return synced.error();
     if (auto checked = index->check_readers(); !checked) return checked.error();
 
     SegmentStore segments(root / "segments");

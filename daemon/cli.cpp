@@ -25,6 +25,8 @@ constexpr const char* usage_text =
     "                                                run the daemon (milter, socketmap, policy service)\n"
     "  reload  [--config FILE]                       reload the running daemon's rules now\n"
     "  status  [--config FILE] [--json]              generation, load time, counters\n"
+    "  queue   list [--json] | show ID | flush | delete ID | hold ID | release ID\n"
+    "          [--config FILE] [--state-dir DIR]     the standalone MTA's queue (held: '!' after the id)\n"
     "  help                                          this text\n"
     "\n"
     "explain options: --helo NAME --tls VERSION --cipher NAME --cert-subject DN --cert-issuer DN\n"
@@ -48,6 +50,7 @@ int run(int argc, char** argv) {
         if (command == "serve") return serve_command(args);
         if (command == "reload") return reload_command(args);
         if (command == "status") return status_command(args);
+        if (command == "queue") return queue_command(args);
         if (command == "help" || command == "--help" || command == "-h") {
             std::cout << usage_text;
             return 0;

@@ -15,6 +15,7 @@ int explain_command(const std::vector<std::string>& args);
 int serve_command(const std::vector<std::string>& args);
 int reload_command(const std::vector<std::string>& args);
 int status_command(const std::vector<std::string>& args);
+int queue_command(const std::vector<std::string>& args);
 
 // Where rules and compiled lists live when no flag says otherwise.
 std::filesystem::path default_rules_dir();

@@ -69,6 +69,16 @@ struct SubmitOk {
     std::string id;
 };
 
+// Where the queue reports what recovery found (records set aside, segments removed) and failures
+// nobody else hears of (a callback that threw). Empty: lines go to stderr.
+using QueueLog = std::function<void(const std::string& line)>;
+
+struct QueueOptions {
+    std::size_t map_size = std::size_t{1} << 30;             // LMDB map size in bytes
+    std::uint64_t segment_bytes = std::uint64_t{64} << 20;  // a batch starting past this opens a new segment
+    QueueLog log;
+};
+
 class Queue {
 public:
     // Opens (creating when absent) STATE_DIR/queue: runs mdb_reader_check, verifies what the index
@@ -76,7 +86,8 @@ public:
     // never delivered), removes segment files no record references, and starts the committer thread.
     // `map_size` is the LMDB map size in bytes.
     static Result<std::unique_ptr<Queue>> open(const std::filesystem::path& state_dir,
-                                               std::size_t map_size = std::size_t{1} << 30);
+                                               std::size_t map_size = std::size_t{1} << 30, QueueLog log = {});
+    static Result<std::unique_ptr<Queue>> open(const std::filesystem::path& state_dir, const QueueOptions& options);
     virtual ~Queue() = default;
 
     // A fresh id, unique across restarts, 16 characters [0-9A-F] (sortable by arrival). The server

@@ -51,7 +51,9 @@ void StandaloneMta::open() {
 }
 
 void StandaloneMta::start(RuleService& rules) {
-    auto queue = smtp::queue::Queue::open(config_.state_dir, [](const std::string& line) { log_warning("queue: " + line); });
+    smtp::queue::QueueOptions queue_options;
+    queue_options.log = [](const std::string& line) { log_warning("queue: " + line); };
+    auto queue = smtp::queue::Queue::open(config_.state_dir, queue_options);
     if (!queue) throw std::runtime_error("queue: " + queue.error().origin + ": " + queue.error().detail);
     state_->queue = std::move(queue.value());
 

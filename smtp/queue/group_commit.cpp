@@ -123,6 +123,7 @@ void LmdbQueue::commit_round(std::vector<Pending>& batch) {
         }
         IndexRecord r;
         r.info.id = p.id;
+        r.info.state = p.envelope.hold ? MessageState::hold : MessageState::active;
         r.info.envelope = std::move(p.envelope);
         r.info.size = p.body.size();
         r.location = *where;

@@ -51,6 +51,9 @@ struct Envelope {
     std::string helo;
     std::string connector;        // receive connector that accepted it
     std::int64_t arrival = 0;     // unix seconds
+    // At submit only: the message enters the queue on hold (a transport rule quarantined it) and
+    // waits for `mailwarden queue release`. Afterwards MessageInfo::state says where it is.
+    bool hold = false;
 };
 
 enum class MessageState : std::uint8_t { active, hold };

@@ -204,6 +204,8 @@ asio::awaitable<Session::Flow> Session::finish_message(std::string content, std:
     envelope.helo = facts_.helo;
     envelope.connector = connect_.connector->name;
     envelope.arrival = static_cast<std::int64_t>(std::time(nullptr));
+    // Quarantine (RULES.md transport rule action): the message waits on hold for an admin.
+    envelope.hold = v.action == policy::Action::quarantine;
     auto removed = [&](const Address& a) {
         for (const auto& r : result.remove_recipients)
             if (r == a) return true;

@@ -47,12 +47,6 @@ void still_serving(const std::string& tag) {
     BOOST_TEST(world().mta.wait_message("bob", "Subject: alive " + tag).has_value());
 }
 
-std::size_t messages_with(const std::string& needle) {
-    std::size_t n = 0;
-    for (const auto& m : world().mta.mailbox("bob"))
-        if (m.find(needle) != std::string::npos) ++n;
-    return n;
-}
 
 }  // namespace
 

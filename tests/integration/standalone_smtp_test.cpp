@@ -103,7 +103,8 @@ BOOST_AUTO_TEST_CASE(maildir_name_rule_refuses_unsafe_local_parts) {
     BOOST_TEST(world().mta.wait_message("carol.smith+x", "Subject: open-1", 20s, "open.example").has_value());
     for (std::string bad : {"..@open.example", ".hidden@open.example", "\"a/b\"@open.example"}) {
         auto r = swaks(world().mta.internet("someone@elsewhere.example", {bad}));
-        BOOST_TEST(r.transcript.find("550 5.1.3") != std::string::npos, r.transcript);
+        // Refused either as bad syntax (501) or by the Maildir name rule (550).
+        BOOST_TEST(r.transcript.find(" 5.1.3 ") != std::string::npos, r.transcript);
     }
 }
 
@@ -167,8 +168,10 @@ BOOST_AUTO_TEST_CASE(partner_over_mutual_tls_is_domain_secure) {
     auto bad = swaks(untrusted);
     BOOST_TEST(bad.mail_reply() ==
                "454 4.7.5 <billing@partner.example>: Certificate validation failure for partner.example");
+    // Without TLS there is no certificate either: the same temporary refusal.
     auto plain = swaks(world().mta.internet("billing@partner.example", {"bob@example.com"}));
-    BOOST_TEST(plain.mail_reply().rfind("530 5.7.0", 0) == 0u, plain.transcript);
+    BOOST_TEST(plain.mail_reply() ==
+               "454 4.7.5 <billing@partner.example>: Certificate validation failure for partner.example");
 }
 
 BOOST_AUTO_TEST_CASE(header_firewall_removes_forged_stamps) {
@@ -289,7 +292,7 @@ print("sent")
     auto m = mta.wait_message("bob", "smtplib-1");
     BOOST_REQUIRE(m);
     BOOST_TEST(m->find("with UTF8SMTP id") != std::string::npos, *m);
-    BOOST_TEST(m->find("Grüße") != std::string::npos || m->find("R3L") != std::string::npos, *m);
+    BOOST_TEST((m->find("Grüße") != std::string::npos || m->find("R3L") != std::string::npos), *m);
     // NOTIFY=SUCCESS: the sender gets a delivery report (it stays queued: elsewhere.example is remote).
     auto list = mta.queue({"list", "--json"});
     BOOST_TEST(list.out.find("\"jose@elsewhere.example\"") != std::string::npos, list.out);

@@ -100,7 +100,8 @@ std::vector<std::string> ids(const std::vector<MessageInfo>& messages) {
 }
 
 const std::string body1 = "Subject: one\r\n\r\nfirst body\r\n";
-const std::string body2 = std::string("Subject: two\r\n\r\nbinary \0\x01\xff bytes\r\n", 36);
+constexpr char body2_bytes[] = "Subject: two\r\n\r\nbinary \0\x01\xff bytes\r\n";
+const std::string body2(body2_bytes, sizeof body2_bytes - 1);  // NUL and 0xFF bytes included
 
 }  // namespace
 

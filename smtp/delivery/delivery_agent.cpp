@@ -78,7 +78,7 @@ struct DeliveryAgent::State {
     }
 
     void run();
-    void pass();
+    bool pass();  // true: a full batch was processed, more may be due
     void process(const queue::MessageInfo& message);
     std::vector<Decision> deliver_local(const queue::MessageInfo& message, const policy::Ruleset& rules,
                                         const std::string& body, std::vector<std::size_t>& remote);
@@ -90,32 +90,38 @@ struct DeliveryAgent::State {
 
 void DeliveryAgent::State::run() {
     for (;;) {
+        bool more = false;
         try {
-            pass();
+            more = pass();
         } catch (const std::exception& e) {
             // A bug or resource exhaustion in one pass must not end local delivery for good.
             log(std::string("warning: delivery pass failed: ") + e.what());
         }
         std::unique_lock lock(mutex);
-        cv.wait_for(lock, std::chrono::milliseconds(config.poll_interval_ms), [&] { return stopping || woken; });
+        // A full batch means more mail may be due already: go on at once, without waiting for a wake-up.
+        if (!more)
+            cv.wait_for(lock, std::chrono::milliseconds(config.poll_interval_ms), [&] { return stopping || woken; });
         if (stopping) return;
         woken = false;
     }
 }
 
-void DeliveryAgent::State::pass() {
+bool DeliveryAgent::State::pass() {
     const std::int64_t start = now();
     std::erase_if(not_before, [&](const auto& entry) { return entry.second <= start; });
     auto due = queue.due(start, config.batch + not_before.size());
     if (!due) {
         log("warning: queue: cannot list due messages: " + due.error().origin + ": " + due.error().detail);
-        return;
+        return false;
     }
+    std::size_t processed = 0;
     for (const auto& message : *due) {
-        if (stop_requested()) return;
+        if (stop_requested()) return false;
         if (not_before.contains(message.id)) continue;
         process(message);
+        ++processed;
     }
+    return processed >= config.batch;
 }
 
 std::vector<Decision> DeliveryAgent::State::deliver_local(const queue::MessageInfo& message,

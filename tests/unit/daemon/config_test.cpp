@@ -90,3 +90,15 @@ BOOST_AUTO_TEST_CASE(policy_service_and_control_must_be_unix_sockets) {
     auto control = dir.write("control.toml", "[control]\nlisten = \"inet:127.0.0.1:8894\"\n");
     BOOST_CHECK_THROW(load_daemon_config(control), ConfigError);
 }
+
+BOOST_AUTO_TEST_CASE(contrib_standalone_config_turns_the_mta_on_and_the_milter_off) {
+    DaemonConfig c = load_daemon_config(std::filesystem::path(MW_SOURCE_DIR) / "contrib/standalone/mailwarden.toml");
+    BOOST_TEST(c.smtp.enabled);
+    BOOST_TEST(!c.milter.active());
+    BOOST_TEST(!c.socketmap.active());
+    BOOST_TEST(!c.policy_service.active());
+    BOOST_TEST(c.control.active());
+    BOOST_TEST(c.smtp.users_file == "/etc/mailwarden/users");
+    BOOST_TEST(c.delivery.maildir == "/var/mail/{domain}/{user}/");
+    BOOST_TEST(c.delivery.queue_lifetime_seconds == 5u * 86400);
+}

@@ -10,19 +10,6 @@ namespace {
 // escaped so they cannot forge a second line.
 std::string printable(std::string_view text) { return printable_text(text); }
 
-// A client-chosen value inside a `name=<value>` field: '<', '>' and spaces are escaped too, so a
-// HELO such as "x> sasl_username=ceo" cannot add a field of its own.
-std::string field(std::string_view text) {
-    std::string out;
-    for (char c : printable_text(text)) {
-        if (c == '<') out += "\\x3c";
-        else if (c == '>') out += "\\x3e";
-        else if (c == ' ') out += "\\x20";
-        else out += c;
-    }
-    return out;
-}
-
 const char* action_word(policy::Action a) {
     switch (a) {
         case policy::Action::accept: return "accept";
@@ -36,7 +23,7 @@ const char* action_word(policy::Action a) {
 
 }  // namespace
 
-std::string recipient_field(std::string_view address) { return "<" + field(address) + ">"; }
+std::string recipient_field(std::string_view address) { return "<" + log_field_text(address) + ">"; }
 
 std::string decision_line(const MilterSession& s, std::string_view stage, const policy::Verdict& v,
                           std::string_view to) {
@@ -49,11 +36,11 @@ std::string decision_line(const MilterSession& s, std::string_view stage, const 
             printable(v.text) + ";";
     if (!v.rule.empty()) line += " rule=" + printable(v.rule) + ";";
     line += " connector=" + (s.connect.connector ? printable(s.connect.connector->name) : std::string("none"));
-    if (s.mail || !s.sender_text.empty()) line += " from=<" + field(s.sender_text) + ">";
+    if (s.mail || !s.sender_text.empty()) line += " from=<" + log_field_text(s.sender_text) + ">";
     if (!to.empty()) line += " to=" + std::string(to);  // made of recipient_field() values
-    line += " proto=ESMTP helo=<" + field(s.facts.helo) + ">";
-    if (s.facts.tls) line += " tls=" + field(s.facts.tls->version);
-    if (s.facts.auth_login) line += " sasl_username=" + field(*s.facts.auth_login);
+    line += " proto=ESMTP helo=<" + log_field_text(s.facts.helo) + ">";
+    if (s.facts.tls) line += " tls=" + log_field_text(s.facts.tls->version);
+    if (s.facts.auth_login) line += " sasl_username=" + log_field_text(*s.facts.auth_login);
     return line;
 }
 

@@ -25,6 +25,19 @@ inline std::string printable_text(std::string_view text) {
     return out;
 }
 
+// A client-chosen value inside a log line's `name=<value>` field: printable (above), and '<', '>'
+// and spaces escaped too, so a HELO such as "x> sasl_username=ceo" cannot add a field of its own.
+inline std::string log_field_text(std::string_view text) {
+    std::string out;
+    for (char c : printable_text(text)) {
+        if (c == '<') out += "\\x3c";
+        else if (c == '>') out += "\\x3e";
+        else if (c == ' ') out += "\\x20";
+        else out += c;
+    }
+    return out;
+}
+
 // 'text' in single quotes, printable (above).
 inline std::string quote_text(std::string_view text) { return "'" + printable_text(text) + "'"; }
 

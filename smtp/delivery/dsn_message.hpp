@@ -4,6 +4,8 @@
 // another notification (RFC 3461 section 6.2, RFC 5321 section 4.5.5).
 #pragma once
 
+#include "smtp/rfc5322_date.hpp"
+
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -43,8 +45,7 @@ struct DsnMessage {
 // The original sender must not be null: callers never notify the null sender.
 DsnMessage build_dsn(const DsnRequest& request, const queue::Envelope& envelope, std::string_view original);
 
-// RFC 5322 date-time in UTC: "Tue, 01 Jul 2003 10:52:37 +0000".
-std::string rfc5322_date(std::int64_t unix_seconds);
+using mw::smtp::rfc5322_date;  // smtp/rfc5322_date.hpp
 
 // RFC 3461 section 4 xtext decoding ("+2B" -> "+"); invalid escapes are kept as written.
 std::string xtext_decode(std::string_view text);

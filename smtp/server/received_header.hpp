@@ -7,6 +7,8 @@
 // ("for" only with exactly one recipient, as Postfix does).
 #pragma once
 
+#include "smtp/rfc5322_date.hpp"
+
 #include <cstdint>
 #include <optional>
 #include <string>
@@ -34,7 +36,6 @@ struct ReceivedInfo {
 std::string received_header(const ReceivedInfo& info);
 // The protocol word alone ("ESMTPSA").
 std::string protocol_word(const ReceivedInfo& info);
-// RFC 5322 date-time, "Mon, 23 Nov 2026 10:00:00 +0000".
-std::string rfc5322_date(std::int64_t unix_seconds);
+using mw::smtp::rfc5322_date;  // smtp/rfc5322_date.hpp
 
 }  // namespace mw::smtp::server

@@ -176,16 +176,7 @@ asio::awaitable<bool> Session::read_more() {
     auto deadline = std::min(session_deadline_,
                              std::chrono::steady_clock::now() +
                                  std::chrono::seconds(connect_.connector ? connect_.connector->inactivity_timeout_s : 60));
-    timer_.expires_at(deadline);
-    std::weak_ptr<Session> weak = weak_from_this();
-    timer_.async_wait([weak](boost::system::error_code ec) {
-        if (ec) return;  // re-armed or cancelled
-        if (auto self = weak.lock()) {
-            self->timed_out_ = true;
-            boost::system::error_code ignored;
-            self->io_.socket().cancel(ignored);
-        }
-    });
+    arm_timer(deadline, true);
     std::size_t n = 0;
     try {
         n = co_await io_.read_some(reader_);
@@ -223,6 +214,20 @@ asio::awaitable<std::optional<std::string>> Session::read_line() {
     }
 }
 
+void Session::arm_timer(std::chrono::steady_clock::time_point deadline, bool inactivity) {
+    // Re-arming cancels the previous wait (its handler sees operation_aborted and does nothing).
+    timer_.expires_at(deadline);
+    std::weak_ptr<Session> weak = weak_from_this();
+    timer_.async_wait([weak, inactivity](boost::system::error_code ec) {
+        if (ec) return;
+        if (auto self = weak.lock()) {
+            if (inactivity) self->timed_out_ = true;
+            boost::system::error_code ignored;
+            self->io_.socket().cancel(ignored);
+        }
+    });
+}
+
 void Session::reply(const Reply& r) { output_ += r.wire(); }
 
 void Session::reply(const policy::Verdict& v) { output_ += Reply{v.code, v.status, v.text}.wire(); }
@@ -232,16 +237,9 @@ asio::awaitable<void> Session::flush() {
     // RFC 2920: replies to pipelined commands may wait while more commands are already buffered.
     std::string out = std::move(output_);
     output_.clear();
-    timer_.expires_after(final_reply_timeout + std::chrono::seconds(
-                                                   connect_.connector ? connect_.connector->inactivity_timeout_s : 60));
-    std::weak_ptr<Session> weak = weak_from_this();
-    timer_.async_wait([weak](boost::system::error_code ec) {
-        if (ec) return;
-        if (auto self = weak.lock()) {
-            boost::system::error_code ignored;
-            self->io_.socket().cancel(ignored);
-        }
-    });
+    arm_timer(std::chrono::steady_clock::now() + final_reply_timeout +
+                  std::chrono::seconds(connect_.connector ? connect_.connector->inactivity_timeout_s : 60),
+              false);
     co_await io_.write(out);
 }
 

@@ -24,6 +24,25 @@
 
 namespace mw::smtp::server {
 
+// What a transaction (MAIL .. end of message) carries. At namespace scope, not nested in Session:
+// clang cannot default-construct a nested class with member initializers inside std::optional.
+struct SessionRecipient {
+    Address address;
+    RcptTo params;
+};
+struct SessionTransaction {
+    MailFrom mail;
+    policy::MailResult policy;
+    std::vector<SessionRecipient> recipients;
+    // BDAT (RFC 3030): chunks so far, and whether a chunk failed (then every BDAT is refused
+    // until RSET).
+    bool bdat = false;
+    bool bdat_failed = false;
+    std::string bdat_content;
+    std::uint64_t bdat_size = 0;
+    BdatChecker bdat_checker;
+};
+
 class Session : public std::enable_shared_from_this<Session> {
 public:
     Session(ServerContext& shared, Transport::Socket socket);
@@ -31,23 +50,8 @@ public:
     static void start(ServerContext& shared, Transport::Socket socket);
 
 private:
-    // What a transaction (MAIL .. end of message) carries.
-    struct Recipient {
-        Address address;
-        RcptTo params;
-    };
-    struct Transaction {
-        MailFrom mail;
-        policy::MailResult policy;
-        std::vector<Recipient> recipients;
-        // BDAT (RFC 3030): chunks so far, and whether a chunk failed (then every BDAT is refused
-        // until RSET).
-        bool bdat = false;
-        bool bdat_failed = false;
-        std::string bdat_content;
-        std::uint64_t bdat_size = 0;
-        BdatChecker bdat_checker;
-    };
+    using Recipient = SessionRecipient;
+    using Transaction = SessionTransaction;
     enum class Flow { proceed, close };
 
     asio::awaitable<void> run();
@@ -66,6 +70,9 @@ private:
     // Reading: a command line, or raw bytes for DATA/BDAT. False: the client went away or timed out.
     asio::awaitable<bool> read_more();
     asio::awaitable<std::optional<std::string>> read_line();  // nullopt: closed (reply already sent)
+    // Cancels the socket's pending operation at `deadline`; `inactivity`: it is the client's silence
+    // (answered 421 4.4.2), not a write that does not drain.
+    void arm_timer(std::chrono::steady_clock::time_point deadline, bool inactivity);
     // Replies are collected and sent when no further pipelined command is waiting (RFC 2920).
     void reply(const Reply& r);
     void reply(const policy::Verdict& v);

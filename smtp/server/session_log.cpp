@@ -6,23 +6,6 @@
 
 namespace mw::smtp::server {
 
-namespace {
-
-// A client-chosen value inside a `name=<value>` field: control characters, '<', '>' and spaces
-// are escaped, so a HELO such as "x> sasl_username=ceo" cannot forge a field or a line.
-std::string field(std::string_view text) {
-    std::string out;
-    for (char c : printable_text(text)) {
-        if (c == '<') out += "\\x3c";
-        else if (c == '>') out += "\\x3e";
-        else if (c == ' ') out += "\\x20";
-        else out += c;
-    }
-    return out;
-}
-
-}  // namespace
-
 std::string Session::client_text() const { return printable_text(facts_.client_name) + "[" + client_address_text_ + "]"; }
 
 void Session::log_event(std::string_view text) const {
@@ -39,11 +22,11 @@ void Session::log_decision(std::string_view stage, const policy::Verdict& v, std
     line += " from " + client_text() + ": " + std::to_string(v.code) + " " + v.status + " " + printable_text(v.text) + ";";
     if (!v.rule.empty()) line += " rule=" + printable_text(v.rule) + ";";
     line += " connector=" + (connect_.connector ? printable_text(connect_.connector->name) : std::string("none"));
-    if (stage != "CONNECT") line += " from=<" + field(from) + ">";
-    if (!to.empty()) line += " to=<" + field(to) + ">";
-    line += std::string(" proto=") + (esmtp_ ? "ESMTP" : "SMTP") + " helo=<" + field(facts_.helo) + ">";
-    if (facts_.tls) line += " tls=" + field(facts_.tls->version);
-    if (facts_.auth_login) line += " sasl_username=" + field(*facts_.auth_login);
+    if (stage != "CONNECT") line += " from=<" + log_field_text(from) + ">";
+    if (!to.empty()) line += " to=<" + log_field_text(to) + ">";
+    line += std::string(" proto=") + (esmtp_ ? "ESMTP" : "SMTP") + " helo=<" + log_field_text(facts_.helo) + ">";
+    if (facts_.tls) line += " tls=" + log_field_text(facts_.tls->version);
+    if (facts_.auth_login) line += " sasl_username=" + log_field_text(*facts_.auth_login);
     shared_.log(line);
 }
 

@@ -44,15 +44,7 @@ asio::awaitable<Session::Flow> Session::on_starttls(const Command& c) {
     if (!reader_.empty()) log_event("discarding " + std::to_string(reader_.pending().size()) +
                                     " bytes sent after STARTTLS by " + client_text());
     reader_.clear();
-    timer_.expires_after(std::chrono::seconds(connect_.connector->inactivity_timeout_s));
-    std::weak_ptr<Session> weak = weak_from_this();
-    timer_.async_wait([weak](boost::system::error_code ec) {
-        if (ec) return;
-        if (auto self = weak.lock()) {
-            boost::system::error_code ignored;
-            self->io_.socket().cancel(ignored);
-        }
-    });
+    arm_timer(std::chrono::steady_clock::now() + std::chrono::seconds(connect_.connector->inactivity_timeout_s), false);
     if (!co_await io_.start_tls(*shared_.tls)) {
         log_event("TLS handshake failed with " + client_text());
         co_return Flow::close;

@@ -1,8 +1,10 @@
 #include "daemon/standalone_mta.hpp"
 
+#include <stdlib.h>
 #include <unistd.h>
 
 #include <filesystem>
+#include <mutex>
 #include <stdexcept>
 
 #include "daemon/logger.hpp"
@@ -16,6 +18,8 @@ namespace mw::daemon {
 namespace fs = std::filesystem;
 
 struct StandaloneMta::State {
+    // The control socket's handlers (status, flush, reload) may run while stop() takes these apart.
+    std::mutex mutex;
     std::unique_ptr<smtp::server::SmtpServer> server;
     std::unique_ptr<smtp::queue::Queue> queue;
     std::unique_ptr<smtp::delivery::DeliveryAgent> delivery;
@@ -28,8 +32,12 @@ StandaloneMta::~StandaloneMta() { stop(); }
 
 void StandaloneMta::open() {
     // The bindings come from the rules, which the daemon loads for real only after dropping
-    // privileges; this read compiles lists into a scratch directory removed right after.
-    fs::path scratch = config_.state_dir / ("bind-" + std::to_string(::getpid()));
+    // privileges. This read compiles lists into a fresh private directory (mkdtemp, mode 0700), never
+    // into state_dir: the daemon's user owns that, and could plant links there for root to write through.
+    std::string scratch_template = (fs::temp_directory_path() / "mailwarden-bind.XXXXXX").string();
+    if (!::mkdtemp(scratch_template.data()))
+        throw std::runtime_error("smtp: cannot create a scratch directory in " + fs::temp_directory_path().string());
+    fs::path scratch = scratch_template;
     policy::LoadResult rules = policy::load_rules({config_.rules, scratch});
     std::error_code ec;
     fs::remove_all(scratch, ec);
@@ -73,6 +81,7 @@ void StandaloneMta::start(RuleService& rules) {
 }
 
 void StandaloneMta::stop() {
+    std::lock_guard lock(state_->mutex);
     if (state_->server) state_->server->stop();
     if (state_->delivery) state_->delivery->stop();
     // The queue's destructor finishes its last commit round; the server's sessions are gone by now.
@@ -82,15 +91,18 @@ void StandaloneMta::stop() {
 }
 
 void StandaloneMta::flush() {
+    std::lock_guard lock(state_->mutex);
     if (state_->delivery) state_->delivery->wake();
 }
 
 void StandaloneMta::rules_changed(const RuleService& rules) {
+    std::lock_guard lock(state_->mutex);
     if (state_->server) state_->server->rules_changed(*rules.snapshot());
 }
 
 std::vector<std::pair<std::string, std::int64_t>> StandaloneMta::counters() const {
     std::vector<std::pair<std::string, std::int64_t>> out;
+    std::lock_guard lock(state_->mutex);
     if (!state_->server) return out;
     const auto& c = state_->server->counters();
     out.emplace_back("smtp_sessions_active", static_cast<std::int64_t>(c.sessions_active.load()));

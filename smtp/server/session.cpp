@@ -60,10 +60,10 @@ asio::awaitable<void> Session::run() {
 
 asio::awaitable<Session::Flow> Session::greet() {
     rules_ = shared_.hooks.snapshot();
-    boost::system::error_code ec;
-    auto remote = io_.socket().remote_endpoint(ec);
-    auto local = io_.socket().local_endpoint(ec);
-    if (ec) co_return Flow::close;
+    boost::system::error_code remote_error, local_error;
+    auto remote = io_.socket().remote_endpoint(remote_error);
+    auto local = io_.socket().local_endpoint(local_error);
+    if (remote_error || local_error) co_return Flow::close;  // the client is gone already
     facts_.mta = policy::Mta::standalone;
     facts_.client_address = to_ip(remote.address());
     facts_.local_address = to_ip(local.address());
@@ -203,6 +203,9 @@ asio::awaitable<std::optional<std::string>> Session::read_line() {
                 if (!co_await read_more()) co_return std::nullopt;
                 break;
             case LineStatus::too_long:
+                // Inside a SASL exchange the line is an answer, not a command: the exchange ends
+                // (the caller answers 501 Authentication aborted).
+                if (in_auth_) co_return std::string("*");
                 reply(Reply{500, "5.5.2", "Line too long"});
                 if (too_many_errors()) co_return std::nullopt;
                 break;
@@ -217,10 +220,14 @@ asio::awaitable<std::optional<std::string>> Session::read_line() {
 void Session::arm_timer(std::chrono::steady_clock::time_point deadline, bool inactivity) {
     // Re-arming cancels the previous wait (its handler sees operation_aborted and does nothing).
     timer_.expires_at(deadline);
+    timed_out_ = false;
     std::weak_ptr<Session> weak = weak_from_this();
     timer_.async_wait([weak, inactivity](boost::system::error_code ec) {
         if (ec) return;
         if (auto self = weak.lock()) {
+            // A wait that had already expired when the timer was re-armed still runs: it must not
+            // cut the next operation short.
+            if (self->timer_.expiry() > std::chrono::steady_clock::now()) return;
             if (inactivity) self->timed_out_ = true;
             boost::system::error_code ignored;
             self->io_.socket().cancel(ignored);

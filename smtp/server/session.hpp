@@ -110,6 +110,7 @@ private:
     unsigned errors_ = 0;
     unsigned auth_failures_ = 0;
     bool timed_out_ = false;
+    bool in_auth_ = false;  // reading a SASL answer, not a command
     std::chrono::steady_clock::time_point session_deadline_;
 };
 

@@ -74,7 +74,11 @@ asio::awaitable<Session::Flow> Session::on_rcpt(const Command& c) {
         if (verdict.status == "4.5.3") co_return Flow::proceed;
         co_return too_many_errors() ? Flow::close : Flow::proceed;
     }
-    tx_->recipients.push_back(Recipient{rcpt.recipient, std::move(rcpt)});
+    // The same recipient twice is delivered once (Postfix's cleanup does the same): repeated RCPTs
+    // must not turn one message into a mail bomb. Addresses are normalized, so case does not matter.
+    bool duplicate = false;
+    for (const auto& r : tx_->recipients) duplicate = duplicate || r.address == rcpt.recipient;
+    if (!duplicate) tx_->recipients.push_back(Recipient{rcpt.recipient, std::move(rcpt)});
     reply(Reply{250, "2.1.5", "Ok"});
     co_return Flow::proceed;
 }

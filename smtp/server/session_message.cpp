@@ -100,7 +100,6 @@ asio::awaitable<Session::Flow> Session::on_bdat(const Command& c) {
         std::size_t n = static_cast<std::size_t>(std::min<std::uint64_t>(remaining, reader_.pending().size()));
         std::string piece = reader_.take(n);
         if (keep) chunk += piece;
-        else if (tx_ && tx_->bdat && !tx_->bdat_failed) tx_->bdat_size += n;  // counted, dropped
         remaining -= n;
     }
     if (!tx_) {
@@ -112,8 +111,9 @@ asio::awaitable<Session::Flow> Session::on_bdat(const Command& c) {
         co_return too_many_errors() ? Flow::close : Flow::proceed;
     }
     if (tx_->bdat_failed) {
+        // Chunks the client pipelined before it saw the failure: answered, not counted as errors.
         reply(Reply{503, "5.5.1", "Error: an earlier BDAT failed; send RSET"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return Flow::proceed;
     }
     tx_->bdat = true;
     if (keep) {

@@ -1,10 +1,32 @@
 // STARTTLS (RFC 3207) and AUTH PLAIN / LOGIN (RFC 4954, RFC 4616).
+#include "policy/quote_text.hpp"
 #include "smtp/server/sasl.hpp"
 #include "smtp/server/session.hpp"
 
 namespace mw::smtp::server {
 
 namespace {
+
+// Checks a password on `pool` and completes on the caller's executor with the login's canonical
+// name (nullopt: refused). The password is wiped on the pool once checked.
+template <typename Token>
+auto async_check_password(asio::thread_pool& pool, std::shared_ptr<const UsersFile> users, std::string login,
+                          std::string password, Token&& token) {
+    return asio::async_initiate<Token, void(std::optional<std::string>)>(
+        [&pool](auto handler, std::shared_ptr<const UsersFile> users, std::string login, std::string password) {
+            auto executor = asio::get_associated_executor(handler);
+            asio::post(pool, [handler = std::move(handler), executor, users = std::move(users), login = std::move(login),
+                              password = std::move(password)]() mutable {
+                std::optional<std::string> canonical;
+                if (users->verify(login, password)) canonical = users->canonical_name(login);
+                std::fill(password.begin(), password.end(), '\0');
+                asio::post(executor, [handler = std::move(handler), canonical = std::move(canonical)]() mutable {
+                    std::move(handler)(std::move(canonical));
+                });
+            });
+        },
+        token, std::move(users), std::move(login), std::move(password));
+}
 
 // Failed logins are answered slowly, and a session gets only a few tries (password guessing).
 constexpr unsigned max_auth_failures = 3;
@@ -90,7 +112,9 @@ asio::awaitable<Session::Flow> Session::on_auth(const Command& c) {
     // One client answer: the initial response, or a line after a 334 challenge. "*" cancels.
     auto answer = [&](std::string challenge) -> asio::awaitable<std::optional<std::string>> {
         reply(Reply{334, "", challenge});
+        in_auth_ = true;
         auto line = co_await read_line();
+        in_auth_ = false;
         co_return line;
     };
     std::string login, password;
@@ -129,16 +153,15 @@ asio::awaitable<Session::Flow> Session::on_auth(const Command& c) {
 
     // crypt_r is slow on purpose: it runs on the blocking pool, never on an I/O thread.
     auto executor = co_await asio::this_coro::executor;
-    co_await asio::post(*shared_.blocking_pool, asio::use_awaitable);
-    bool ok = shared_.users->verify(login, password);
-    std::optional<std::string> canonical = ok ? shared_.users->canonical_name(login) : std::nullopt;
-    co_await asio::post(executor, asio::use_awaitable);
-    std::fill(password.begin(), password.end(), '\0');
+    std::optional<std::string> canonical =
+        co_await async_check_password(*shared_.blocking_pool, shared_.users, login, std::move(password), asio::use_awaitable);
+    bool ok = canonical.has_value();
 
     if (!ok || !canonical) {
         ++auth_failures_;
         // Postfix's shape; the password is never logged.
-        log_event("warning: " + client_text() + ": SASL " + mechanism + " authentication failed: sasl_username=" + login);
+        log_event("warning: " + client_text() + ": SASL " + mechanism +
+                  " authentication failed: sasl_username=" + log_field_text(login));
         asio::steady_timer wait(executor);
         wait.expires_after(auth_failure_delay * auth_failures_);
         co_await wait.async_wait(asio::use_awaitable);
@@ -151,7 +174,7 @@ asio::awaitable<Session::Flow> Session::on_auth(const Command& c) {
     }
     facts_.auth_login = *canonical;
     facts_.auth_mechanism = mechanism;
-    log_event(client_text() + ": sasl_method=" + mechanism + ", sasl_username=" + *canonical);
+    log_event(client_text() + ": sasl_method=" + mechanism + ", sasl_username=" + log_field_text(*canonical));
     reply(Reply{235, "2.7.0", "Authentication successful"});
     co_return Flow::proceed;
 }

@@ -113,15 +113,16 @@ void SmtpServer::start(queue::Queue& queue, std::function<std::shared_ptr<const 
 void SmtpServer::stop() {
     if (stopped_) return;
     stopped_ = true;
-    for (auto& a : acceptors_) {
-        boost::system::error_code ignored;
-        a->close(ignored);
-    }
     work_.reset();
     io_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
     blocking_pool_.join();
+    // No I/O thread runs any more: the acceptors can be closed from here.
+    for (auto& a : acceptors_) {
+        boost::system::error_code ignored;
+        a->close(ignored);
+    }
 }
 
 asio::awaitable<void> SmtpServer::accept_loop(asio::ip::tcp::acceptor& acceptor) {
@@ -140,7 +141,12 @@ asio::awaitable<void> SmtpServer::accept_loop(asio::ip::tcp::acceptor& acceptor)
             continue;
         }
         socket.set_option(asio::ip::tcp::no_delay(true), ec);
-        Session::start(context_, std::move(socket));
+        try {
+            Session::start(context_, std::move(socket));
+        } catch (const std::exception& e) {
+            // One session that cannot start (out of memory, a socket error) must not end the listener.
+            context_.log(std::string("warning: smtp: cannot start a session: ") + e.what());
+        }
     }
 }
 

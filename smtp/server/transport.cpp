@@ -8,6 +8,17 @@ namespace {
 
 constexpr std::size_t read_chunk = 16 * 1024;
 
+// One buffer per I/O thread, filled and emptied into `reader` with no suspension in between. This is
+// a plain function, never inlined into the coroutine: clang may keep a thread_local's address across
+// a co_await (llvm issue 47179), which after a resume on another thread would share the buffer with
+// that thread's sessions.
+[[gnu::noinline]] std::size_t read_ready(Transport::Socket& socket, LineReader& reader, boost::system::error_code& ec) {
+    thread_local std::array<char, read_chunk> buffer;
+    std::size_t n = socket.read_some(asio::buffer(buffer), ec);
+    if (!ec) reader.feed(std::string_view(buffer.data(), n));
+    return n;
+}
+
 }  // namespace
 
 asio::awaitable<std::size_t> Transport::read_some(LineReader& reader) {
@@ -17,16 +28,13 @@ asio::awaitable<std::size_t> Transport::read_some(LineReader& reader) {
         reader.feed(std::string_view(tls_buffer_.get(), n));
         co_return n;
     }
-    // One buffer per I/O thread: filled and emptied into `reader` with no suspension in between.
-    thread_local std::array<char, read_chunk> buffer;
     for (;;) {
         co_await socket_.async_wait(Socket::wait_read, asio::use_awaitable);
         boost::system::error_code ec;
-        std::size_t n = socket_.read_some(asio::buffer(buffer), ec);
+        std::size_t n = read_ready(socket_, reader, ec);
         if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
         if (ec == asio::error::eof) co_return 0;
         if (ec) throw boost::system::system_error(ec);
-        reader.feed(std::string_view(buffer.data(), n));
         co_return n;
     }
 }

@@ -7,6 +7,7 @@
 #include <filesystem>
 #include <fstream>
 #include <memory>
+#include <thread>
 
 #include "support/net.hpp"
 #include "support/process.hpp"
@@ -256,9 +257,12 @@ BOOST_AUTO_TEST_CASE(pipelining_and_bdat) {
     // RFC 3030 CHUNKING: two chunks, the second LAST.
     std::string part1 = "Subject: bdat-1\r\n\r\nfirst ";
     std::string part2 = "chunk and second\r\n";
-    s.send_raw("MAIL FROM:<someone@elsewhere.example> BODY=8BITMIME\r\nRCPT TO:<bob@example.com>\r\nBDAT " +
+    // The same recipient twice (in another case) is delivered once.
+    s.send_raw("MAIL FROM:<someone@elsewhere.example> BODY=8BITMIME\r\nRCPT TO:<bob@example.com>\r\n"
+               "RCPT TO:<Bob@Example.COM>\r\nBDAT " +
                std::to_string(part1.size()) + "\r\n" + part1);
     BOOST_TEST(s.read_reply() == "250 2.1.0 Ok");
+    BOOST_TEST(s.read_reply() == "250 2.1.5 Ok");
     BOOST_TEST(s.read_reply() == "250 2.1.5 Ok");
     BOOST_TEST(s.read_reply() == "250 2.0.0 " + std::to_string(part1.size()) + " bytes received");
     s.send_raw("BDAT " + std::to_string(part2.size()) + " LAST\r\n" + part2);
@@ -266,6 +270,10 @@ BOOST_AUTO_TEST_CASE(pipelining_and_bdat) {
     auto b = mta.wait_message("bob", "Subject: bdat-1");
     BOOST_REQUIRE(b);
     BOOST_TEST(b->find("first chunk and second\n") != std::string::npos, *b);
+    std::this_thread::sleep_for(500ms);
+    std::size_t copies = 0;
+    for (const auto& m : mta.mailbox("bob")) copies += m.find("Subject: bdat-1") != std::string::npos;
+    BOOST_TEST(copies == 1u);
 }
 
 BOOST_AUTO_TEST_CASE(python_smtplib_with_dsn_smtputf8_and_8bit) {

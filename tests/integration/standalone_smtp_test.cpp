@@ -305,3 +305,18 @@ print("sent")
     auto list = mta.queue({"list", "--json"});
     BOOST_TEST(list.out.find("\"jose@elsewhere.example\"") != std::string::npos, list.out);
 }
+
+// Volume: Postfix's smtp-source, 300 messages over 10 parallel sessions; every one is delivered.
+BOOST_AUTO_TEST_CASE(smtp_source_volume_is_delivered) {
+    auto& mta = world().mta;
+    std::size_t before = mta.mailbox("teacher").size();
+    auto r = run_capture({"smtp-source", "-s", "10", "-m", "300", "-l", "1000", "-f", "load@elsewhere.example", "-t",
+                          "teacher@example.com", "127.0.0.1:" + std::to_string(mta.smtp_port())},
+                         {}, 120s);
+    BOOST_TEST(r.status == 0, r.out << r.err);
+    auto deadline = std::chrono::steady_clock::now() + 60s;
+    while (mta.mailbox("teacher").size() < before + 300 && std::chrono::steady_clock::now() < deadline)
+        std::this_thread::sleep_for(100ms);
+    BOOST_TEST(mta.mailbox("teacher").size() == before + 300);
+    BOOST_TEST(mta.queue({"list"}).out.find("teacher@example.com") == std::string::npos);
+}

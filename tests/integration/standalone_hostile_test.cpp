@@ -166,6 +166,32 @@ BOOST_AUTO_TEST_CASE(connections_per_source_are_limited) {
     BOOST_TEST(again.greeting().rfind("220 ", 0) == 0u);
 }
 
+BOOST_AUTO_TEST_CASE(connections_in_total_are_limited) {
+    auto first = std::make_unique<SmtpSession>("127.0.0.1", world().mta.tiny_port());
+    auto second = std::make_unique<SmtpSession>("127.0.0.1", world().mta.tiny_port());
+    BOOST_TEST(second->greeting().rfind("220 ", 0) == 0u);
+    SmtpSession third("127.0.0.1", world().mta.tiny_port());
+    BOOST_TEST(third.greeting() == "421 4.7.0 mx.example.com Error: too many connections");
+}
+
+// A busy client is not idle, but connection_timeout bounds the whole session.
+BOOST_AUTO_TEST_CASE(connection_timeout_ends_a_busy_session) {
+    std::this_thread::sleep_for(300ms);  // the previous case's sessions are closed
+    SmtpSession s("127.0.0.1", world().mta.tiny_port());
+    BOOST_TEST(s.greeting().rfind("220 ", 0) == 0u);
+    std::string reply;
+    for (int i = 0; i < 100; ++i) {
+        try {
+            reply = s.command("NOOP");
+        } catch (const std::exception&) {
+            break;
+        }
+        if (reply != "250 2.0.0 Ok") break;
+        std::this_thread::sleep_for(200ms);
+    }
+    BOOST_TEST(reply == "421 4.4.2 mx.example.com Error: timeout exceeded");
+}
+
 BOOST_AUTO_TEST_CASE(too_many_errors_end_the_session) {
     SmtpSession s("127.0.0.1", world().mta.smtp_port());
     for (int i = 0; i < 19; ++i) BOOST_TEST(s.command("BOGUS") == "500 5.5.1 Command unrecognized");

@@ -35,7 +35,8 @@ void give_to_daemon_user(const fs::path& p) {
 }  // namespace
 
 StandaloneWorld::StandaloneWorld(fs::path dir, const Pki& pki, StandaloneOptions options)
-    : dir_(std::move(dir)), smtp_port_(free_port()), submission_port_(free_port()), limits_port_(free_port()) {
+    : dir_(std::move(dir)), smtp_port_(free_port()), submission_port_(free_port()), limits_port_(free_port()),
+      tiny_port_(free_port()) {
     fs::create_directories(dir_);
     mail_root_ = dir_ / "mail";
     fs::create_directories(mail_root_);
@@ -54,7 +55,8 @@ StandaloneWorld::StandaloneWorld(fs::path dir, const Pki& pki, StandaloneOptions
     m.milter = false;
     m.substitutions = {{"@SMTP_PORT@", std::to_string(smtp_port_)},
                        {"@SUBMISSION_PORT@", std::to_string(submission_port_)},
-                       {"@LIMITS_PORT@", std::to_string(limits_port_)}};
+                       {"@LIMITS_PORT@", std::to_string(limits_port_)},
+                       {"@TINY_PORT@", std::to_string(tiny_port_)}};
     std::string delivery = options.lmtp.empty() ? "maildir = \"" + (mail_root_ / "{domain}/{user}/").string() + "\"\n"
                                                 : "lmtp = \"" + options.lmtp + "\"\n";
     m.extra_config = "[smtp]\nenabled = true\ntls_cert = \"" + pki.server().cert.string() + "\"\ntls_key = \"" +

@@ -34,6 +34,7 @@ public:
     std::uint16_t smtp_port() const { return smtp_port_; }
     std::uint16_t submission_port() const { return submission_port_; }
     std::uint16_t limits_port() const { return limits_port_; }
+    std::uint16_t tiny_port() const { return tiny_port_; }  // connector Tiny: 2 connections, 3 s sessions
     const std::filesystem::path& mail_root() const { return mail_root_; }
 
     SwaksOptions internet(std::string from, std::vector<std::string> to) const;
@@ -50,7 +51,7 @@ public:
 
 private:
     std::filesystem::path dir_, mail_root_;
-    std::uint16_t smtp_port_, submission_port_, limits_port_;
+    std::uint16_t smtp_port_, submission_port_, limits_port_, tiny_port_;
     std::unique_ptr<MailwardenDaemon> daemon_;
 };
 

@@ -21,18 +21,11 @@ Result<std::vector<MessageInfo>> LmdbQueue::list() {
     auto txn = index_.read();
     if (!txn) return txn.error();
     std::vector<MessageInfo> all;
-    std::optional<Error> failed;
-    auto walked = index_.for_each(*txn, QueueIndex::Db::messages, [&](std::string_view key, std::string_view value) {
-        auto record = decode_record(key, value);
-        if (!record) {
-            failed = record.error();
-            return false;
-        }
-        all.push_back(std::move(record->info));
+    auto walked = index_.for_each_message(*txn, [&](IndexRecord& record) {
+        all.push_back(std::move(record.info));
         return true;
     });
     if (!walked) return walked.error();
-    if (failed) return *failed;
     return all;
 }
 
@@ -62,22 +55,15 @@ Result<std::vector<MessageInfo>> LmdbQueue::due(std::int64_t now, std::size_t li
     auto txn = index_.read();
     if (!txn) return txn.error();
     std::vector<MessageInfo> ready;
-    std::optional<Error> failed;
     if (limit == 0) return ready;
     // Ids sort by arrival, so key order is oldest first. A full scan: fine for the queue sizes a
     // standalone MTA holds; a (next_attempt, id) database would make this a range read.
-    auto walked = index_.for_each(*txn, QueueIndex::Db::messages, [&](std::string_view key, std::string_view value) {
-        auto record = decode_record(key, value);
-        if (!record) {
-            failed = record.error();
-            return false;
-        }
-        if (record->info.state == MessageState::active && record->info.next_attempt <= now)
-            ready.push_back(std::move(record->info));
+    auto walked = index_.for_each_message(*txn, [&](IndexRecord& record) {
+        if (record.info.state == MessageState::active && record.info.next_attempt <= now)
+            ready.push_back(std::move(record.info));
         return ready.size() < limit;
     });
     if (!walked) return walked.error();
-    if (failed) return *failed;
     return ready;
 }
 
@@ -135,23 +121,16 @@ Result<std::size_t> LmdbQueue::schedule_all_now() {
         auto txn = index_.write();
         if (!txn) return txn.error();
         std::vector<IndexRecord> changed;
-        std::optional<Error> failed;
-        auto walked = index_.for_each(*txn, QueueIndex::Db::messages, [&](std::string_view key, std::string_view value) {
-            auto record = decode_record(key, value);
-            if (!record) {
-                failed = record.error();
-                return false;
-            }
-            if (record->info.state != MessageState::active) return true;
+        auto walked = index_.for_each_message(*txn, [&](IndexRecord& record) {
+            if (record.info.state != MessageState::active) return true;
             ++scheduled;
-            if (record->info.next_attempt != 0) {
-                record->info.next_attempt = 0;
-                changed.push_back(std::move(*record));
+            if (record.info.next_attempt != 0) {
+                record.info.next_attempt = 0;
+                changed.push_back(std::move(record));
             }
             return true;
         });
         if (!walked) return walked.error();
-        if (failed) return *failed;
         // Written after the walk: the cursor's pages must not change under it.
         for (const IndexRecord& r : changed)
             if (auto put = index_.replace(*txn, r); !put) return put.error();

@@ -128,6 +128,21 @@ lmdb::Done QueueIndex::for_each(const lmdb::Txn& txn, Db db, const Visitor& visi
     return std::monostate{};
 }
 
+lmdb::Done QueueIndex::for_each_message(const lmdb::Txn& txn, const std::function<bool(IndexRecord&)>& visit) const {
+    std::optional<Error> failed;
+    auto walked = for_each(txn, Db::messages, [&](std::string_view key, std::string_view value) {
+        auto record = decode_record(key, value);
+        if (!record) {
+            failed = record.error();
+            return false;
+        }
+        return visit(*record);
+    });
+    if (!walked) return walked.error();
+    if (failed) return *failed;
+    return std::monostate{};
+}
+
 Result<std::size_t> QueueIndex::entries(const lmdb::Txn& txn, Db db) const {
     MDB_stat st{};
     if (int rc = mdb_stat(txn.get(), dbi(db), &st); rc != MDB_SUCCESS) return lmdb::error("mdb_stat", rc);

@@ -50,6 +50,9 @@ public:
     Result<std::uint64_t> live_count(const lmdb::Txn& txn, std::uint64_t segment) const;
 
     lmdb::Done for_each(const lmdb::Txn& txn, Db db, const Visitor& visit) const;
+    // Every message record in id (arrival) order, decoded; `visit` returns false to stop. A record
+    // that does not decode ends the walk with its error.
+    lmdb::Done for_each_message(const lmdb::Txn& txn, const std::function<bool(IndexRecord&)>& visit) const;
     Result<std::size_t> entries(const lmdb::Txn& txn, Db db) const;
     // The greatest id in messages and corrupt ("" when both are empty): seeds the id generator.
     Result<std::string> last_id(const lmdb::Txn& txn) const;

@@ -1,4 +1,4 @@
-// Owned OpenSSL objects (STYLE.md: unique_ptr with a deleter functor, `...Ptr` aliases); borrowed
+// Owned OpenSSL objects (docs/conventions.md "RAII": unique_ptr with a deleter functor, `...Ptr` aliases); borrowed
 // ones are passed as references or plain pointers that are never freed by the callee.
 #pragma once
 

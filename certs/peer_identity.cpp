@@ -1,5 +1,7 @@
 #include "certs/peer_identity.hpp"
 
+#include "core/fingerprint.hpp"
+
 #include <openssl/bio.h>
 #include <openssl/evp.h>
 #include <openssl/x509v3.h>
@@ -44,13 +46,7 @@ std::optional<std::string> sha256_hex(X509* cert) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
     unsigned int len = 0;
     if (X509_digest(cert, EVP_sha256(), md.data(), &len) != 1) return std::nullopt;
-    std::string hex;
-    char buf[3];
-    for (unsigned int i = 0; i < len; ++i) {
-        std::snprintf(buf, sizeof buf, "%02X", md[i]);
-        hex += buf;
-    }
-    return hex;
+    return hex_upper(md.data(), len);
 }
 
 bool chain_verifies(SSL* ssl, X509* leaf, X509_STORE* anchors) {

@@ -1,4 +1,4 @@
-// The TLS facts of a standalone session, read from OpenSSL directly (DESIGN.md decision 2): version,
+// The TLS facts of a standalone session, read from OpenSSL directly (docs/design.md decision 2): version,
 // cipher, and the client certificate's subject and issuer DNs, DNS subjectAltNames, SHA-256
 // fingerprint over the DER, and whether its chain verifies against the trust anchors. The verdict
 // is a fact; policy decides what it means (Postfix's tls_verify.c works the same way).

@@ -25,16 +25,16 @@ int accept_any_certificate(int /*preverify_ok*/, X509_STORE_CTX* /*ctx*/) { retu
 
 Result<SslCtxPtr> make_server_context(const std::filesystem::path& cert_chain, const std::filesystem::path& key) {
     SslCtxPtr ctx(SSL_CTX_new(TLS_server_method()));
-    if (!ctx) return Error{Error::Kind::config, "SSL_CTX_new", openssl_error()};
+    if (!ctx) return Error{Error::Kind::config, "SSL_CTX_new", openssl_error(), ErrorCode::config};
     SSL_CTX_set_min_proto_version(ctx.get(), TLS1_2_VERSION);
     SSL_CTX_set_mode(ctx.get(), SSL_MODE_RELEASE_BUFFERS);
     SSL_CTX_set_options(ctx.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_chain.c_str()) != 1)
-        return Error{Error::Kind::config, "tls_cert", cert_chain.string() + ": " + openssl_error()};
+        return Error{Error::Kind::config, "tls_cert", cert_chain.string() + ": " + openssl_error(), ErrorCode::config};
     if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1)
-        return Error{Error::Kind::config, "tls_key", key.string() + ": " + openssl_error()};
+        return Error{Error::Kind::config, "tls_key", key.string() + ": " + openssl_error(), ErrorCode::config};
     if (SSL_CTX_check_private_key(ctx.get()) != 1)
-        return Error{Error::Kind::config, "tls_key", key.string() + " does not match " + cert_chain.string()};
+        return Error{Error::Kind::config, "tls_key", key.string() + " does not match " + cert_chain.string(), ErrorCode::config};
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, accept_any_certificate);
     // Sessions are not resumed across connections: every session's certificate facts come from a
     // full handshake.

@@ -4,7 +4,7 @@
 #include <filesystem>
 
 #include "certs/openssl_ptr.hpp"
-#include "policy/result.hpp"
+#include "core/result.hpp"
 
 namespace mw::certs {
 

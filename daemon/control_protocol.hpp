@@ -9,7 +9,7 @@
 #include <functional>
 #include <string>
 
-#include "daemon/config.hpp"
+#include "core/daemon_config.hpp"
 #include "daemon/rule_service.hpp"
 
 namespace mw::daemon {

@@ -4,12 +4,14 @@
 #include <optional>
 #include <vector>
 
-#include "daemon/json_writer.hpp"
+#include "cli/json_writer.hpp"
 #include "daemon/logger.hpp"
 #include "daemon/policy_listener.hpp"
 #include "daemon/socketmap_service.hpp"
 
 namespace mw::daemon {
+
+using namespace mw::postfix;
 
 struct DaemonServices::State {
     UniqueFd control_fd, socketmap_fd, policy_fd;

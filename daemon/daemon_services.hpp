@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "daemon/config.hpp"
+#include "core/daemon_config.hpp"
 #include "daemon/control_protocol.hpp"
 #include "daemon/rule_service.hpp"
 #include "daemon/socket_listener.hpp"

@@ -1,13 +1,15 @@
 #include "daemon/policy_listener.hpp"
 
 #include "daemon/logger.hpp"
-#include "daemon/policy_protocol.hpp"
-#include "daemon/policy_service.hpp"
+#include "postfix/policy_protocol.hpp"
+#include "postfix/policy_service.hpp"
 #include "daemon/stream_server.hpp"
 
 namespace mw::daemon {
 
-void serve_policy_connection(int fd, const RuleService& rules, CertHandoff& handoff, PolicyCounters& counters) {
+using namespace mw::postfix;
+
+void serve_policy_connection(int fd, const RuleService& rules, postfix::CertHandoff& handoff, PolicyCounters& counters) {
     PolicyRequestReader reader;
     char buf[8192];
     for (;;) {

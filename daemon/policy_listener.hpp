@@ -5,7 +5,7 @@
 #include <atomic>
 #include <cstdint>
 
-#include "daemon/cert_handoff.hpp"
+#include "postfix/cert_handoff.hpp"
 #include "daemon/rule_service.hpp"
 
 namespace mw::daemon {
@@ -19,6 +19,6 @@ struct PolicyCounters {
 // Serves one connection until the peer closes. A malformed or oversize request is logged and the
 // connection closed: Postfix then applies smtpd_policy_service_default_action (451 4.3.5) and
 // reconnects, so nothing is relayed on a broken exchange.
-void serve_policy_connection(int fd, const RuleService& rules, CertHandoff& handoff, PolicyCounters& counters);
+void serve_policy_connection(int fd, const RuleService& rules, postfix::CertHandoff& handoff, PolicyCounters& counters);
 
 }  // namespace mw::daemon

@@ -1,4 +1,4 @@
-// Running as the configured user: look-ups before binding, the drop itself after (STYLE.md 10:
+// Running as the configured user: look-ups before binding, the drop itself after (docs/conventions.md "Privileges":
 // open listeners first, then drop privileges).
 #pragma once
 

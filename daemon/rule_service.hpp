@@ -1,5 +1,5 @@
 // The running daemon's rules: the initial load, reloads (from the control socket and the rule
-// watcher), and the snapshot every session pins (DESIGN.md decision 1). A reload builds a complete
+// watcher), and the snapshot every session pins (docs/design.md decision 1). A reload builds a complete
 // new Ruleset; only a fully valid one replaces the current one, and sessions in flight keep the
 // snapshot they started with. A bad edit changes nothing and is reported as FILE:LINE:COL lines.
 #pragma once

@@ -9,7 +9,7 @@
 #include <functional>
 #include <thread>
 
-#include "daemon/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 namespace mw::daemon {
 

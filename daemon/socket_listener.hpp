@@ -7,8 +7,8 @@
 #include <optional>
 #include <string>
 
-#include "daemon/config.hpp"
-#include "daemon/unique_fd.hpp"
+#include "core/daemon_config.hpp"
+#include "core/unique_fd.hpp"
 
 namespace mw::daemon {
 

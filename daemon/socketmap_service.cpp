@@ -1,11 +1,13 @@
 #include "daemon/socketmap_service.hpp"
 
 #include "daemon/logger.hpp"
-#include "daemon/netstring.hpp"
-#include "daemon/socketmap_protocol.hpp"
+#include "postfix/netstring.hpp"
+#include "postfix/socketmap_protocol.hpp"
 #include "daemon/stream_server.hpp"
 
 namespace mw::daemon {
+
+using namespace mw::postfix;
 
 void serve_socketmap_connection(int fd, const RuleService& rules, SocketmapCounters& counters) {
     NetstringDecoder decoder;

@@ -8,7 +8,7 @@
 #include <utility>
 #include <vector>
 
-#include "daemon/config.hpp"
+#include "core/daemon_config.hpp"
 #include "daemon/rule_service.hpp"
 
 namespace mw::daemon {

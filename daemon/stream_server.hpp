@@ -14,7 +14,7 @@
 #include <string>
 #include <thread>
 
-#include "daemon/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 namespace mw::daemon {
 

@@ -2,7 +2,7 @@
 // is tested without an MTA.
 //
 // smfi_chgheader(name, index, NULL) deletes the index-th field of that name. Postfix renumbers the
-// remaining same-named fields after each deletion, Sendmail does not (RULES.md Headers). Deleting
+// remaining same-named fields after each deletion, Sendmail does not (README "Headers"). Deleting
 // the highest index first, and every deletion before any addition, gives the same result on both;
 // a later change of a surviving field still needs each MTA's own numbering, computed here.
 #pragma once

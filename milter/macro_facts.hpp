@@ -1,4 +1,4 @@
-// Milter macros -> policy facts, for each MTA (RULES.md, notes on Postfix and Sendmail). Pure: the
+// Milter macros -> policy facts, for each MTA (README "The milter", "What Sendmail shows"). Pure: the
 // libmilter callbacks hand in a lookup function, so this is tested without an MTA.
 //
 // The two MTAs report TLS client certificates differently, and a missing fact must fail closed:
@@ -25,16 +25,8 @@ using MacroLookup = std::function<std::optional<std::string>(const char* name)>;
 // -> standalone, which here means "unknown milter peer": nothing MTA-specific is trusted.
 policy::Mta identify_mta(const std::optional<std::string>& v);
 
-// Sendmail's xtext (RFC 3461): "+XX" hex escapes, e.g. "/O=Partner+20Org/CN=mx". Malformed escapes
-// are kept as written.
-std::string decode_xtext(std::string_view text);
-
 // TLS facts from `{tls_version}`, `{cipher}`, `{cert_subject}`, `{cert_issuer}`, `{verify}`,
 // `{cert_fp}` (Sendmail, with CertFingerprintAlgorithm=sha256); nullopt without `{tls_version}`.
 std::optional<policy::TlsFacts> tls_facts(policy::Mta mta, const MacroLookup& macro);
-
-// Canonical upper-case hex without colons ("AB:cd:01" -> "ABCD01"); nullopt unless it is 64 hex
-// digits (SHA-256).
-std::optional<std::string> normalize_sha256(std::string_view fingerprint);
 
 }  // namespace mw::milter

@@ -1,4 +1,4 @@
-// libmilter callbacks: each is a noexcept trampoline (STYLE.md 4) that reads macros into facts,
+// libmilter callbacks: each is a noexcept trampoline (docs/conventions.md "Front doors are thin") that reads macros into facts,
 // asks the engine, and answers with smfi_* calls. An exception or a missing session never crosses
 // into C and never accepts: it answers 451 4.3.0 (tempfail).
 #include <arpa/inet.h>

@@ -1,6 +1,6 @@
 #include "milter/milter_log.hpp"
 
-#include "policy/quote_text.hpp"
+#include "core/quote_text.hpp"
 
 namespace mw::milter {
 

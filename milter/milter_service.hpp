@@ -1,6 +1,6 @@
 // The milter front door (libmilter): Postfix `smtpd_milters` / Sendmail `INPUT_MAIL_FILTER`.
 //
-// A thin adapter (DESIGN.md): macros and callbacks become policy facts, engine decisions become
+// A thin adapter (docs/design.md): macros and callbacks become policy facts, engine decisions become
 // smfi_* calls. No policy logic lives here. Everything the adapter needs from the daemon comes in
 // through MilterHooks, so milter/ does not depend on daemon/.
 //

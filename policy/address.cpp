@@ -3,7 +3,7 @@
 #include <algorithm>
 
 #include "policy/domain_name.hpp"
-#include "policy/quote_text.hpp"
+#include "core/quote_text.hpp"
 
 namespace mw {
 
@@ -179,7 +179,7 @@ AddressParse parse_address(std::string_view text) {
     if (!domain) return failure(std::move(why));
 
     Address address;
-    // Local parts compare case-insensitively (RULES.md); only ASCII is folded, as UTF-8 case
+    // Local parts compare case-insensitively (README "Address patterns"); only ASCII is folded, as UTF-8 case
     // folding is locale business and SMTPUTF8 mailboxes are compared byte for byte elsewhere.
     std::transform(local.content.begin(), local.content.end(), local.content.begin(),
                    [](char c) { return c >= 'A' && c <= 'Z' ? static_cast<char>(c - 'A' + 'a') : c; });

@@ -1,4 +1,4 @@
-// RFC 5321 mailbox parsing and normalization, as RULES.md "Address patterns" defines it.
+// RFC 5321 mailbox parsing and normalization, as README "Address patterns" defines it.
 //
 // - Domains: lower-cased, trailing dot removed, IDN (U-labels) converted to A-labels (xn--), so
 //   Unicode and punycode spellings compare equal. Address literals ([192.0.2.1]) are kept as written.
@@ -21,7 +21,7 @@ struct Address {
     std::string domain;  // normalized domain: lower-case A-labels, no trailing dot
     bool null = false;   // the null reverse path <>
     // True when the local part holds a character Postfix/Sendmail may treat as routing in a local
-    // domain: '%', '!', or an '@' inside quotes (RULES.md: such recipients need accept-any-recipient).
+    // domain: '%', '!', or an '@' inside quotes (README "Address patterns": such recipients need accept-any-recipient).
     bool has_routing_characters = false;
 
     std::string str() const;  // "local@domain", or "" for the null path
@@ -43,7 +43,7 @@ AddressParse parse_address(std::string_view text);
 std::optional<std::string> normalize_domain(std::string_view domain);
 
 // True if `domain` equals `pattern`, for a plain pattern; for a wildcard pattern (subdomains=true)
-// true only for proper subdomains of `pattern` (RULES.md: "*.d" never includes d).
+// true only for proper subdomains of `pattern` (README "Address patterns": "*.d" never includes d).
 bool domain_matches(std::string_view domain, std::string_view pattern, bool subdomains);
 
 }  // namespace mw

@@ -1,7 +1,8 @@
 // Domain Security certificate matching: which certificate a sender domain's session must present
-// (RULES.md "Replies", MAIL step 3; DESIGN.md: the verify result is a fact, policy decides trust).
+// (README "Replies", MAIL step 3; docs/design.md decision 2: the verify result is a fact, policy decides trust).
 #include <algorithm>
 
+#include "core/fingerprint.hpp"
 #include "policy/engine_internal.hpp"
 
 namespace mw::policy::detail {
@@ -110,15 +111,6 @@ bool certificate_name_matches(std::string_view name, std::string_view domain) {
     return n.size() > dotted.size() && n.ends_with(dotted) && n[n.size() - dotted.size() - 1] != '.';
 }
 
-std::string normalize_fingerprint(std::string_view hex) {
-    std::string out;
-    for (char c : hex) {
-        if (c == ':' || c == ' ' || c == '\t') continue;
-        out += (c >= 'a' && c <= 'z') ? static_cast<char>(c - 'a' + 'A') : c;
-    }
-    return out;
-}
-
 CertificateRequirement certificate_requirement(const Ruleset& rules, std::string_view domain) {
     CertificateRequirement req;
     if (domain.empty()) return req;
@@ -156,10 +148,10 @@ CertificateCheck check_certificate(const CertificateRequirement& req, std::strin
     if (!facts.tls->cert) return {false, "no client certificate"};
     const PeerCertificate& cert = *facts.tls->cert;
     if (req.pin) {
-        // A pinned domain trusts its pin and nothing else (RULES.md Replies: "pin mismatch" is a
+        // A pinned domain trusts its pin and nothing else (README "Replies": "pin mismatch" is a
         // failure): a CA-verified certificate with the right name but another key is not the partner's.
         if (!cert.sha256) return {false, "no fingerprint to compare with the Direct Trust pin for " + req.pin->domain};
-        if (normalize_fingerprint(*cert.sha256) != req.pin->sha256)
+        if (normalize_sha256(*cert.sha256) != req.pin->sha256)
             return {false, "Direct Trust pin mismatch for " + req.pin->domain};
         return {true, "certificate matches the Direct Trust pin for " + req.pin->domain};
     }

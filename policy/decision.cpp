@@ -1,4 +1,4 @@
-// Replies: the one exit every verdict passes through (STYLE.md "One exit for replies").
+// Replies: the one exit every verdict passes through (docs/conventions.md "Replies have one exit").
 #include "policy/decision.hpp"
 
 #include <utility>
@@ -8,21 +8,6 @@
 namespace mw::policy {
 
 namespace {
-
-// RFC 3463: class.subject.detail, class 2/4/5, subject and detail 1-3 digits each.
-bool valid_status(const std::string& status, int code_class) {
-    if (status.size() < 5 || status[1] != '.') return false;
-    if (status[0] - '0' != code_class) return false;
-    std::size_t second_dot = status.find('.', 2);
-    if (second_dot == std::string::npos) return false;
-    auto digits = [&](std::size_t from, std::size_t to) {
-        if (to <= from || to - from > 3) return false;
-        for (std::size_t i = from; i < to; ++i)
-            if (status[i] < '0' || status[i] > '9') return false;
-        return true;
-    };
-    return digits(2, second_dot) && digits(second_dot + 1, status.size());
-}
 
 int expected_class(Action action) {
     switch (action) {
@@ -61,7 +46,7 @@ Verdict make_reply(Action action, int code, std::string status, std::string text
     int code_class = expected_class(action);
     // Like Postfix's smtpd_check_reject(): a reply whose classes disagree is a bug somewhere, and a
     // bug must never turn a rejection into an acceptance (or the reverse): fail temporarily.
-    if (code < 200 || code > 599 || code / 100 != code_class || !valid_status(status, code_class))
+    if (code < 200 || code > 599 || code / 100 != code_class || !valid_enhanced_status(status, code_class))
         return internal_error(std::move(rule));
     Verdict v;
     v.action = action;
@@ -83,6 +68,7 @@ Verdict internal_error(std::string rule) {
     v.status = "4.3.0";
     v.text = "Temporary policy failure";
     v.rule = std::move(rule);
+    v.internal = true;
     return v;
 }
 

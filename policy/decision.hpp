@@ -18,10 +18,12 @@ struct Verdict {
     std::string status = "2.0.0";  // enhanced status code (RFC 3463)
     std::string text = "Ok";
     std::string rule;              // "" when no rule decided (default accept)
+    bool internal = false;         // internal_error(): a failure inside us, not a rule's refusal
     bool continues() const { return action == Action::accept; }
+    SmtpReply reply() const { return {code, status, text}; }
 };
 
-// The one exit for replies (STYLE.md): checks that the code class matches the action (2xx accept,
+// The one exit for replies (docs/conventions.md "Replies have one exit"): checks that the code class matches the action (2xx accept,
 // 4xx tempfail, 5xx reject; discard/quarantine answer 250) and that the enhanced status class
 // equals the code class. Anything inconsistent becomes `451 4.3.0 Temporary policy failure`, so a
 // bug can never turn a rejection into an acceptance.

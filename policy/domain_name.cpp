@@ -7,7 +7,7 @@
 
 #include "policy/address.hpp"
 #include "policy/ip.hpp"
-#include "policy/quote_text.hpp"
+#include "core/quote_text.hpp"
 
 namespace mw {
 

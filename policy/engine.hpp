@@ -22,7 +22,7 @@ using Trace = std::vector<std::string>;
 // --- connect: which receive connector serves this session -------------------------------------
 struct ConnectResult {
     const ReceiveConnector* connector = nullptr;  // null when none matched
-    Verdict verdict;                              // accept, or the refusal (RULES.md replies)
+    Verdict verdict;                              // accept, or the refusal (README "Replies")
     // Milter mode: the MTAs do not deliver connect-stage replies; the verdict is given at MAIL.
     bool answer_at_mail = false;
     Trace trace;
@@ -55,8 +55,9 @@ struct MailResult {
     MailContext context;
     Trace trace;
 };
-// Checks in RULES.md order: connector require_tls, sender-domain TLS requirement, domain-security
-// certificate check (partners), submit, sender ownership / anti-spoofing, SIZE parameter.
+// Checks in the order of README "The order of the checks at MAIL": connector require_tls,
+// sender-domain TLS requirement, domain-security certificate check (partners), submit, sender
+// ownership / anti-spoofing, SIZE parameter.
 MailResult evaluate_mail(const Ruleset& rules, const SessionFacts& facts, const ConnectResult& connect,
                          const Address& sender, std::optional<std::uint64_t> size_param) noexcept;
 
@@ -75,6 +76,9 @@ struct RcptResult {
     // The recipient passed relay control: its domain is accepted, or the session may relay. The
     // Postfix policy service answers OK exactly then (later checks may still refuse it).
     bool relay_granted = false;
+    // The connector's max_recipients was reached (452 4.5.3): the client's pipelining ran ahead of
+    // the limit, which RFC 5321 4.5.3.1.10 says is no error of the client's.
+    bool recipient_limit = false;
     std::optional<Route> route;  // present when the recipient would leave and a connector routes it
     Trace trace;
 };

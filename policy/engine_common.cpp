@@ -1,5 +1,5 @@
-// Session state every stage shares: permission groups and rights (RULES.md "Permission groups and
-// rights"), and the text of internal errors for the trace.
+// Session state every stage shares: permission groups and rights (README "Receive
+// connectors and permission groups"), and the text of internal errors for the trace.
 #include <algorithm>
 #include <stdexcept>
 

@@ -1,4 +1,4 @@
-// Connect stage: which receive connector serves the session (RULES.md receive_connector; DESIGN.md
+// Connect stage: which receive connector serves the session (README "Receive connectors and permission groups"; docs/design.md
 // "Most specific wins": the binding first, then the longest matching remote range, as Exchange).
 #include "policy/engine_internal.hpp"
 

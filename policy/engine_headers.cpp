@@ -1,4 +1,4 @@
-// The header firewall and our stamps (RULES.md "Headers"; DESIGN.md decision 5: a forged "domain
+// The header firewall and our stamps (README "Headers"; docs/design.md decision 5: a forged "domain
 // secure" or "AuthAs: Internal" never survives, because ours are added after every forgery is removed).
 #include <algorithm>
 #include <map>

@@ -19,10 +19,8 @@ namespace mw::policy::detail {
 std::string certificate_cn(std::string_view subject);
 // Exchange-style domain match: the name is D, "*.D", or a host name under D (x.D, a.b.D).
 bool certificate_name_matches(std::string_view name, std::string_view domain);
-// Upper-case hex without colons or spaces, as the loader stores pins.
-std::string normalize_fingerprint(std::string_view hex);
 
-// What the sender domain demands of the client certificate (RULES.md Replies, MAIL order step 3).
+// What the sender domain demands of the client certificate (README "Replies", MAIL order step 3).
 struct CertificateRequirement {
     bool domain_security = false;         // [domain_security] receive lists the domain
     const DirectTrustPin* pin = nullptr;  // [domain_security] direct_trust pins it
@@ -75,7 +73,7 @@ struct MessageState {
     explicit MessageState(const HeaderFacts& h)
         : headers(h), removed(h.fields.size(), false), firewalled(h.fields.size(), false) {}
 };
-// RULES.md Headers: forged organization stamps and, without accept-routing-headers, Received and
+// README "Headers": forged organization stamps and, without accept-routing-headers, Received and
 // Resent-* fields are marked removed.
 void header_firewall(const Ruleset& rules, Rights rights, MessageState& state, Trace& trace);
 // Removal edits for the marked fields: 1-based index among same-named fields (case-insensitive, in

@@ -1,4 +1,4 @@
-// MAIL stage: the checks of RULES.md "At MAIL the checks run in this order", first failure answers.
+// MAIL stage: the checks of README "The order of the checks at MAIL", first failure answers.
 #include "policy/engine_internal.hpp"
 
 namespace mw::policy {
@@ -14,7 +14,7 @@ bool same_mailbox(const Address& a, const Address& b) {
 }
 
 // Does the login own the sender? LOGIN@D for every accepted domain D when the login is a bare name,
-// the address itself when it is an address, plus its [[send_as]] entries (RULES.md rights).
+// the address itself when it is an address, plus its [[send_as]] entries (README "Receive connectors and permission groups").
 Match owns_sender(const MatchEnv& env, const std::string& login, const Address& sender, Trace& trace) {
     if (login.find('@') != std::string::npos) {
         auto parsed = parse_address(login);

@@ -27,7 +27,7 @@ MessageResult message_impl(const Ruleset& rules, const SessionFacts& facts, cons
     detail::header_firewall(rules, ctx.rights, state, r.trace);
     detail::apply_transport_rules(rules, facts, ctx, recipients, size, state, r);
 
-    r.header_edits = detail::removal_edits(state);  // every removal before any addition (RULES.md)
+    r.header_edits = detail::removal_edits(state);  // every removal before any addition (README "Headers")
     r.header_edits.insert(r.header_edits.end(), state.additions.begin(), state.additions.end());
     if (r.verdict.action == Action::accept || r.verdict.action == Action::quarantine) {
         auto ours = detail::stamps(rules, facts, ctx, r.trace);

@@ -1,5 +1,5 @@
 // RCPT stage: recipient limits, relay control, recipient lists, delivery restrictions and
-// recipient policies (RULES.md Replies), then the route a leaving recipient would take.
+// recipient policies (README "Replies"), then the route a leaving recipient would take.
 #include "policy/engine_internal.hpp"
 
 namespace mw::policy {
@@ -44,7 +44,7 @@ std::optional<Verdict> certificate_check_at_rcpt(const Ruleset& rules, const Ses
 }
 
 // [[delivery_restriction]]: first whose senders and recipients both match decides; "allow" ends
-// the checks as an exception (RULES.md).
+// the checks as an exception (README "Delivery restrictions, recipient policies, transport rules").
 std::optional<Verdict> check_restrictions(const MatchEnv& env, const MailContext& ctx, const std::string* login,
                                           const Address& rcpt, Trace& trace) {
     for (const auto& d : env.rules.delivery_restrictions) {
@@ -116,6 +116,7 @@ RcptResult rcpt_impl(const Ruleset& rules, const SessionFacts& facts, MailContex
     }
     if (accepted_so_far >= c.max_recipients) {
         r.trace.push_back("connector " + c.name + ": max_recipients " + std::to_string(c.max_recipients) + " reached");
+        r.recipient_limit = true;
         return done(make_reply(Action::tempfail, 452, "4.5.3", "Too many recipients",
                                "connector " + c.name + ": max_recipients"));
     }
@@ -130,7 +131,7 @@ RcptResult rcpt_impl(const Ruleset& rules, const SessionFacts& facts, MailContex
         return make_reply(Action::reject, 554, "5.7.1", angle(rcpt) + ": Relay access denied", std::move(rule));
     };
     if (ad && rcpt.has_routing_characters && !relay) {
-        // Postfix/Sendmail may reroute %, ! and quoted @ in local domains (RULES.md Address patterns).
+        // Postfix/Sendmail may reroute %, ! and quoted @ in local domains (README "Address patterns").
         r.trace.push_back("local part of <" + rcpt.str() + "> has routing characters and the session lacks "
                           "accept-any-recipient");
         return done(relay_denied("connector " + c.name + ": routing characters, no accept-any-recipient"));

@@ -1,5 +1,5 @@
-// Send-connector routing (DESIGN.md "Most specific wins": address space, then cost, as Exchange) and
-// the outbound TLS policy in Postfix smtp_tls_policy_maps form (RULES.md send_connector comments).
+// Send-connector routing (docs/design.md decision 4: address space, then cost, as Exchange) and
+// the outbound TLS policy in Postfix smtp_tls_policy_maps form (README "Send connectors").
 // RCPT, explain, the Postfix socketmap (postfix_maps.cpp) and the loader's smart-host check all
 // route through here, so they can never disagree about which connector carries a domain.
 #include <algorithm>

@@ -14,7 +14,7 @@
 
 namespace mw::policy {
 
-// Which front door: decides what can be known (RULES.md `--mta`).
+// Which front door: decides what can be known (README "mailwarden explain").
 enum class Mta { standalone, postfix, sendmail };
 const char* to_string(Mta m);
 

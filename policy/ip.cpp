@@ -1,6 +1,6 @@
 #include "policy/ip.hpp"
 
-#include "policy/quote_text.hpp"
+#include "core/quote_text.hpp"
 
 #include <arpa/inet.h>
 

@@ -4,7 +4,7 @@
 #include <cstdint>
 
 #include "policy/domain_name.hpp"
-#include "policy/quote_text.hpp"
+#include "core/quote_text.hpp"
 
 namespace mw {
 

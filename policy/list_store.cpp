@@ -12,7 +12,7 @@
 
 #include "policy/domain_name.hpp"
 #include "policy/list_file.hpp"
-#include "policy/lmdb.hpp"
+#include "core/lmdb.hpp"
 
 namespace mw {
 
@@ -38,7 +38,9 @@ struct ListStore::Impl {
 
 namespace {
 
-Error list_error(Error::Kind kind, std::string detail) { return Error{kind, "list", std::move(detail)}; }
+Error list_error(Error::Kind kind, std::string detail) {
+    return Error{kind, "list", std::move(detail), kind == Error::Kind::config ? ErrorCode::config : ErrorCode::io};
+}
 
 struct FdCloser {
     int fd = -1;
@@ -175,7 +177,7 @@ Result<std::monostate> build_database(const fs::path& target, const ParsedList& 
         if (written) break;
         std::error_code ec;
         fs::remove(temp, ec);
-        if (!lmdb::is_map_full(written.error()) || attempt >= 8) return written.error();
+        if (!written.error().is(ErrorCode::storage_full) || attempt >= 8) return written.error();
         mapsize *= 2;
     }
     std::error_code ec;

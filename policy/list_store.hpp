@@ -13,7 +13,7 @@
 #include <vector>
 
 #include "policy/address.hpp"
-#include "policy/result.hpp"
+#include "core/result.hpp"
 
 namespace mw {
 

@@ -1,6 +1,6 @@
 // load_rules: reads every *.toml of the rules directory in name order, merges them (array tables
 // concatenate; [organization] and [domain_security] once in the whole directory), validates
-// everything and returns a Ruleset only when no error was found (RULES.md "Rule files").
+// everything and returns a Ruleset only when no error was found (README "Rule files").
 #include "policy/loader.hpp"
 
 #include <algorithm>
@@ -112,7 +112,7 @@ LoadResult load_files(const Files& files, const LoadOptions& options, std::vecto
         ctx.error(at, "missing [organization] table: 'hostname' is required");
     }
     cross_check(ctx);
-    // Lower priority runs first; ties keep file order (RULES.md).
+    // Lower priority runs first; ties keep file order (README "Delivery restrictions, recipient policies, transport rules").
     std::stable_sort(ctx.rules.transport_rules.begin(), ctx.rules.transport_rules.end(),
                      [](const TransportRule& a, const TransportRule& b) {
                          return std::tie(a.priority, a.order) < std::tie(b.priority, b.order);

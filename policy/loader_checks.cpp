@@ -44,7 +44,7 @@ void check_groups(Context& ctx) {
     }
 }
 
-// Outbound TLS strength as RULES.md orders it; dane proves encryption but, for our purposes, no
+// Outbound TLS strength as README "Send connectors" orders it; dane proves encryption but, for our purposes, no
 // more (its trust comes from DNSSEC, not from the certificate checks `verify`/`domain` ask for).
 int strength(OutboundTls t) {
     switch (t) {

@@ -43,7 +43,7 @@ std::vector<PermissionGroup> as_permission_groups(Context& ctx, const toml::node
 }
 
 // Checks Exchange-style trust delegation: external-authoritative makes every session a `servers`
-// session with every right, so it must be fenced to named hosts (RULES.md). /0 is the obvious
+// session with every right, so it must be fenced to named hosts (README "Receive connectors and permission groups"). /0 is the obvious
 // hole; "0.0.0.0/1" + "128.0.0.0/1" is the same hole in two halves, so any range wider than /8
 // (IPv4) or /32 (IPv6) is refused: nobody's own servers span more than that.
 void check_external_authoritative(Context& ctx, const ReceiveConnector& c, const std::vector<SourceLoc>& remote_locs,
@@ -115,7 +115,7 @@ void load_receive_connector(Context& ctx, const toml::table& table) {
         c.remote = {parse_network("0.0.0.0/0").network.value_or(IpNetwork{}),
                     parse_network("::/0").network.value_or(IpNetwork{})};
     }
-    // Default auth: STARTTLS offered, as in RULES.md's example block.
+    // Default auth: STARTTLS offered, as in the README's example block ("Receive connectors and permission groups").
     c.auth = {AuthMechanism::tls};
     std::optional<SourceLoc> external_at;
     r.with("auth", [&](const toml::node& n) {
@@ -228,7 +228,7 @@ void load_send_connector(Context& ctx, const toml::table& table) {
         if (c.smart_hosts.empty() && !r.get("smart_hosts")) {
             fail(n, "'auth' needs 'smart_hosts': credentials are only ever sent to smart hosts");
         }
-        // Credentials in the clear would leak to anyone on the path (RULES.md: "only ever over TLS").
+        // Credentials in the clear would leak to anyone on the path (README "Send connectors": "only ever over TLS").
         if (c.tls == OutboundTls::none || c.tls == OutboundTls::opportunistic) {
             fail(n, "smart-host auth is only sent over TLS: set tls to encryption-only or stronger");
         }

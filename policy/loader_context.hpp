@@ -2,7 +2,7 @@
 // parser shares. Nothing outside the loader includes this.
 //
 // Error handling: a value that cannot be used throws LoadError; table parsers catch it per key
-// (Context::attempt), so one run reports every bad key of every file (RULES.md: all errors at once)
+// (Context::attempt), so one run reports every bad key of every file (README "Rule files": all errors at once)
 // and nothing is half-applied. No LoadError escapes load_rules().
 #pragma once
 

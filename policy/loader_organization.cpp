@@ -2,6 +2,7 @@
 #include <algorithm>
 #include <cctype>
 
+#include "core/fingerprint.hpp"
 #include "policy/loader_tables.hpp"
 
 namespace mw::policy::loader {
@@ -29,17 +30,9 @@ std::string as_authserv_id(const toml::node& node, const Name& name) {
 // "AB:CD:..." or "abcd...": 32 bytes of SHA-256 as 64 upper-case hex digits.
 std::string as_sha256(const toml::node& node, const Name& name) {
     std::string s = as_string(node, name);
-    std::string hex;
-    bool ok = true;
-    for (char c : s) {
-        if (c == ':') continue;
-        if (!std::isxdigit(static_cast<unsigned char>(c))) ok = false;
-        hex += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    }
-    if (!ok || hex.size() != 64) {
-        fail(node, "invalid sha256 fingerprint '" + s + "': expected 32 bytes as 64 hex digits (colons optional)");
-    }
-    return hex;
+    auto hex = normalize_sha256(s);
+    if (!hex) fail(node, "invalid sha256 fingerprint '" + s + "': expected 32 bytes as 64 hex digits (colons optional)");
+    return *hex;
 }
 
 }  // namespace
@@ -65,7 +58,7 @@ void load_organization(Context& ctx, const toml::node& node) {
         }
     });
     // Our own id is always treated as ours: otherwise a forged stamp carrying it would survive the
-    // header firewall (RULES.md "Headers").
+    // header firewall (README "Headers").
     if (!org.authserv_id.empty() &&
         std::find(org.authserv_ids.begin(), org.authserv_ids.end(), org.authserv_id) == org.authserv_ids.end()) {
         org.authserv_ids.insert(org.authserv_ids.begin(), org.authserv_id);
@@ -125,7 +118,7 @@ void load_domain_security(Context& ctx, const toml::node& node) {
         for (const toml::node& e : as_array(n, "receive")) {
             ctx.attempt([&] {
                 DomainPattern p = as_domain_pattern(e, Name("receive", true));
-                // Milter mode sees only the certificate CN (RULES.md "explain"): say so at each entry.
+                // Milter mode sees only the certificate CN (README "mailwarden explain"): say so at each entry.
                 ctx.warning(loc_of(e), "domain security for '" + p.str() +
                                            "': in milter mode Postfix and Sendmail hand mailwarden only the "
                                            "certificate CN, not SANs; if the partner's certificate names " +

@@ -1,4 +1,4 @@
-// Address patterns and domain lists as RULES.md "Address patterns" defines them.
+// Address patterns and domain lists as README "Address patterns" defines them.
 #include <string>
 #include <system_error>
 

@@ -1,4 +1,4 @@
-// Internal to the rule loader: one parser per rule table (RULES.md "Tables"), each filling the
+// Internal to the rule loader: one parser per rule table (README "Rule files"), each filling the
 // Context's Ruleset and reporting into its diagnostics, plus the checks that need every file.
 #pragma once
 
@@ -16,7 +16,7 @@ AddressPattern as_address_pattern(Context& ctx, const toml::node& node, const Na
 std::vector<AddressPattern> as_pattern_list(Context& ctx, const toml::node& node, const Name& name,
                                             bool allow_scopes = true, bool allow_empty = false);
 // A file named in a rule (ca_file, password_file): must exist; returned resolved against the rules
-// directory, like list files (RULES.md).
+// directory, like list files (README "Address patterns").
 std::string as_existing_file(Context& ctx, const toml::node& node, const Name& name);
 std::vector<DomainPattern> as_domain_list(Context& ctx, const toml::node& node, const Name& name);
 

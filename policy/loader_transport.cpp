@@ -47,7 +47,7 @@ bool starts_with_nocase(std::string_view s, std::string_view prefix) {
            });
 }
 
-// The fields mailwarden stamps and the header firewall strips from the outside (RULES.md "Headers"):
+// The fields mailwarden stamps and the header firewall strips from the outside (README "Headers"):
 // a rule writing one would forge our own verdict. Removing them is harmless and stays allowed.
 bool own_stamp(std::string_view header) {
     return starts_with_nocase(header, "X-Mailwarden-") || starts_with_nocase(header, "X-MS-Exchange-Organization-") ||

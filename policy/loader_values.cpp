@@ -47,27 +47,6 @@ std::string lower(std::string_view s) {
     return out;
 }
 
-// Digits then an optional unit; nullopt on overflow or anything else.
-std::optional<std::pair<std::uint64_t, std::string_view>> number_prefix(std::string_view& s) {
-    std::uint64_t n = 0;
-    std::size_t i = 0;
-    for (; i < s.size() && std::isdigit(static_cast<unsigned char>(s[i])); ++i) {
-        unsigned d = static_cast<unsigned>(s[i] - '0');
-        if (n > (std::numeric_limits<std::uint64_t>::max() - d) / 10) return std::nullopt;
-        n = n * 10 + d;
-    }
-    if (i == 0) return std::nullopt;
-    std::string_view rest = s.substr(i);
-    s = rest;
-    return std::make_pair(n, rest);
-}
-
-bool mul(std::uint64_t a, std::uint64_t b, std::uint64_t& out) {
-    if (a != 0 && b > std::numeric_limits<std::uint64_t>::max() / a) return false;
-    out = a * b;
-    return true;
-}
-
 }  // namespace
 
 TableReader::TableReader(Context& ctx, const toml::table& table, std::string what,
@@ -153,24 +132,6 @@ std::vector<std::pair<std::string, const toml::node*>> as_string_or_array(const 
     return out;
 }
 
-std::optional<std::uint64_t> parse_size(std::string_view text) {
-    std::string_view s = text;
-    auto number = number_prefix(s);
-    if (!number) return std::nullopt;
-    std::string_view unit = s;
-    while (!unit.empty() && unit.front() == ' ') unit.remove_prefix(1);
-    static const std::pair<std::string_view, std::uint64_t> units[] = {
-        {"", 1}, {"b", 1}, {"kb", 1000}, {"mb", 1000'000}, {"gb", 1000'000'000}, {"tb", 1000'000'000'000},
-        {"kib", 1ull << 10}, {"mib", 1ull << 20}, {"gib", 1ull << 30}, {"tib", 1ull << 40},
-    };
-    std::string u = lower(unit);
-    for (const auto& [spelling, factor] : units) {
-        std::uint64_t out = 0;
-        if (u == spelling) return mul(number->first, factor, out) ? std::optional(out) : std::nullopt;
-    }
-    return std::nullopt;
-}
-
 std::uint64_t as_size(const toml::node& node, const Name& name) {
     if (const auto* i = node.as_integer()) {
         if (i->get() < 0) fail(node, "'" + name.key + "' must not be negative");
@@ -181,36 +142,6 @@ std::uint64_t as_size(const toml::node& node, const Name& name) {
     if (auto v = parse_size(s)) return *v;
     fail(node, "invalid size '" + s + "' for '" + name.key +
                    "': expected a number of bytes, or a number with a unit: KB, MB, GB (SI) or KiB, MiB, GiB");
-}
-
-std::optional<std::uint64_t> parse_duration(std::string_view text) {
-    std::string_view s = text;
-    if (s.empty()) return std::nullopt;
-    std::uint64_t total = 0;
-    bool bare = true;
-    while (!s.empty()) {
-        auto number = number_prefix(s);
-        if (!number) return std::nullopt;
-        std::uint64_t factor = 1;
-        if (s.empty()) {
-            if (!bare) return std::nullopt;  // "1h30" is ambiguous
-        } else {
-            switch (s.front()) {
-                case 's': factor = 1; break;
-                case 'm': factor = 60; break;
-                case 'h': factor = 3600; break;
-                case 'd': factor = 86400; break;
-                case 'w': factor = 7 * 86400; break;
-                default: return std::nullopt;
-            }
-            s.remove_prefix(1);
-        }
-        bare = false;
-        std::uint64_t part = 0;
-        if (!mul(number->first, factor, part) || total + part < total) return std::nullopt;
-        total += part;
-    }
-    return total;
 }
 
 std::uint32_t as_duration(const toml::node& node, const Name& name) {
@@ -232,36 +163,9 @@ std::uint32_t as_duration(const toml::node& node, const Name& name) {
     return static_cast<std::uint32_t>(v);
 }
 
-std::optional<ReplyTemplate> parse_reply(std::string_view s) {
-    auto digit = [](char c) { return c >= '0' && c <= '9'; };
-    // CODE: RFC 5321 4.2 (first digit 2-5, second 0-5); we only accept 2, 4, 5 as rules answer.
-    if (s.size() < 4 || !digit(s[0]) || !digit(s[1]) || !digit(s[2]) || s[3] != ' ') return std::nullopt;
-    if ((s[0] != '2' && s[0] != '4' && s[0] != '5') || s[1] > '5') return std::nullopt;
-    ReplyTemplate r;
-    r.code = (s[0] - '0') * 100 + (s[1] - '0') * 10 + (s[2] - '0');
-    s.remove_prefix(4);
-    // Enhanced status: class "." subject "." detail, subject and detail 1-3 digits (RFC 3463).
-    if (s.empty() || s[0] != static_cast<char>('0' + r.code / 100)) return std::nullopt;
-    std::size_t i = 1;
-    for (int part = 0; part < 2; ++part) {
-        if (i >= s.size() || s[i] != '.') return std::nullopt;
-        std::size_t start = ++i;
-        while (i < s.size() && digit(s[i])) ++i;
-        if (i == start || i - start > 3) return std::nullopt;
-    }
-    r.status = std::string(s.substr(0, i));
-    if (i >= s.size() || s[i] != ' ') return std::nullopt;
-    r.text = std::string(s.substr(i + 1));
-    if (r.text.empty()) return std::nullopt;
-    // The text goes verbatim on the wire: printable ASCII only, never CR or LF.
-    for (char c : r.text)
-        if (static_cast<unsigned char>(c) < 0x20 || static_cast<unsigned char>(c) > 0x7e) return std::nullopt;
-    return r;
-}
-
 ReplyTemplate as_reply(const toml::node& node, const Name& name, std::string_view classes) {
     std::string s = as_string(node, name);
-    auto r = parse_reply(s);
+    auto r = parse_smtp_reply(s);
     if (!r) {
         fail(node, "invalid reply '" + s +
                        "': expected \"CODE X.Y.Z text\" with matching classes (e.g. \"550 5.7.1 Delivery not authorized\")");

@@ -10,6 +10,7 @@
 #include <utility>
 #include <vector>
 
+#include "core/quantity.hpp"
 #include "policy/loader_context.hpp"
 
 namespace mw::policy::loader {
@@ -61,14 +62,13 @@ std::vector<std::pair<std::string, const toml::node*>> as_string_or_array(const 
 // "35MB", "10KB", "1GB", "1MiB", "1000" or an integer: bytes. SI units (1MB = 1,000,000, as
 // Exchange writes its limits); KiB/MiB/GiB are binary.
 std::uint64_t as_size(const toml::node& node, const Name& name);
-std::optional<std::uint64_t> parse_size(std::string_view text);
+using mw::parse_size;
 // "10m", "5m", "0s", "2h", "1d", "1h30m", or an integer number of seconds.
 std::uint32_t as_duration(const toml::node& node, const Name& name);
-std::optional<std::uint64_t> parse_duration(std::string_view text);
+using mw::parse_duration;
 
 // "550 5.7.1 text": code class in `classes` ("45" for 4xx/5xx), enhanced status class equal.
 ReplyTemplate as_reply(const toml::node& node, const Name& name, std::string_view classes);
-std::optional<ReplyTemplate> parse_reply(std::string_view text);
 
 // "example.com" or "*.example.com", normalized.
 DomainPattern as_domain_pattern(const toml::node& node, const Name& name);

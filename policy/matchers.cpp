@@ -134,7 +134,7 @@ std::vector<Address> login_identities(const Ruleset& rules, const std::string& l
         add(login);
     } else {
         // Wildcard accepted domains name no single domain to build an address from; their names
-        // still count for ownership (RULES.md rights), so a sender there is matched as the envelope.
+        // still count for ownership (README "Receive connectors and permission groups"), so a sender there is matched as the envelope.
         for (const auto& ad : rules.accepted_domains)
             if (!ad.domain.subdomains) add(login + "@" + ad.domain.domain);
     }

@@ -1,4 +1,4 @@
-// Address-pattern matching for the engine (RULES.md "Address patterns"), internal to policy/.
+// Address-pattern matching for the engine (README "Address patterns"), internal to policy/.
 //
 // Every matcher answers Match, NoMatch or Unknown, as OpenSMTPD's ruleset_match_*() answer
 // 1/0/-1: Unknown means the answer could not be determined (a list lookup failed, a PCRE2 match
@@ -49,7 +49,7 @@ Match match_patterns(const MatchEnv& env, const std::vector<AddressPattern>& pat
 // `reject_from`, transport rule `from`) against the session's sender. Unauthenticated (`login`
 // null): the envelope sender alone. Authenticated: the envelope sender OR any identity of the
 // login — the login itself when it is an address, LOGIN@D for every non-wildcard accepted domain D
-// when it is a bare name — because RULES.md promises "an authenticated student cannot borrow a
+// when it is a bare name — because README "Receive connectors and permission groups" promises "an authenticated student cannot borrow a
 // teacher's address to escape a restriction", and MAIL FROM:<> or LOGIN@another-domain would
 // otherwise do just that. Never more permissive than the envelope: every identity is a sender the
 // login owns and could have used in MAIL FROM anyway. Unknown on any candidate is Unknown (fails
@@ -62,7 +62,7 @@ std::vector<Address> login_identities(const Ruleset& rules, const std::string& l
 // A scope (`from_scope`, `to_scope`) for one address.
 bool in_scope(const Ruleset& rules, Scope scope, const Address& address);
 
-// A PCRE2 search; a match error is Unknown (STYLE.md: Postfix skips the rule, we tempfail).
+// A PCRE2 search; a match error is Unknown (docs/conventions.md "Errors": Postfix skips the rule, we tempfail).
 Match regex_search(const MatchEnv& env, const Regex& regex, std::string_view subject, std::string_view what);
 
 // ASCII case-insensitive helpers (header names, authserv-ids, logins).

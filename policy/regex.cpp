@@ -73,14 +73,14 @@ Result<bool> Regex::search(std::string_view subject) const {
     if (!code_) return Error{Error::Kind::permanent, "pcre2 match", "regex was never compiled"};
     // Match data per call: the compiled code is shared between threads, match data cannot be.
     MatchDataPtr data(pcre2_match_data_create_from_pattern(code_.get(), nullptr));
-    if (!data) return Error{Error::Kind::temporary, "pcre2 match", "out of memory for match data"};
+    if (!data) return Error{Error::Kind::temporary, "pcre2 match", "out of memory for match data", ErrorCode::io};
     // An empty view may have no storage; PCRE2 wants a pointer even for length 0.
     static constexpr char empty[] = "";
     const char* text = subject.data() ? subject.data() : empty;
     int rc = pcre2_match(code_.get(), reinterpret_cast<PCRE2_SPTR>(text), subject.size(), 0, 0, data.get(), limits());
     if (rc >= 0) return true;
     if (rc == PCRE2_ERROR_NOMATCH) return false;
-    return Error{Error::Kind::temporary, "pcre2 match", "/" + pattern_ + "/: " + error_message(rc)};
+    return Error{Error::Kind::temporary, "pcre2 match", "/" + pattern_ + "/: " + error_message(rc), ErrorCode::io};
 }
 
 }  // namespace mw

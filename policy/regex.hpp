@@ -6,7 +6,7 @@
 #include <string>
 #include <string_view>
 
-#include "policy/result.hpp"
+#include "core/result.hpp"
 
 struct pcre2_real_code_8;
 

@@ -52,7 +52,7 @@ std::optional<PermissionGroup> permission_group_from_string(std::string_view s) 
     return std::nullopt;
 }
 
-// Exchange's permission groups (RULES.md "Permission groups and rights"), with one deliberate
+// Exchange's permission groups (README "Receive connectors and permission groups"), with one deliberate
 // difference: anonymous does not get accept-authoritative-domain-sender, so by default nobody
 // unauthenticated may use our own domains as sender.
 Rights default_rights(PermissionGroup g) {

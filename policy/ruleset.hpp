@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/smtp_reply.hpp"
 #include "policy/address.hpp"
 #include "policy/ip.hpp"
 #include "policy/list_store.hpp"
@@ -76,7 +77,7 @@ std::optional<Right> right_from_string(std::string_view s);
 enum class PermissionGroup : std::uint8_t { anonymous, users, partners, servers };
 const char* to_string(PermissionGroup g);
 std::optional<PermissionGroup> permission_group_from_string(std::string_view s);
-Rights default_rights(PermissionGroup g);  // Exchange's defaults, minus anonymous ADS (RULES.md)
+Rights default_rights(PermissionGroup g);  // Exchange's defaults, minus anonymous ADS (README "Receive connectors and permission groups")
 
 enum class AuthMechanism : std::uint8_t { tls, basic, basic_require_tls, external_authoritative };
 
@@ -167,13 +168,9 @@ struct SendConnector {
     SourceLoc loc;
 };
 
-// An SMTP reply as written in a rule ("550 5.7.1 text"), validated at load: code class 2/4/5 and
-// the enhanced status class equal to the code class.
-struct ReplyTemplate {
-    int code = 0;
-    std::string status;
-    std::string text;
-};
+// An SMTP reply as written in a rule ("550 5.7.1 text"), validated at load (parse_smtp_reply): code
+// class 2/4/5 and the enhanced status class equal to the code class.
+using ReplyTemplate = SmtpReply;
 
 struct DeliveryRestriction {
     std::string name;

@@ -1,5 +1,7 @@
 #include "smtp/delivery/dsn_message.hpp"
 
+#include "core/xtext.hpp"
+
 #include <unistd.h>
 
 #include <atomic>
@@ -95,13 +97,14 @@ std::string status_part(const DsnRequest& r, const queue::Envelope& envelope) {
     for (const auto& rcpt : r.recipients) {
         s += crlf;
         if (!rcpt.orcpt.empty()) {
-            // ORCPT is "addr-type;xtext" (RFC 3461 section 4.2); the report carries it decoded.
+            // ORCPT is queued as the client sent it, "addr-type;xtext" (RFC 3461 section 4.2);
+            // the report carries it decoded, once.
             std::string_view o = rcpt.orcpt;
             auto semi = o.find(';');
             if (semi == std::string_view::npos)
-                s += "Original-Recipient: rfc822; " + xtext_decode(o) + crlf;
+                s += "Original-Recipient: rfc822; " + xtext::decode_lenient(o) + crlf;
             else
-                s += "Original-Recipient: " + std::string(o.substr(0, semi)) + "; " + xtext_decode(o.substr(semi + 1)) +
+                s += "Original-Recipient: " + std::string(o.substr(0, semi)) + "; " + xtext::decode_lenient(o.substr(semi + 1)) +
                      crlf;
         }
         s += "Final-Recipient: rfc822; " + rcpt.address + crlf;
@@ -117,24 +120,6 @@ std::string status_part(const DsnRequest& r, const queue::Envelope& envelope) {
 
 }  // namespace
 
-
-std::string xtext_decode(std::string_view text) {
-    auto hex = [](char c) -> int {
-        if (c >= '0' && c <= '9') return c - '0';
-        if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-        return -1;
-    };
-    std::string out;
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        if (text[i] == '+' && i + 2 < text.size() && hex(text[i + 1]) >= 0 && hex(text[i + 2]) >= 0) {
-            out += static_cast<char>(hex(text[i + 1]) * 16 + hex(text[i + 2]));
-            i += 2;
-        } else {
-            out += text[i];
-        }
-    }
-    return out;
-}
 
 DsnMessage build_dsn(const DsnRequest& r, const queue::Envelope& envelope, std::string_view original) {
     const bool headers_only = envelope.dsn_ret == "HDRS";

@@ -4,7 +4,7 @@
 // another notification (RFC 3461 section 6.2, RFC 5321 section 4.5.5).
 #pragma once
 
-#include "smtp/rfc5322_date.hpp"
+#include "core/rfc5322_date.hpp"
 
 #include <cstdint>
 #include <string>
@@ -45,9 +45,6 @@ struct DsnMessage {
 // The original sender must not be null: callers never notify the null sender.
 DsnMessage build_dsn(const DsnRequest& request, const queue::Envelope& envelope, std::string_view original);
 
-using mw::smtp::rfc5322_date;  // smtp/rfc5322_date.hpp
-
-// RFC 3461 section 4 xtext decoding ("+2B" -> "+"); invalid escapes are kept as written.
-std::string xtext_decode(std::string_view text);
+using mw::rfc5322_date;  // core/rfc5322_date.hpp
 
 }  // namespace mw::smtp::delivery

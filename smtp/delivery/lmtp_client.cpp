@@ -13,13 +13,13 @@
 #include <cstring>
 #include <optional>
 
-#include "daemon/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 namespace mw::smtp::delivery {
 
 namespace {
 
-using daemon::UniqueFd;
+using mw::UniqueFd;
 using Clock = std::chrono::steady_clock;
 
 constexpr std::size_t max_reply_bytes = 64 * 1024;  // a reply larger than this is not LMTP

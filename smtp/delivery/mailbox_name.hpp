@@ -1,4 +1,4 @@
-// Which Maildir a local recipient's mail goes to (RULES.md `[delivery] maildir`): the template's
+// Which Maildir a local recipient's mail goes to (README "Local delivery"): the template's
 // {domain} is the recipient's (normalized) domain and {user} the recipient-list entry's local part;
 // without a recipient list, the lower-cased local part, only if it matches [a-z0-9._+-]+ and does not
 // start with "." -- anything else is refused at RCPT with 550 5.1.3, so no address can name a path.

@@ -11,13 +11,13 @@
 #include <optional>
 #include <vector>
 
-#include "daemon/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 namespace mw::smtp::delivery {
 
 namespace {
 
-using daemon::UniqueFd;
+using mw::UniqueFd;
 
 // File names are unique per process by (time, pid, counter); the counter also separates several
 // deliveries within one microsecond from the worker threads.
@@ -154,7 +154,7 @@ std::string maildir_content(std::string_view sender, std::string_view recipient,
     out += ">\nDelivered-To: ";
     out += recipient;
     out += "\n";
-    // RULES.md: Maildir files use LF, as Postfix and Dovecot write them. A lone CR is kept (the
+    // README "Local delivery": Maildir files use LF, as Postfix and Dovecot write them. A lone CR is kept (the
     // server refuses bare CR in DATA, so it can only come from an encoded body).
     for (std::size_t i = 0; i < message.size(); ++i) {
         if (message[i] == '\r' && i + 1 < message.size() && message[i + 1] == '\n') continue;

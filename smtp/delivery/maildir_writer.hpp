@@ -1,4 +1,4 @@
-// Delivery of one message to one Maildir (RULES.md `[delivery] maildir`), the way qmail and Dovecot
+// Delivery of one message to one Maildir (README "Local delivery"), the way qmail and Dovecot
 // write it: the file is created in tmp/, fsynced, then linked into new/ so a reader never sees a
 // partial message, and new/ is fsynced so the link survives a crash before we report success.
 //

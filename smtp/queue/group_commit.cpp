@@ -10,12 +10,9 @@ namespace mw::smtp::queue {
 
 namespace {
 
-// The SMTP server answers MDB_MAP_FULL with 452 4.3.1 (insufficient system storage) and everything
-// else with 451; both are temporary for the client.
-Error submit_error(const Error& e) {
-    if (lmdb::is_map_full(e)) return Error{Error::Kind::temporary, "MDB_MAP_FULL", e.detail};
-    return Error{Error::Kind::temporary, e.origin, e.detail};
-}
+// The SMTP server answers storage_full with 452 4.3.1 (insufficient system storage) and everything
+// else with 451; both are temporary for the client, whatever the kind of the queue's own error.
+Error submit_error(const Error& e) { return Error{Error::Kind::temporary, e.origin, e.detail, e.code}; }
 
 }  // namespace
 
@@ -47,12 +44,12 @@ std::string LmdbQueue::new_id() { return ids_.next(); }
 void LmdbQueue::submit(std::string id, Envelope envelope, std::string body,
                        std::function<void(Result<SubmitOk>)> done) {
     if (admin_) {
-        done(Error{Error::Kind::permanent, "queue", "the queue is open for administration; submit is not allowed"});
+        done(Error{Error::Kind::permanent, "queue", "the queue is open for administration; submit is not allowed", ErrorCode::busy});
         return;
     }
     // The id names the segment record and sorts the index; anything else is a caller's bug.
     if (!IdGenerator::well_formed(id)) {
-        done(Error{Error::Kind::permanent, "queue", "malformed queue id '" + id + "'"});
+        done(Error{Error::Kind::permanent, "queue", "malformed queue id '" + id + "'", ErrorCode::invalid});
         return;
     }
     {
@@ -63,7 +60,7 @@ void LmdbQueue::submit(std::string id, Envelope envelope, std::string body,
             return;
         }
     }
-    done(Error{Error::Kind::temporary, "queue", "the queue is shutting down"});
+    done(Error{Error::Kind::temporary, "queue", "the queue is shutting down", ErrorCode::busy});
 }
 
 void LmdbQueue::run_committer() {
@@ -148,7 +145,7 @@ void LmdbQueue::commit_round(std::vector<Pending>& batch) {
         if (*inserted)
             outcome.emplace_back(SubmitOk{r.info.id});
         else
-            outcome.emplace_back(Error{Error::Kind::permanent, "queue", "queue id " + r.info.id + " is already in use"});
+            outcome.emplace_back(Error{Error::Kind::permanent, "queue", "queue id " + r.info.id + " is already in use", ErrorCode::invalid});
     }
     if (auto committed = txn->commit(); !committed) return fail_all(committed.error());
     // Committed but not yet durable: a crash now loses these records, so nobody has been told 250.

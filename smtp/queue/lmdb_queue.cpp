@@ -7,7 +7,7 @@ namespace mw::smtp::queue {
 
 namespace {
 
-Error no_such(const std::string& id) { return Error{Error::Kind::permanent, "queue", "no message " + id}; }
+Error no_such(const std::string& id) { return Error{Error::Kind::permanent, "queue", "no message " + id, ErrorCode::not_found}; }
 
 bool finished(const std::vector<Recipient>& recipients) {
     for (const Recipient& r : recipients)

@@ -1,4 +1,4 @@
-// The standalone queue (RULES.md "Daemon configuration", DESIGN.md decision 3): a message is
+// The standalone queue (README "mailwarden serve", docs/design.md decision 3): a message is
 // acknowledged with 250 only after its body and envelope are on stable storage.
 //
 // Layout under STATE_DIR/queue/ (README "The queue on disk"):
@@ -21,7 +21,7 @@
 #include <string>
 #include <vector>
 
-#include "policy/result.hpp"
+#include "core/result.hpp"
 
 namespace mw::smtp::queue {
 

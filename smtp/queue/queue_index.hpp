@@ -15,7 +15,7 @@
 #include <string>
 #include <string_view>
 
-#include "policy/lmdb.hpp"
+#include "core/lmdb.hpp"
 #include "smtp/queue/record_codec.hpp"
 
 namespace mw::smtp::queue {

@@ -18,7 +18,7 @@ namespace fs = std::filesystem;
 namespace {
 
 Error dir_error(const fs::path& dir, const std::error_code& ec) {
-    return Error{Error::Kind::temporary, "create " + dir.string(), ec.message()};
+    return Error{Error::Kind::temporary, "create " + dir.string(), ec.message(), ErrorCode::io};
 }
 
 // Creates `dir` and missing parents, then fsyncs the parent of each one created: otherwise a crash
@@ -155,7 +155,7 @@ Result<std::unique_ptr<Queue>> open_for_admin(const fs::path& state_dir) {
     fs::path root = state_dir / "queue";
     std::error_code ec;
     if (!fs::exists(root / "index" / "data.mdb", ec))
-        return Error{Error::Kind::permanent, "queue", "no queue in " + root.string()};
+        return Error{Error::Kind::permanent, "queue", "no queue in " + root.string(), ErrorCode::not_found};
     QueueOptions options;
     options.log = with_default(options.log);
     // The daemon may be running: no recovery, no segment clean-up, only reader-slot hygiene.

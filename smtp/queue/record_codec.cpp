@@ -61,7 +61,7 @@ private:
     bool ok_ = true;
 };
 
-Error bad(std::string detail) { return Error{Error::Kind::permanent, "queue record", std::move(detail)}; }
+Error bad(std::string detail) { return Error{Error::Kind::permanent, "queue record", std::move(detail), ErrorCode::corrupt}; }
 
 // The smallest encoded recipient: two empty strings (4 bytes each), notify, state, attempts, reply.
 constexpr std::size_t min_recipient_bytes = 4 + 4 + 1 + 1 + 4 + 4;

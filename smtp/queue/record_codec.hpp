@@ -9,7 +9,7 @@
 #include <string>
 #include <string_view>
 
-#include "policy/result.hpp"
+#include "core/result.hpp"
 #include "smtp/queue/queue.hpp"
 
 namespace mw::smtp::queue {

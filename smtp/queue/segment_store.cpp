@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <cerrno>
+#include <cerrno>
 #include <cstdio>
 #include <cstring>
 
@@ -71,16 +72,18 @@ Result<bool> pread_all(int fd, char* out, std::size_t size, std::uint64_t offset
     return true;
 }
 
-Error corrupt(std::string detail) { return Error{Error::Kind::permanent, "queue segment", std::move(detail)}; }
+Error corrupt(std::string detail) { return Error{Error::Kind::permanent, "queue segment", std::move(detail), ErrorCode::corrupt}; }
 
 }  // namespace
 
 Error system_error(std::string origin, int err) {
-    return Error{Error::Kind::temporary, std::move(origin), std::strerror(err)};
+    // A full disk is the same trouble for the client as a full LMDB map: 452 4.3.1, try later.
+    ErrorCode code = err == ENOSPC || err == EDQUOT ? ErrorCode::storage_full : err == ENOENT ? ErrorCode::not_found : ErrorCode::io;
+    return Error{Error::Kind::temporary, std::move(origin), std::strerror(err), code};
 }
 
 Done sync_directory(const fs::path& dir) {
-    daemon::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+    mw::UniqueFd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
     if (!fd) return system_error("open " + dir.string(), errno);
     if (::fsync(fd.get()) != 0) return system_error("fsync " + dir.string(), errno);
     return std::monostate{};
@@ -107,13 +110,13 @@ Result<std::vector<std::uint64_t>> SegmentStore::existing() const {
         }
         if (hex) found.push_back(n);
     }
-    if (ec) return Error{Error::Kind::temporary, "list " + dir_.string(), ec.message()};
+    if (ec) return Error{Error::Kind::temporary, "list " + dir_.string(), ec.message(), ErrorCode::io};
     return found;
 }
 
 Result<std::string> SegmentStore::read(std::string_view id, const BodyLocation& where) const {
     fs::path path = path_of(where.segment);
-    daemon::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+    mw::UniqueFd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
     if (!fd) {
         if (errno == ENOENT) return corrupt("segment " + path.filename().string() + " is missing");
         return system_error("open " + path.string(), errno);
@@ -154,7 +157,7 @@ Done SegmentStore::unlink(std::uint64_t segment) const {
 
 Done SegmentStore::start(std::uint64_t number) {
     fs::path path = path_of(number);
-    daemon::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
+    mw::UniqueFd fd(::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600));
     if (!fd) return system_error("create " + path.string(), errno);
     if (auto synced = sync_directory(dir_); !synced) return synced.error();
     fd_ = std::move(fd);

@@ -14,8 +14,8 @@
 #include <variant>
 #include <vector>
 
-#include "daemon/unique_fd.hpp"
-#include "policy/result.hpp"
+#include "core/unique_fd.hpp"
+#include "core/result.hpp"
 #include "smtp/queue/record_codec.hpp"
 
 namespace mw::smtp::queue {
@@ -56,7 +56,7 @@ public:
 
 private:
     std::filesystem::path dir_;
-    daemon::UniqueFd fd_;
+    mw::UniqueFd fd_;
     std::uint64_t current_ = 0;
     std::uint64_t size_ = 0;
 };

@@ -4,6 +4,7 @@
 #include <array>
 #include <utility>
 
+#include "core/xtext.hpp"
 #include "smtp/queue/queue.hpp"
 #include "smtp/server/esmtp_params.hpp"
 
@@ -90,13 +91,13 @@ std::optional<Reply> apply_mail_param(MailFrom& mail, const EsmtpParam& p) {
         if (ret != "FULL" && ret != "HDRS") return detail::bad_value(p);
         mail.ret = std::move(ret);
     } else if (p.keyword == "ENVID") {  // RFC 3461 4.4: xtext of printable ASCII, at most 100
-        auto envid = xtext_decode(value);
+        auto envid = xtext::decode(value);
         if (!p.value || !envid || envid->size() > 100 ||
             std::any_of(envid->begin(), envid->end(), [](char c) { return c < 0x20 || c > 0x7e; }))
             return detail::bad_value(p);
         mail.envid = std::move(*envid);
     } else if (p.keyword == "AUTH") {  // RFC 4954 5: xtext mailbox or "<>"
-        auto auth = xtext_decode(value);
+        auto auth = xtext::decode(value);
         if (!p.value || !auth) return detail::bad_value(p);
         mail.auth = std::move(*auth);
     } else {

@@ -43,7 +43,7 @@ struct RcptTo {
     Address recipient;
     std::string raw;
     std::uint8_t notify = 0;              // queue::NotifyFlags
-    std::string orcpt;                    // ORCPT=addr-type;xtext-decoded address
+    std::string orcpt;                    // ORCPT=addr-type;xtext, checked and kept encoded (RFC 3461 4.2)
 };
 
 // MAIL FROM:<path> [params]: the argument of the MAIL verb ("FROM:<a@b> SIZE=10"). "FROM:" is
@@ -63,8 +63,5 @@ struct Bdat {
 };
 // BDAT <size> [LAST] (RFC 3030): size is decimal digits only (at most 18), LAST case-insensitive.
 std::variant<Bdat, Reply> parse_bdat(std::string_view argument);
-
-// RFC 3461 xtext decoding ("+2B" -> "+"); nullopt when malformed.
-std::optional<std::string> xtext_decode(std::string_view text);
 
 }  // namespace mw::smtp::server

@@ -3,19 +3,13 @@
 #include <cstdint>
 #include <limits>
 
+#include "core/xtext.hpp"
 #include "smtp/queue/queue.hpp"
 #include "smtp/server/command_parser.hpp"
 
 namespace mw::smtp::server {
 
 namespace {
-
-int hex_digit(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;  // RFC 3461 says upper case; be liberal
-    return -1;
-}
 
 // RFC 5321 4.1.2: esmtp-keyword = (ALPHA / DIGIT) *(ALPHA / DIGIT / "-")
 bool is_keyword(std::string_view s) {
@@ -37,27 +31,6 @@ bool is_value(std::string_view s) {
 }
 
 }  // namespace
-
-std::optional<std::string> xtext_decode(std::string_view text) {
-    // RFC 3461 4: xtext = *( xchar / hexchar ); xchar is "!".."~" but "+" and "="; hexchar is
-    // "+" and two hex digits.
-    std::string out;
-    out.reserve(text.size());
-    for (std::size_t i = 0; i < text.size(); ++i) {
-        auto c = static_cast<unsigned char>(text[i]);
-        if (c == '+') {
-            if (i + 2 >= text.size()) return std::nullopt;
-            int hi = hex_digit(text[i + 1]), lo = hex_digit(text[i + 2]);
-            if (hi < 0 || lo < 0) return std::nullopt;
-            out += static_cast<char>(hi << 4 | lo);
-            i += 2;
-            continue;
-        }
-        if (c < 33 || c > 126 || c == '=') return std::nullopt;
-        out += static_cast<char>(c);
-    }
-    return out;
-}
 
 namespace detail {
 
@@ -136,9 +109,12 @@ std::optional<std::string> parse_orcpt(std::string_view value) {
     if (semicolon == std::string_view::npos || semicolon == 0) return std::nullopt;
     std::string_view type = value.substr(0, semicolon);
     if (!is_keyword(type)) return std::nullopt;
-    auto address = xtext_decode(value.substr(semicolon + 1));
-    if (!address || address->empty()) return std::nullopt;
-    return std::string(type) + ";" + *address;
+    // Checked here, kept encoded: the queue stores it and the DSN decodes it once, so an address
+    // holding "+2B" reaches the report as the client wrote it.
+    std::string_view address = value.substr(semicolon + 1);
+    auto decoded = xtext::decode(address);
+    if (!decoded || decoded->empty()) return std::nullopt;
+    return std::string(type) + ";" + std::string(address);
 }
 
 }  // namespace detail

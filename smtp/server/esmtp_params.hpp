@@ -29,7 +29,7 @@ Reply bad_value(const EsmtpParam& param);      // 555 5.5.4 Bad value for option
 std::optional<std::uint64_t> parse_size(std::string_view value);
 // NOTIFY=NEVER or a list of SUCCESS, FAILURE, DELAY (RFC 3461 4.1) -> queue::NotifyFlags.
 std::optional<std::uint8_t> parse_notify(std::string_view value);
-// ORCPT=addr-type;xtext (RFC 3461 4.2) -> "addr-type;decoded".
+// ORCPT=addr-type;xtext (RFC 3461 4.2): checked, and returned as given (still xtext-encoded).
 std::optional<std::string> parse_orcpt(std::string_view value);
 
 std::string ascii_upper(std::string_view s);

@@ -1,5 +1,5 @@
 // Command lines out of the byte stream. SMTP commands end in CRLF only (RFC 5321 2.3.8): a bare CR
-// or bare LF is refused (SMTP smuggling, RULES.md), and a line longer than the limit is refused
+// or bare LF is refused (SMTP smuggling, README "Standalone mode"), and a line longer than the limit is refused
 // without buffering it.
 #pragma once
 

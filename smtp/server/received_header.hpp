@@ -7,7 +7,7 @@
 // ("for" only with exactly one recipient, as Postfix does).
 #pragma once
 
-#include "smtp/rfc5322_date.hpp"
+#include "core/rfc5322_date.hpp"
 
 #include <cstdint>
 #include <optional>
@@ -36,6 +36,6 @@ struct ReceivedInfo {
 std::string received_header(const ReceivedInfo& info);
 // The protocol word alone ("ESMTPSA").
 std::string protocol_word(const ReceivedInfo& info);
-using mw::smtp::rfc5322_date;  // smtp/rfc5322_date.hpp
+using mw::rfc5322_date;  // core/rfc5322_date.hpp
 
 }  // namespace mw::smtp::server

@@ -74,10 +74,10 @@ asio::awaitable<Session::Flow> Session::greet() {
     session_deadline_ = std::chrono::steady_clock::now() +
                         std::chrono::seconds(connector ? connector->connection_timeout_s : 60);
     if (!connect_.verdict.continues() || !connector) {
-        // RULES.md: no receive connector for this client -> 554 5.7.1 Access denied, at connect.
+        // README "Replies": no receive connector for this client -> 554 5.7.1 Access denied, at connect.
         log_decision("CONNECT", connect_.verdict, "");
         shared_.counters.connections_refused++;
-        reply(Reply{connect_.verdict.code, connect_.verdict.status, connect_.verdict.text});
+        reply(connect_.verdict.reply());
         co_return Flow::close;
     }
     ConnectionSlots::Refusal refusal{};
@@ -237,7 +237,7 @@ void Session::arm_timer(std::chrono::steady_clock::time_point deadline, bool ina
 
 void Session::reply(const Reply& r) { output_ += r.wire(); }
 
-void Session::reply(const policy::Verdict& v) { output_ += Reply{v.code, v.status, v.text}.wire(); }
+void Session::reply(const policy::Verdict& v) { output_ += v.reply().wire(); }
 
 asio::awaitable<void> Session::flush() {
     if (output_.empty()) co_return;

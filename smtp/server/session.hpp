@@ -1,9 +1,9 @@
 // One standalone SMTP session (RFC 5321): a coroutine reading commands, checking each against the
-// state (STYLE.md: check, then policy, then proceed), asking the same policy engine as the milter,
+// state (docs/conventions.md "Front doors are thin": check, then policy, then proceed), asking the same policy engine as the milter,
 // and queueing accepted messages durably before answering 250.
 //
 // A session pins the rules snapshot it started with, so no transaction sees half old and half new
-// rules (DESIGN.md decision 1).
+// rules (docs/design.md decision 1).
 #pragma once
 
 #include <chrono>

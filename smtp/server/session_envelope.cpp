@@ -62,7 +62,7 @@ asio::awaitable<Session::Flow> Session::on_rcpt(const Command& c) {
     policy::Verdict verdict = result.verdict;
     if (verdict.continues() && shared_.hooks.maildir_names && delivery::is_local_recipient(*rules_, rcpt.recipient) &&
         !delivery::mailbox_user(rcpt.recipient)) {
-        // RULES.md [delivery] maildir: a local part that cannot name a mailbox directory.
+        // README "Local delivery": a local part that cannot name a mailbox directory.
         verdict = policy::make_reply(policy::Action::reject, 550, "5.1.3",
                                      "<" + rcpt.raw + ">: Bad recipient address syntax", "maildir name rule");
     }
@@ -71,7 +71,7 @@ asio::awaitable<Session::Flow> Session::on_rcpt(const Command& c) {
         if (verdict.code >= 500) co_await tarpit();
         reply(verdict);
         // Too many recipients is the client's pipelining running ahead, not an error (RFC 5321 4.5.3.1.10).
-        if (verdict.status == "4.5.3") co_return Flow::proceed;
+        if (result.recipient_limit) co_return Flow::proceed;
         co_return too_many_errors() ? Flow::close : Flow::proceed;
     }
     // The same recipient twice is delivered once (Postfix's cleanup does the same): repeated RCPTs

@@ -1,7 +1,7 @@
 // The session's log lines, in the shape of Postfix's smtpd (and of the milter's, milter_log.cpp):
 //   QUEUEID|NOQUEUE: reject: RCPT from name[addr]: 554 5.7.1 <to>: Relay access denied;
 //     rule=...; connector=Internet from=<a@b> to=<c@d> proto=ESMTP helo=<h>
-#include "policy/quote_text.hpp"
+#include "core/quote_text.hpp"
 #include "smtp/server/session.hpp"
 
 namespace mw::smtp::server {

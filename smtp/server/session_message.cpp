@@ -1,6 +1,6 @@
 // DATA and BDAT, and the end of a message: limits, the policy engine's message stage, header edits,
 // our Received: field, then the durable queue -- 250 only once the queue says the message is on
-// stable storage (DESIGN.md decision 3).
+// stable storage (docs/design.md decision 3).
 #include <ctime>
 
 #include "smtp/server/message_headers.hpp"
@@ -204,7 +204,7 @@ asio::awaitable<Session::Flow> Session::finish_message(std::string content, std:
     envelope.helo = facts_.helo;
     envelope.connector = connect_.connector->name;
     envelope.arrival = static_cast<std::int64_t>(std::time(nullptr));
-    // Quarantine (RULES.md transport rule action): the message waits on hold for an admin.
+    // Quarantine (README "Delivery restrictions, recipient policies, transport rules"): the message waits on hold for an admin.
     envelope.hold = v.action == policy::Action::quarantine;
     auto removed = [&](const Address& a) {
         for (const auto& r : result.remove_recipients)
@@ -246,7 +246,7 @@ asio::awaitable<Session::Flow> Session::finish_message(std::string content, std:
 
     auto error = co_await async_submit(*shared_.queue, queue_id_, std::move(envelope), std::move(body), asio::use_awaitable);
     if (error) {
-        bool full = error->origin == "MDB_MAP_FULL";
+        bool full = error->is(ErrorCode::storage_full);
         auto refusal = full ? policy::make_reply(policy::Action::tempfail, 452, "4.3.1", "Insufficient system storage",
                                                  "queue full: " + error->detail)
                             : policy::internal_error("queue: " + error->origin + ": " + error->detail);

@@ -1,5 +1,5 @@
 // STARTTLS (RFC 3207) and AUTH PLAIN / LOGIN (RFC 4954, RFC 4616).
-#include "policy/quote_text.hpp"
+#include "core/quote_text.hpp"
 #include "smtp/server/sasl.hpp"
 #include "smtp/server/session.hpp"
 

@@ -51,7 +51,7 @@ std::string make_dummy_hash(crypt_data& data) {
 Error config_error(const std::filesystem::path& file, std::size_t line, std::string what) {
     std::string where = file.string();
     if (line > 0) where += ":" + std::to_string(line);
-    return Error{Error::Kind::config, "users file", where + ": " + what};
+    return Error{Error::Kind::config, "users file", where + ": " + what, ErrorCode::config};
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-// The SMTP AUTH users file (RULES.md: `name:crypt-hash` lines, `[smtp] users_file`). Passwords are
+// The SMTP AUTH users file (README "Standalone mode": `name:crypt-hash` lines, `[smtp] users_file`). Passwords are
 // checked with libcrypt's crypt_r, so every scheme libcrypt knows works (yescrypt from
 // `mkpasswd -m yescrypt`, sha512-crypt, bcrypt). Names compare case-insensitively. Blank lines and
 // lines starting with '#' are ignored. A password is never logged, never kept after the check.
@@ -11,7 +11,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "policy/result.hpp"
+#include "core/result.hpp"
 
 namespace mw::smtp::server {
 

@@ -1,6 +1,6 @@
 // mailwarden attached to a real, private Postfix 3.7: milter, socketmap and policy service, driven by
 // swaks, with smtp-sink as the next hop and certificates made at test time. Each case asserts the
-// exact replies of RULES.md "Replies" as the SMTP client sees them through Postfix.
+// exact replies of README "Replies" as the SMTP client sees them through Postfix.
 #define BOOST_TEST_MODULE postfix_milter
 #include <boost/test/unit_test.hpp>
 

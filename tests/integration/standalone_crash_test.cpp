@@ -1,4 +1,4 @@
-// Durability of the standalone queue (DESIGN.md decision 3): clients stream messages and record
+// Durability of the standalone queue (docs/design.md decision 3): clients stream messages and record
 // every "250 ... queued as"; mailwarden is killed with SIGKILL at random moments and restarted,
 // several times. Afterwards every acknowledged message must be in its Maildir, complete: zero lost
 // (duplicates are allowed: delivery is at-least-once).

@@ -1,6 +1,6 @@
 // Hostile and broken clients against the standalone server: SMTP smuggling, oversize lines, header
 // floods, 10,000 recipients, slow and idle clients, connection floods, TLS garbage, command
-// injection after STARTTLS, and nmap's smtp-open-relay. The server must answer as RULES.md says,
+// injection after STARTTLS, and nmap's smtp-open-relay. The server must answer as README "Replies" says,
 // never split one message into two, and stay up for the next client.
 #define BOOST_TEST_MODULE standalone_hostile
 #include <boost/test/unit_test.hpp>

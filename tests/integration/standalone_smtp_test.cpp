@@ -1,6 +1,6 @@
 // mailwarden as a standalone MTA: its own ESMTP server, durable queue and Maildir delivery, driven
 // by real clients (swaks, Python's smtplib, raw sockets for pipelining and BDAT). Each case asserts
-// the exact replies of RULES.md "Replies" and what lands in the mailbox.
+// the exact replies of README "Replies" and what lands in the mailbox.
 #define BOOST_TEST_MODULE standalone_smtp
 #include <boost/test/unit_test.hpp>
 

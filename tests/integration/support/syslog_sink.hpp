@@ -11,7 +11,7 @@
 #include <string_view>
 #include <thread>
 
-#include "daemon/unique_fd.hpp"
+#include "core/unique_fd.hpp"
 
 namespace mw::itest {
 
@@ -33,7 +33,7 @@ public:
 private:
     void run();
     std::filesystem::path socket_path_, log_path_;
-    mw::daemon::UniqueFd socket_;
+    mw::UniqueFd socket_;
     std::atomic<bool> stop_{false};
     mutable std::mutex mutex_;  // guards the file between the reader and log()
     std::thread reader_;

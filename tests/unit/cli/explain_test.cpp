@@ -1,5 +1,5 @@
 // End-to-end: the real `mailwarden explain` binary on the shipped rules and on a richer test rule
-// set (tests/data/rich), asserting the JSON contract of RULES.md and byte-exact replies.
+// set (tests/data/rich), asserting the JSON contract of README "mailwarden explain" and byte-exact replies.
 #define BOOST_TEST_MODULE explain
 #include <boost/test/unit_test.hpp>
 

@@ -15,6 +15,7 @@
 #include "daemon/socket_listener.hpp"
 #include "test_support.hpp"
 
+using namespace mw;
 using namespace mw::daemon;
 
 namespace {

@@ -98,11 +98,3 @@ BOOST_AUTO_TEST_CASE(unknown_mta_certificate_is_ignored) {
     BOOST_TEST(!t->cert);
 }
 
-BOOST_AUTO_TEST_CASE(xtext_and_fingerprints) {
-    BOOST_TEST(decode_xtext("a+20b+2Bc") == "a b+c");
-    BOOST_TEST(decode_xtext("bad+2") == "bad+2");
-    BOOST_TEST(decode_xtext("bad+ZZ") == "bad+ZZ");
-    BOOST_TEST(normalize_sha256("ab:cd").has_value() == false);
-    BOOST_TEST(*normalize_sha256(fp) == "ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789");
-    BOOST_TEST(!normalize_sha256(fp + "GG"));
-}

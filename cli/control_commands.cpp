@@ -1,0 +1,62 @@
+// `mailwarden reload` and `mailwarden status`: clients of the running daemon's control socket.
+#include <iostream>
+#include <sstream>
+
+#include "cli/args.hpp"
+#include "cli/commands.hpp"
+#include "core/daemon_config.hpp"
+#include "daemon/control_protocol.hpp"
+
+namespace mw::cli {
+
+namespace {
+
+mw::ListenAddress control_address(const ParsedArgs& parsed) {
+    std::optional<std::filesystem::path> file;
+    if (auto c = parsed.get("config")) file = *c;
+    mw::DaemonConfig cfg = mw::load_daemon_config(file);
+    if (!cfg.control.active()) throw std::runtime_error("the control socket is disabled in the configuration");
+    return mw::parse_listen_address(cfg.control.listen);
+}
+
+}  // namespace
+
+int reload_command(const std::vector<std::string>& args) {
+    auto parsed = parse_args(args, {{"config"}});
+    if (!parsed.positional.empty()) throw UsageError("unexpected argument '" + parsed.positional.front() + "'");
+    std::string answer;
+    try {
+        answer = daemon::control_request(control_address(parsed), "reload");
+    } catch (const std::exception& e) {
+        std::cerr << "mailwarden reload: " << e.what() << "\n";
+        return 1;
+    }
+    std::istringstream in(answer);
+    std::string first;
+    std::getline(in, first);
+    if (first.rfind("ok ", 0) == 0) {
+        std::cout << "generation " << first.substr(3) << "\n";
+        return 0;
+    }
+    std::string line;
+    while (std::getline(in, line)) std::cerr << line << "\n";
+    if (first.rfind("error ", 0) == 0)
+        std::cerr << "mailwarden reload: rules not applied; the daemon keeps generation " << first.substr(6) << "\n";
+    else
+        std::cerr << "mailwarden reload: unexpected answer '" << first << "'\n";
+    return 1;
+}
+
+int status_command(const std::vector<std::string>& args) {
+    auto parsed = parse_args(args, {{"config"}, {"json", false}});
+    if (!parsed.positional.empty()) throw UsageError("unexpected argument '" + parsed.positional.front() + "'");
+    try {
+        std::cout << daemon::control_request(control_address(parsed), parsed.has("json") ? "status json" : "status");
+    } catch (const std::exception& e) {
+        std::cerr << "mailwarden status: " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
+
+}  // namespace mw::cli

@@ -1,0 +1,178 @@
+#include "cli/explain_report.hpp"
+
+#include <sstream>
+
+#include "cli/json_writer.hpp"
+
+namespace mw::cli {
+
+namespace {
+
+using policy::HeaderEdit;
+using policy::Verdict;
+
+void verdict_fields(JsonWriter& j, const Verdict& v) {
+    j.key("action").value(policy::to_string(v.action));
+    j.key("code").value(static_cast<std::int64_t>(v.code));
+    j.key("status").value(v.status);
+    j.key("text").value(v.text);
+    j.key("rule");
+    if (v.rule.empty()) j.null(); else j.value(v.rule);
+}
+
+void verdict_object(JsonWriter& j, const Verdict& v) {
+    j.begin_object();
+    verdict_fields(j, v);
+    j.end_object();
+}
+
+void write_recipients(JsonWriter& j, const std::vector<RecipientReport>& recipients) {
+    for (const auto& rcpt : recipients) {
+        j.begin_object();
+        j.key("address").value(rcpt.address);
+        verdict_fields(j, rcpt.verdict);
+        j.key("route");
+        if (rcpt.route) {
+            j.begin_object();
+            j.key("send_connector").value(rcpt.route->send_connector);
+            j.key("nexthop").value(rcpt.route->nexthop);
+            j.key("tls_policy").value(rcpt.route->tls_policy);
+            j.end_object();
+        } else {
+            j.null();
+        }
+        j.end_object();
+    }
+}
+
+std::string reply_line(const Verdict& v) {
+    return std::to_string(v.code) + " " + v.status + " " + v.text;
+}
+
+std::string join(const std::vector<std::string>& items, const char* sep) {
+    std::string out;
+    for (const auto& item : items) {
+        if (!out.empty()) out += sep;
+        out += item;
+    }
+    return out;
+}
+
+}  // namespace
+
+std::string render_json(const ExplainReport& r) {
+    JsonWriter j;
+    j.begin_object();
+    j.key("connector").optional(r.connector);
+    j.key("groups").string_array(r.groups);
+    j.key("rights").string_array(r.rights);
+    j.key("connect");
+    verdict_object(j, r.connect);
+    j.key("mail");
+    if (r.mail) verdict_object(j, *r.mail); else j.null();
+    // README "mailwarden explain": a stage never reached is null; RCPT is reached only after MAIL was accepted.
+    j.key("recipients");
+    if (!r.mail || !r.mail->continues()) {
+        j.null();
+    } else {
+        j.begin_array();
+        write_recipients(j, r.recipients);
+        j.end_array();
+    }
+    j.key("message");
+    if (r.message) {
+        const auto& m = *r.message;
+        j.begin_object();
+        verdict_fields(j, m.verdict);
+        j.key("headers_added").begin_array();
+        for (const auto& e : m.header_edits) {
+            if (e.kind != HeaderEdit::Kind::add && e.kind != HeaderEdit::Kind::set) continue;
+            j.begin_object().key("name").value(e.name).key("value").value(e.value);
+            j.key("replaces").value(e.kind == HeaderEdit::Kind::set).end_object();
+        }
+        j.end_array();
+        j.key("headers_removed").begin_array();
+        for (const auto& e : m.header_edits)
+            if (e.kind == HeaderEdit::Kind::remove) j.value(e.name);
+        j.end_array();
+        // Which copy: 1-based among same-named fields, in the order a milter must delete them.
+        j.key("header_removals").begin_array();
+        for (const auto& e : m.header_edits)
+            if (e.kind == HeaderEdit::Kind::remove)
+                j.begin_object().key("name").value(e.name).key("index").value(static_cast<std::int64_t>(e.index)).end_object();
+        j.end_array();
+        j.key("subject_prefix");
+        bool prefixed = false;
+        for (const auto& e : m.header_edits)
+            if (e.kind == HeaderEdit::Kind::prepend_subject) {
+                j.value(e.value);
+                prefixed = true;
+                break;
+            }
+        if (!prefixed) j.null();
+        j.key("recipients_added").begin_array();
+        for (const auto& a : m.add_recipients) j.value(a.str());
+        j.end_array();
+        j.key("recipients_removed").begin_array();
+        for (const auto& a : m.remove_recipients) j.value(a.str());
+        j.end_array();
+        j.key("rules_applied").string_array(m.rules_applied);
+        j.end_object();
+    } else {
+        j.null();
+    }
+    j.key("trace").string_array(r.trace);
+    j.end_object();
+    return j.str() + "\n";
+}
+
+std::string render_text(const ExplainReport& r) {
+    std::ostringstream out;
+    out << "connector:  " << (r.connector ? *r.connector : "(none)") << "\n";
+    if (r.connect.action != policy::Action::accept)
+        out << "connect:    " << reply_line(r.connect) << "  [" << r.connect.rule << "]\n";
+    if (!r.mail) {
+        out << "MAIL:       not reached\n";
+    } else {
+        out << "groups:     " << (r.groups.empty() ? "(none)" : join(r.groups, ", ")) << "\n";
+        out << "rights:     " << (r.rights.empty() ? "(none)" : join(r.rights, ", ")) << "\n";
+        out << "MAIL FROM:<" << r.mail_from << ">\n    " << reply_line(*r.mail);
+        if (!r.mail->rule.empty()) out << "  [" << r.mail->rule << "]";
+        out << "\n";
+    }
+    for (const auto& rcpt : r.recipients) {
+        out << "RCPT TO:<" << rcpt.address << ">\n    " << reply_line(rcpt.verdict);
+        if (!rcpt.verdict.rule.empty()) out << "  [" << rcpt.verdict.rule << "]";
+        out << "\n";
+        if (rcpt.route)
+            out << "    route: send connector " << rcpt.route->send_connector << " -> " << rcpt.route->nexthop
+                << " (TLS policy: " << rcpt.route->tls_policy << ")\n";
+    }
+    if (r.message) {
+        const auto& m = *r.message;
+        out << "message (end of data):\n    " << reply_line(m.verdict);
+        if (!m.verdict.rule.empty()) out << "  [" << m.verdict.rule << "]";
+        out << "\n";
+        for (const auto& e : m.header_edits) {
+            switch (e.kind) {
+                case HeaderEdit::Kind::remove:
+                    out << "    - remove " << e.name << " (#" << e.index << ")\n";
+                    break;
+                case HeaderEdit::Kind::add: out << "    + " << e.name << ": " << e.value << "\n"; break;
+                case HeaderEdit::Kind::set: out << "    = " << e.name << ": " << e.value << "\n"; break;
+                case HeaderEdit::Kind::prepend_subject:
+                    out << "    ~ Subject prefixed with \"" << e.value << "\"\n";
+                    break;
+            }
+        }
+        for (const auto& a : m.add_recipients) out << "    + recipient " << a.str() << "\n";
+        for (const auto& a : m.remove_recipients) out << "    - recipient " << a.str() << "\n";
+    } else if (r.mail) {
+        out << "message:    not reached (no recipient accepted)\n";
+    }
+    out << "trace:\n";
+    for (const auto& line : r.trace) out << "  " << line << "\n";
+    return out.str();
+}
+
+}  // namespace mw::cli

@@ -1,0 +1,76 @@
+// The daemon configuration, `mailwarden.toml` (README "mailwarden serve"): where the daemon
+// listens and runs. Rules say *what* is allowed; this file says *where*. Every key has a default,
+// so `mailwarden serve --rules DIR` alone works; command-line flags override the file.
+#pragma once
+
+#include <cstdint>
+#include <filesystem>
+#include <optional>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+namespace mw {
+
+// A listener address as admins write it: "unix:/path/to.sock" or "inet:127.0.0.1:8891"
+// ("inet:[::1]:8891" for IPv6). Empty, or its section's `enabled = false`: the listener is off.
+struct ListenAddress {
+    enum class Kind { unix_socket, inet } kind = Kind::unix_socket;
+    std::filesystem::path path;  // unix
+    std::string host;            // inet: an IP address literal
+    std::uint16_t port = 0;      // inet
+    std::string str() const;     // as written: "unix:/path" or "inet:host:port"
+};
+// Throws ConfigError (message without location) when the text is not a listener address.
+ListenAddress parse_listen_address(const std::string& text);
+
+struct ListenerConfig {
+    bool enabled = true;
+    std::string listen;  // as written; parsed by parse_listen_address
+    bool active() const { return enabled && !listen.empty(); }
+};
+
+struct DaemonConfig {
+    std::filesystem::path file;  // the file read; empty when only defaults apply
+    std::filesystem::path rules = "/etc/mailwarden/rules";
+    std::filesystem::path state_dir = "/var/lib/mailwarden";
+    std::string user = "mailwarden";  // privileges dropped after binding; ignored when not root
+    // Group given the MTA-facing sockets (milter, socketmap, policy service), mode 0660: the MTA's
+    // unprivileged processes must reach them, nobody else (the policy service accepts certificate
+    // fingerprints, so it must not be writable by every local user). Default: "postfix" when that
+    // group exists, else the daemon's own group.
+    std::string socket_group;
+    ListenerConfig milter{true, "unix:/var/spool/postfix/mailwarden/milter.sock"};
+    ListenerConfig socketmap{true, "unix:/var/spool/postfix/mailwarden/socketmap.sock"};
+    ListenerConfig policy_service{true, "unix:/var/spool/postfix/mailwarden/policy.sock"};
+    ListenerConfig control{true, "unix:/run/mailwarden/control.sock"};
+    struct Smtp {
+        bool enabled = false;
+        std::filesystem::path tls_cert = "/etc/mailwarden/tls/server.pem";
+        std::filesystem::path tls_key = "/etc/mailwarden/tls/server.key";
+        std::filesystem::path users_file = "/etc/mailwarden/users";
+    } smtp;
+    struct Delivery {
+        std::string maildir = "/var/mail/{domain}/{user}/";
+        std::string lmtp;
+        std::uint64_t queue_lifetime_seconds = 5 * 86400;
+        std::uint64_t delay_warning_seconds = 4 * 3600;
+    } delivery;
+    struct Log {
+        std::string target = "stderr";  // stderr | syslog | a file path
+    } log;
+};
+
+// A bad configuration file: the message is "FILE:LINE:COL: error: what" (or "FILE: error: what").
+struct ConfigError : std::runtime_error {
+    using std::runtime_error::runtime_error;
+};
+
+// Where `--config` points when not given: this file if it exists, else built-in defaults.
+inline constexpr const char* default_config_file = "/etc/mailwarden/mailwarden.toml";
+
+// Reads `file` (relative `rules`/`state_dir` are relative to the file's directory). With no file
+// given, reads default_config_file when it exists. Throws ConfigError.
+DaemonConfig load_daemon_config(const std::optional<std::filesystem::path>& file);
+
+}  // namespace mw

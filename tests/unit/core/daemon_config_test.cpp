@@ -1,0 +1,104 @@
+// mailwarden.toml: defaults, relative paths, listener syntax, and errors with FILE:LINE:COL.
+#define BOOST_TEST_MODULE daemon_config
+#include <boost/test/unit_test.hpp>
+
+#include "core/daemon_config.hpp"
+#include "test_support.hpp"
+
+using namespace mw;
+
+BOOST_AUTO_TEST_CASE(defaults_match_the_contract) {
+    DaemonConfig c;
+    BOOST_TEST(c.milter.listen == "unix:/var/spool/postfix/mailwarden/milter.sock");
+    BOOST_TEST(c.socketmap.listen == "unix:/var/spool/postfix/mailwarden/socketmap.sock");
+    BOOST_TEST(c.policy_service.listen == "unix:/var/spool/postfix/mailwarden/policy.sock");
+    BOOST_TEST(c.control.listen == "unix:/run/mailwarden/control.sock");
+    BOOST_TEST(c.user == "mailwarden");
+    BOOST_TEST(!c.smtp.enabled);
+}
+
+BOOST_AUTO_TEST_CASE(reads_a_file_with_relative_paths) {
+    mw::test::TempDir dir("config");
+    auto file = dir.write("mailwarden.toml", R"(rules = "rules"
+state_dir = "/var/tmp/mw"
+user = "nobody"
+[milter]
+listen = "inet:127.0.0.1:8891"
+[socketmap]
+enabled = false
+[policy_service]
+listen = ""
+[log]
+target = "syslog"
+[delivery]
+queue_lifetime = "2d"
+)");
+    DaemonConfig c = load_daemon_config(file);
+    BOOST_TEST(c.rules == dir.path() / "rules");
+    BOOST_TEST(c.state_dir == "/var/tmp/mw");
+    BOOST_TEST(c.user == "nobody");
+    BOOST_TEST(c.milter.active());
+    BOOST_TEST(!c.socketmap.active());
+    BOOST_TEST(!c.policy_service.active());
+    BOOST_TEST(c.log.target == "syslog");
+    BOOST_TEST(c.delivery.queue_lifetime_seconds == 2u * 86400);
+    ListenAddress a = parse_listen_address(c.milter.listen);
+    BOOST_TEST((a.kind == ListenAddress::Kind::inet));
+    BOOST_TEST(a.host == "127.0.0.1");
+    BOOST_TEST(a.port == 8891);
+}
+
+BOOST_AUTO_TEST_CASE(errors_name_file_line_column) {
+    mw::test::TempDir dir("config");
+    auto file = dir.write("mailwarden.toml", "[milter]\nlisten = \"inet:localhost:8891\"\n");
+    try {
+        load_daemon_config(file);
+        BOOST_FAIL("accepted a host name");
+    } catch (const ConfigError& e) {
+        BOOST_TEST(std::string(e.what()) == file.string() + ":2:10: error: 'inet:localhost:8891': 'localhost' is not an IP address");
+    }
+    auto typo = dir.write("typo.toml", "[miltr]\nlisten = \"unix:/x\"\n");
+    try {
+        load_daemon_config(typo);
+        BOOST_FAIL("accepted an unknown section");
+    } catch (const ConfigError& e) {
+        BOOST_TEST(std::string(e.what()) == typo.string() + ":1:2: error: unknown key 'miltr'");
+    }
+}
+
+BOOST_AUTO_TEST_CASE(listen_address_syntax) {
+    BOOST_TEST(parse_listen_address("inet:[::1]:25").host == "::1");
+    BOOST_TEST(parse_listen_address("inet:[::1]:25").str() == "inet:[::1]:25");
+    BOOST_TEST(parse_listen_address("unix:/run/x.sock").path == "/run/x.sock");
+    BOOST_CHECK_THROW(parse_listen_address("unix:relative.sock"), ConfigError);
+    BOOST_CHECK_THROW(parse_listen_address("inet:127.0.0.1:0"), ConfigError);
+    BOOST_CHECK_THROW(parse_listen_address("inet:127.0.0.1:70000"), ConfigError);
+    BOOST_CHECK_THROW(parse_listen_address("tcp:127.0.0.1:25"), ConfigError);
+    BOOST_CHECK_THROW(parse_listen_address("unix:/" + std::string(200, 'a')), ConfigError);
+}
+
+BOOST_AUTO_TEST_CASE(policy_service_and_control_must_be_unix_sockets) {
+    mw::test::TempDir dir("config");
+    auto policy = dir.write("policy.toml", "[policy_service]\nlisten = \"inet:127.0.0.1:8893\"\n");
+    try {
+        load_daemon_config(policy);
+        BOOST_FAIL("accepted a TCP policy service");
+    } catch (const ConfigError& e) {
+        BOOST_TEST(std::string(e.what()) ==
+                   policy.string() + ":2:10: error: [policy_service] listen must be a unix socket: any local user could reach a TCP port");
+    }
+    auto control = dir.write("control.toml", "[control]\nlisten = \"inet:127.0.0.1:8894\"\n");
+    BOOST_CHECK_THROW(load_daemon_config(control), ConfigError);
+}
+
+BOOST_AUTO_TEST_CASE(contrib_standalone_config_turns_the_mta_on_and_the_milter_off) {
+    DaemonConfig c = load_daemon_config(std::filesystem::path(MW_SOURCE_DIR) / "contrib/standalone/mailwarden.toml");
+    BOOST_TEST(c.smtp.enabled);
+    BOOST_TEST(!c.milter.active());
+    BOOST_TEST(!c.socketmap.active());
+    BOOST_TEST(!c.policy_service.active());
+    BOOST_TEST(c.control.active());
+    BOOST_TEST(c.smtp.users_file == "/etc/mailwarden/users");
+    BOOST_TEST(c.delivery.maildir == "/var/mail/{domain}/{user}/");
+    BOOST_TEST(c.delivery.queue_lifetime_seconds == 5u * 86400);
+}

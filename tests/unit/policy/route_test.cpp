@@ -1,0 +1,176 @@
+// Send-connector routing and the outbound TLS policy (README "Send connectors", tls_required,
+// domain_security send, Direct Trust).
+#define BOOST_TEST_MODULE engine_route
+#include "engine_fixture.hpp"
+
+using namespace mw::test;
+
+namespace {
+
+const std::string rules_toml = std::string(base_rules) + R"(
+[[send_connector]]
+name = "Internet"
+address_spaces = ["*"]
+cost = 10
+
+[[send_connector]]
+name = "Backup internet"
+address_spaces = ["*"]
+cost = 10
+
+[[send_connector]]
+name = "Cheap"
+address_spaces = ["*.example"]
+cost = 5
+
+[[send_connector]]
+name = "Expensive"
+address_spaces = ["*.example"]
+cost = 50
+
+[[send_connector]]
+name = "Deep"
+address_spaces = ["*.shop.example"]
+cost = 100
+tls = "none"
+
+[[send_connector]]
+name = "Exact"
+address_spaces = ["exact.example"]
+cost = 999
+smart_hosts = ["[192.0.2.1]:25", "[192.0.2.2]:25"]
+tls = "certificate-validation"
+
+[[send_connector]]
+name = "Relay"
+address_spaces = ["relay.example"]
+smart_hosts = ["relay-host.example:587"]
+tls = "encryption-only"
+
+[[send_connector]]
+name = "Validating"
+address_spaces = ["validated.test", "named.test"]
+smart_hosts = ["[192.0.2.9]:25"]
+tls = "domain-validation"
+tls_domain = "mx.validated.test"
+
+[[send_connector]]
+name = "DANE"
+address_spaces = ["dane.test"]
+tls = "dane"
+
+[[send_connector]]
+name = "Partners"
+address_spaces = ["partner.test", "pinned.test"]
+
+[[tls_required]]
+domain = "bank.test"
+direction = "send"
+level = "encrypt"
+
+[[tls_required]]
+domain = "verify.test"
+direction = "both"
+level = "verify"
+
+[[tls_required]]
+domain = "domain.test"
+direction = "send"
+level = "domain"
+
+[[tls_required]]
+domain = "inbound.test"
+direction = "receive"
+level = "domain"
+
+[[tls_required]]
+domain = "named.test"
+direction = "send"
+level = "encrypt"
+
+[domain_security]
+send = ["partner.test"]
+direct_trust = [ { domain = "pinned.test", sha256 = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789" } ]
+)";
+
+struct Fixture {
+    TempDir dir{"engine-route"};
+    std::shared_ptr<const Ruleset> rules = load_ok(dir, rules_toml);
+    Trace trace;
+
+    std::optional<Route> route(std::string_view rcpt) {
+        trace.clear();
+        return route_recipient(*rules, addr(rcpt), &trace);
+    }
+    std::string connector(std::string_view rcpt) {
+        auto r = route(rcpt);
+        return r ? r->send_connector : "(none)";
+    }
+};
+
+}  // namespace
+
+BOOST_FIXTURE_TEST_SUITE(route, Fixture)
+
+BOOST_AUTO_TEST_CASE(most_specific_address_space_then_cost_then_file_order) {
+    BOOST_TEST(connector("a@far.org") == "Internet");             // "*", equal cost: first in file order
+    BOOST_TEST(connector("a@far.example") == "Cheap");            // "*.example" beats "*", then cost 5 < 50
+    BOOST_TEST(connector("a@a.shop.example") == "Deep");          // deeper parent beats cheaper
+    BOOST_TEST(connector("a@shop.example") == "Cheap");           // "*.shop.example" excludes shop.example
+    BOOST_TEST(connector("a@exact.example") == "Exact");          // exact beats every wildcard and cost
+    BOOST_TEST(connector("a@sub.exact.example") == "Cheap");
+    BOOST_TEST(trace_has(trace, "send connector Cheap routes sub.exact.example"), trace_text(trace));
+}
+
+BOOST_AUTO_TEST_CASE(nexthop_is_the_first_smart_host_or_the_domain) {
+    auto exact = route("a@exact.example");
+    BOOST_TEST(exact->nexthop == "[192.0.2.1]:25");
+    BOOST_TEST(route("a@relay.example")->nexthop == "relay-host.example:587");
+    BOOST_TEST(route("a@far.example")->nexthop == "far.example");
+}
+
+BOOST_AUTO_TEST_CASE(authoritative_domains_are_not_routed) {
+    BOOST_TEST(!route("bob@example.com"));
+    BOOST_TEST(trace_has(trace, "delivered here"), trace_text(trace));
+    BOOST_TEST(!route("bob@sub.example.com"));
+    BOOST_TEST(route("x@relay.example").has_value());  // internal relay: leaves through a connector
+}
+
+BOOST_AUTO_TEST_CASE(no_connector_covers_the_domain) {
+    TempDir d("engine-route-none");
+    auto narrow = load_ok(d, std::string(base_rules) +
+                                 "[[send_connector]]\nname = \"Only\"\naddress_spaces = [\"only.example\"]\n");
+    Trace t;
+    BOOST_TEST(!route_recipient(*narrow, addr("a@far.example"), &t));
+    BOOST_TEST(trace_has(t, "no send connector's address space covers far.example"), trace_text(t));
+    BOOST_TEST(route_recipient(*narrow, addr("a@only.example"), nullptr).has_value());  // trace optional
+}
+
+BOOST_AUTO_TEST_CASE(connector_tls_maps_to_postfix_policies) {
+    BOOST_TEST(route("a@far.org")->tls_policy == "may");
+    BOOST_TEST(route("a@a.shop.example")->tls_policy == "none");
+    BOOST_TEST(route("a@relay.example")->tls_policy == "encrypt");
+    BOOST_TEST(route("a@exact.example")->tls_policy == "verify");
+    BOOST_TEST(route("a@validated.test")->tls_policy == "secure match=mx.validated.test");
+    BOOST_TEST(route("a@dane.test")->tls_policy == "dane-only");
+}
+
+BOOST_AUTO_TEST_CASE(tls_required_raises_never_lowers) {
+    BOOST_TEST(route("a@bank.test")->tls_policy == "encrypt");
+    BOOST_TEST(trace_has(trace, "tls_required bank.test level encrypt: may -> encrypt"), trace_text(trace));
+    BOOST_TEST(route("a@verify.test")->tls_policy == "verify");
+    BOOST_TEST(route("a@domain.test")->tls_policy == "secure match=domain.test");
+    BOOST_TEST(route("a@inbound.test")->tls_policy == "may");  // receive-only requirement
+    // The connector already verifies its smart host's name: encrypt adds nothing.
+    BOOST_TEST(route("a@named.test")->tls_policy == "secure match=mx.validated.test");
+    BOOST_TEST(trace_has(trace, "already meets encrypt"), trace_text(trace));
+}
+
+BOOST_AUTO_TEST_CASE(domain_security_and_direct_trust) {
+    BOOST_TEST(route("a@partner.test")->tls_policy == "secure match=partner.test:.partner.test");
+    BOOST_TEST(route("a@pinned.test")->tls_policy ==
+               "fingerprint match=AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89");
+    BOOST_TEST(trace_has(trace, "direct trust pinned.test: may -> fingerprint match="), trace_text(trace));
+}
+
+BOOST_AUTO_TEST_SUITE_END()

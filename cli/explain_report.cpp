@@ -3,6 +3,7 @@
 #include <sstream>
 
 #include "cli/json_writer.hpp"
+#include "postfix/postfix_maps.hpp"
 
 namespace mw::cli {
 
@@ -26,6 +27,18 @@ void verdict_object(JsonWriter& j, const Verdict& v) {
     j.end_object();
 }
 
+// The route's TLS policy as typed values: `tls_policy` above is the same in Postfix's syntax.
+void tls_object(JsonWriter& j, const policy::OutboundTls& tls) {
+    std::vector<std::string> names;
+    for (const auto& n : tls.names) names.push_back(n.domain.empty() ? "(next hop)" : (n.subdomains ? "." : "") + n.domain);
+    j.begin_object();
+    j.key("level").value(policy::to_string(tls.level));
+    j.key("names").string_array(names);
+    j.key("pins").string_array(tls.pins);
+    j.key("client_certificate").value(tls.client_certificate);
+    j.end_object();
+}
+
 void write_recipients(JsonWriter& j, const std::vector<RecipientReport>& recipients) {
     for (const auto& rcpt : recipients) {
         j.begin_object();
@@ -35,8 +48,9 @@ void write_recipients(JsonWriter& j, const std::vector<RecipientReport>& recipie
         if (rcpt.route) {
             j.begin_object();
             j.key("send_connector").value(rcpt.route->send_connector);
-            j.key("nexthop").value(rcpt.route->nexthop);
-            j.key("tls_policy").value(rcpt.route->tls_policy);
+            j.key("nexthop").value(rcpt.route->nexthop.str());
+            j.key("tls_policy").value(postfix::tls_policy_text(rcpt.route->tls));
+            tls_object(j.key("tls"), rcpt.route->tls);
             j.end_object();
         } else {
             j.null();
@@ -145,8 +159,8 @@ std::string render_text(const ExplainReport& r) {
         if (!rcpt.verdict.rule.empty()) out << "  [" << rcpt.verdict.rule << "]";
         out << "\n";
         if (rcpt.route)
-            out << "    route: send connector " << rcpt.route->send_connector << " -> " << rcpt.route->nexthop
-                << " (TLS policy: " << rcpt.route->tls_policy << ")\n";
+            out << "    route: send connector " << rcpt.route->send_connector << " -> " << rcpt.route->nexthop.str()
+                << " (TLS policy: " << postfix::tls_policy_text(rcpt.route->tls) << ")\n";
     }
     if (r.message) {
         const auto& m = *r.message;

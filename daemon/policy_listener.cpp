@@ -27,7 +27,7 @@ void serve_policy_connection(int fd, const RuleService& rules, postfix::CertHand
                 d = answer_policy_request(*snapshot, *request, handoff, std::chrono::steady_clock::now());
             }
             if (d.action == "OK") counters.granted++;
-            log_info(d.log_line);
+            log_info("policy: " + d.log_line);
             if (!write_all(fd, format_policy_reply(d.action))) return;
         }
         if (!ok || reader.failed()) {

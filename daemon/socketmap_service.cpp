@@ -30,9 +30,9 @@ void serve_socketmap_connection(int fd, const RuleService& rules, SocketmapCount
             }
             if (ex.reply.rfind("TEMP", 0) == 0 || ex.reply.rfind("PERM", 0) == 0) {
                 counters.errors++;
-                log_warning(ex.describe());
+                log_warning("socketmap: " + ex.describe());
             } else {
-                log_info(ex.describe());
+                log_info("socketmap: " + ex.describe());
             }
             if (!write_all(fd, encode_netstring(ex.reply))) return;
         }

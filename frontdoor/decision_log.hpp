@@ -34,7 +34,7 @@ struct Decision {
     std::string_view rule;      // "" when no rule decided
     std::optional<std::string_view> connector;  // nullopt: no connector field; "" -> "none"
     std::optional<std::string_view> sender;     // nullopt before MAIL
-    std::vector<std::string_view> recipients;
+    std::vector<std::string> recipients;
     std::string_view proto;     // "ESMTP", "SMTP"; "" -> no field
     std::optional<std::string_view> helo;
     std::vector<std::pair<std::string_view, std::string>> extra;  // more key=value, in this order

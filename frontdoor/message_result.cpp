@@ -15,12 +15,6 @@ policy::Verdict header_limit_verdict() {
                                   std::to_string(max_header_bytes) + " bytes");
 }
 
-bool add_recipient(std::vector<Address>& recipients, const Address& recipient) {
-    if (std::find(recipients.begin(), recipients.end(), recipient) != recipients.end()) return false;
-    recipients.push_back(recipient);
-    return true;
-}
-
 policy::Verdict message_verdict(const policy::MessageResult& result) {
     policy::Verdict v = result.verdict;
     if (!result.rules_applied.empty() && v.rule.empty()) {

@@ -22,8 +22,18 @@ policy::Verdict header_limit_verdict();  // 552 5.3.4 Message header size exceed
 
 // Adds `recipient` unless the transaction already has it (addresses are normalized, so case does
 // not matter): the same recipient twice is delivered once, as Postfix's cleanup does, so repeated
-// RCPTs cannot turn one message into a mail bomb. Returns false for a repeat.
-bool add_recipient(std::vector<Address>& recipients, const Address& recipient);
+// RCPTs cannot turn one message into a mail bomb. Returns false for a repeat. `address_of` reads
+// an element's address, for front doors that keep more per recipient (ORCPT, NOTIFY).
+template <typename Recipient, typename AddressOf>
+bool add_recipient(std::vector<Recipient>& recipients, Recipient recipient, AddressOf address_of) {
+    for (const auto& r : recipients)
+        if (address_of(r) == address_of(recipient)) return false;
+    recipients.push_back(std::move(recipient));
+    return true;
+}
+inline bool add_recipient(std::vector<Address>& recipients, const Address& recipient) {
+    return add_recipient(recipients, recipient, [](const Address& a) -> const Address& { return a; });
+}
 
 // The message verdict as logged and applied: when transport rules acted but none of them decided
 // the verdict, it is named after them ("transport rules a,b"), so the log says which ones ran.

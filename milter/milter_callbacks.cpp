@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "frontdoor/message_result.hpp"
 #include "milter/header_plan.hpp"
 #include "milter/macro_facts.hpp"
 #include "milter/macro_lists.hpp"
@@ -197,7 +198,7 @@ sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) noexcept
             s.client_text = s.facts.client_name + "[unknown]";
             s.connect.verdict = policy::internal_error("client address unknown");
             s.connect.answer_at_mail = true;
-            log_line(decision_line(s, "CONNECT", s.connect.verdict, ""));
+            log_line(decision_line(s, "CONNECT", s.connect.verdict, {}));
             return SMFIS_CONTINUE;
         }
         s.facts.client_address = *client;
@@ -205,7 +206,7 @@ sfsistat on_connect(SMFICTX* ctx, char* hostname, _SOCK_ADDR* hostaddr) noexcept
         s.client_text = s.facts.client_name + "[" + s.key.client_address + "]";
         s.connect = policy::evaluate_connect(*s.rules, s.facts);
         if (!s.connect.verdict.continues())
-            log_line(decision_line(s, "CONNECT", s.connect.verdict, ""));
+            log_line(decision_line(s, "CONNECT", s.connect.verdict, {}));
         // The MTAs do not deliver connect-stage milter replies as such: the verdict waits for MAIL.
         return SMFIS_CONTINUE;
     } catch (...) {
@@ -252,7 +253,7 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) noexcept {
         refresh_queue_id(ctx, *s);
         s->sender_text = address_text(argv ? argv[0] : nullptr);
         if (!s->connect.verdict.continues()) {
-            log_line(decision_line(*s, "MAIL", s->connect.verdict, ""));
+            log_line(decision_line(*s, "MAIL", s->connect.verdict, {}));
             if (g_counters) g_counters->mail_refused++;
             return answer(ctx, s->connect.verdict);
         }
@@ -260,12 +261,12 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) noexcept {
         if (!parsed.address) {
             auto v = policy::make_reply(policy::Action::reject, 501, "5.1.7", "Bad sender address syntax",
                                         "sender syntax: " + parsed.error);
-            log_line(decision_line(*s, "MAIL", v, ""));
+            log_line(decision_line(*s, "MAIL", v, {}));
             if (g_counters) g_counters->mail_refused++;
             return answer(ctx, v);
         }
         auto result = policy::evaluate_mail(*s->rules, s->facts, s->connect, *parsed.address, size_parameter(argv));
-        log_line(decision_line(*s, "MAIL", result.verdict, ""));
+        log_line(decision_line(*s, "MAIL", result.verdict, {}));
         if (!result.verdict.continues()) {
             if (g_counters) g_counters->mail_refused++;
             return answer(ctx, result.verdict);
@@ -288,7 +289,7 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) noexcept {
         if (!parsed.address || parsed.address->null) {
             auto v = policy::make_reply(policy::Action::reject, 501, "5.1.3", "Bad recipient address syntax",
                                         "recipient syntax: " + parsed.error);
-            log_line(decision_line(*s, "RCPT", v, recipient_field(rcpt_text)));
+            log_line(decision_line(*s, "RCPT", v, {rcpt_text}));
             if (g_counters) g_counters->rcpt_refused++;
             return answer(ctx, v);
         }
@@ -297,13 +298,13 @@ sfsistat on_envrcpt(SMFICTX* ctx, char** argv) noexcept {
         if (s->mail->context.certificate_check_at_rcpt && g_hooks.enrich_at_rcpt)
             g_hooks.enrich_at_rcpt(s->key, s->facts);
         auto result = policy::evaluate_rcpt(*s->rules, s->facts, s->mail->context, *parsed.address, s->recipients.size());
-        log_line(decision_line(*s, "RCPT", result.verdict, recipient_field(rcpt_text)));
+        log_line(decision_line(*s, "RCPT", result.verdict, {rcpt_text}));
         if (!result.verdict.continues()) {
             if (g_counters) g_counters->rcpt_refused++;
             return answer(ctx, result.verdict);
         }
         if (g_counters) g_counters->rcpt_accepted++;
-        s->recipients.push_back(*parsed.address);
+        frontdoor::add_recipient(s->recipients, *parsed.address);
         return SMFIS_CONTINUE;
     } catch (...) {
         return internal_failure(ctx, "RCPT");
@@ -316,8 +317,7 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) noexcept {
         if (!s) return internal_failure(ctx, "header");
         std::size_t n_len = name ? std::strlen(name) : 0, v_len = value ? std::strlen(value) : 0;
         s->header_bytes += n_len + v_len + 4;  // "Name: value\r\n"
-        if (s->headers.fields.size() >= MilterSession::max_header_fields || s->header_bytes > MilterSession::max_header_bytes)
-            s->headers_over_limit = true;
+        if (frontdoor::header_over_limit(s->headers.fields.size() + 1, s->header_bytes)) s->headers_over_limit = true;
         if (!s->headers_over_limit) s->headers.fields.push_back({std::string(name ? name : ""), std::string(value ? value : "")});
         return quiet_continue(*s, SMFIP_NR_HDR);
     } catch (...) {
@@ -349,12 +349,6 @@ bool apply_header_ops(SMFICTX* ctx, const std::vector<HeaderOp>& ops) {
     return true;
 }
 
-std::string recipient_list(const MilterSession& s) {
-    std::string to;
-    for (const auto& r : s.recipients) to += (to.empty() ? "" : ",") + recipient_field(r.str());
-    return to;
-}
-
 sfsistat on_eom(SMFICTX* ctx) noexcept {
     try {
         MilterSession* s = session_of(ctx);
@@ -364,9 +358,7 @@ sfsistat on_eom(SMFICTX* ctx) noexcept {
         }
         refresh_queue_id(ctx, *s);
         if (s->headers_over_limit) {
-            auto v = policy::make_reply(policy::Action::reject, 552, "5.3.4", "Message header size exceeds the limit",
-                                        "header limit: " + std::to_string(MilterSession::max_header_fields) + " fields, " +
-                                            std::to_string(MilterSession::max_header_bytes) + " bytes");
+            auto v = frontdoor::header_limit_verdict();
             log_line(decision_line(*s, "END-OF-MESSAGE", v, recipient_list(*s)));
             if (g_counters) g_counters->messages_refused++;
             s->reset_transaction();
@@ -374,12 +366,7 @@ sfsistat on_eom(SMFICTX* ctx) noexcept {
         }
         auto result = policy::evaluate_message(*s->rules, s->facts, s->mail->context, s->recipients, s->headers,
                                                s->header_bytes + 2 + s->body_bytes);
-        policy::Verdict v = result.verdict;
-        if (!result.rules_applied.empty()) {
-            std::string applied;
-            for (const auto& r : result.rules_applied) applied += (applied.empty() ? "" : ",") + r;
-            if (v.rule.empty()) v.rule = "transport rules " + applied;
-        }
+        policy::Verdict v = frontdoor::message_verdict(result);
         if (v.action == policy::Action::reject || v.action == policy::Action::tempfail) {
             log_line(decision_line(*s, "END-OF-MESSAGE", v, recipient_list(*s)));
             if (g_counters) g_counters->messages_refused++;

@@ -35,8 +35,6 @@ struct MilterSession {
     std::uint64_t header_bytes = 0;
     // Headers are kept up to these limits (Postfix caps each header, not their number); a message
     // beyond them is refused at its end rather than held in memory whole.
-    static constexpr std::size_t max_header_fields = 10'000;
-    static constexpr std::uint64_t max_header_bytes = 1 << 20;
     bool headers_over_limit = false;
     std::uint64_t body_bytes = 0;
     std::string queue_id;

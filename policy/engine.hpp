@@ -13,6 +13,7 @@
 
 #include "policy/decision.hpp"
 #include "policy/facts.hpp"
+#include "policy/route.hpp"
 #include "policy/ruleset.hpp"
 
 namespace mw::policy {
@@ -62,15 +63,6 @@ MailResult evaluate_mail(const Ruleset& rules, const SessionFacts& facts, const 
                          const Address& sender, std::optional<std::uint64_t> size_param) noexcept;
 
 // --- RCPT ---------------------------------------------------------------------------------------
-// Where a recipient goes if it leaves this server (send connector routing).
-struct Route {
-    std::string send_connector;  // name of the winning send connector
-    std::string nexthop;         // "[192.0.2.1]:25" for a smart host, else the recipient domain (MX)
-    bool smart_host = false;     // nexthop is the connector's first smart host, not the domain's MX
-    std::string tls_policy;      // Postfix smtp_tls_policy_maps form: none | may | encrypt | verify |
-                                 // secure match=... | dane-only | fingerprint match=...
-};
-
 struct RcptResult {
     Verdict verdict;
     // The recipient passed relay control: its domain is accepted, or the session may relay. The
@@ -88,8 +80,22 @@ RcptResult evaluate_rcpt(const Ruleset& rules, const SessionFacts& facts, MailCo
                          const Address& recipient, std::size_t accepted_so_far) noexcept;
 
 // Send-connector routing alone (the socketmap's transport lookups use it too). nullopt: no connector's address
-// space covers the domain, or the domain is authoritative (delivered here).
+// space covers the domain, or the domain is authoritative (delivered here); also on an internal
+// failure, which callers that must not guess use find_route to tell apart.
 std::optional<Route> route_recipient(const Ruleset& rules, const Address& recipient, Trace* trace) noexcept;
+// The same, with an internal failure as an Error: the socketmap answers TEMP then, not NOTFOUND.
+Result<std::optional<Route>> find_route(const Ruleset& rules, const Address& recipient, Trace* trace) noexcept;
+
+// The outbound TLS policy when mail for `domain` goes straight to its MX (or, for "*.P", to some
+// subdomain of P): the MX-routed send connector's own, raised by the domain's send-side
+// [[tls_required]], [domain_security] send and Direct Trust pin. A connector that routes the
+// domain through smart hosts has no say here (delivery to it follows the smart host's policy).
+// nullopt when nothing applies. May throw only std::bad_alloc.
+std::optional<OutboundTls> mx_tls_policy(const Ruleset& rules, std::string_view domain);
+// The strongest policy among the send connectors listing `host` as a smart host (on equal
+// strength, the first in file order). The recipient domain is unknown under a smart host, so
+// domain-validation without tls_domain names the next hop: the smart host itself.
+std::optional<OutboundTls> smart_host_tls_policy(const Ruleset& rules, const SmartHost& host);
 
 // --- message (end of headers / end of message) ---------------------------------------------------
 struct MessageResult {

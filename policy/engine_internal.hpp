@@ -101,14 +101,6 @@ Verdict reply_from_template(const ReplyTemplate& t, std::string rule);
 void trace_internal_error(Trace& trace, std::string_view stage) noexcept;
 
 // --- routing and outbound TLS (engine_route.cpp) --------------------------------------------------
-// An outbound TLS policy in Postfix smtp_tls_policy_maps form, with its strength so that a policy
-// is only ever raised and the strongest of several can be picked.
-struct OutboundPolicy {
-    enum Strength { nothing = -1, none, may, encrypt, verify, secure, fingerprint };  // dane-only = secure
-    std::string text;  // "" when nothing applies (no connector, no requirement)
-    int strength = nothing;
-};
-
 // The send connector that carries mail for `domain`: the most specific address space, then the
 // lowest cost, then file order. Null when the domain is authoritative (delivered here) or no
 // address space covers it. `domain` may also be "*.P", meaning "some subdomain of P" (Postfix's
@@ -117,14 +109,14 @@ struct OutboundPolicy {
 const SendConnector* routing_connector(const Ruleset& rules, std::string_view domain, Trace* trace);
 
 // A connector's own policy. `match_name` is what domain-validation matches without a tls_domain:
-// the recipient domain, or Postfix's "nexthop" keyword when the recipient domain is unknown.
-OutboundPolicy connector_tls_policy(const SendConnector& connector, std::string_view match_name);
+// the recipient domain, or the next hop (an empty name) when the recipient domain is unknown.
+OutboundTls connector_tls_policy(const SendConnector& connector, const CertificateName& match_name);
 
 // The policy for mail to `domain` (or "*.P", as above) leaving over `connector` — null when no send
 // connector routes it (Postfix's own routing) — raised, never lowered, by the domain's send-side
-// [[tls_required]], [domain_security] send and Direct Trust pin. Text "" when nothing applies.
-OutboundPolicy domain_tls_policy(const Ruleset& rules, const SendConnector* connector, std::string_view domain,
-                                 Trace* trace);
+// [[tls_required]], [domain_security] send and Direct Trust pin. nullopt when nothing applies.
+std::optional<OutboundTls> domain_tls_policy(const Ruleset& rules, const SendConnector* connector,
+                                             std::string_view domain, Trace* trace);
 
 // Send-connector routing that lets failures propagate, for callers (RCPT, the socketmap) whose own
 // failure handling must answer 451 / TEMP rather than accept a recipient without its route and TLS

@@ -1,7 +1,7 @@
-// Send-connector routing (docs/design.md decision 4: address space, then cost, as Exchange) and
-// the outbound TLS policy in Postfix smtp_tls_policy_maps form (README "Send connectors").
-// RCPT, explain, the Postfix socketmap (postfix_maps.cpp) and the loader's smart-host check all
-// route through here, so they can never disagree about which connector carries a domain.
+// Send-connector routing (docs/design.md decision 4: address space, then cost, as Exchange) and the
+// outbound TLS policy a delivery demands (README "Send connectors"), as typed values (route.hpp).
+// RCPT, explain, the Postfix socketmap (postfix/postfix_maps.cpp) and the loader's smart-host check
+// all route through here, so they can never disagree about which connector carries a domain.
 #include <algorithm>
 
 #include "policy/engine_internal.hpp"
@@ -28,29 +28,32 @@ int best_specificity(const SendConnector& c, std::string_view domain) {
     return best;
 }
 
-using Strength = detail::OutboundPolicy::Strength;
+using Level = OutboundTls::Level;
 
 // The names a `secure` policy matches for mail to `domain`. For "*.P" the recipient domain is some
-// subdomain of P that is unknown here, so Postfix's own keywords stand for it: "nexthop" is the
-// domain the lookup was made for, "dot-nexthop" any name under it.
+// subdomain of P that is unknown here: the next hop (an empty name) stands for it.
 struct MatchNames {
-    std::string exact;
-    std::string with_subdomains;
+    CertificateName exact;
+    CertificateName under;
 };
 
 MatchNames match_names(std::string_view domain) {
-    if (domain.starts_with("*.")) return {"nexthop", "nexthop:dot-nexthop"};
-    std::string d(domain);
-    return {d, d + ":." + d};
+    std::string d = domain.starts_with("*.") ? std::string() : std::string(domain);
+    return {{d, false}, {d, true}};
 }
 
-std::string with_colons(const std::string& hex) {
-    std::string out;
-    for (std::size_t i = 0; i < hex.size(); ++i) {
-        if (i && i % 2 == 0) out += ':';
-        out += hex[i];
-    }
-    return out;
+OutboundTls secure(std::vector<CertificateName> names, bool client_certificate = false) {
+    OutboundTls t;
+    t.level = Level::secure;
+    t.names = std::move(names);
+    t.client_certificate = client_certificate;
+    return t;
+}
+
+OutboundTls at_level(Level level) {
+    OutboundTls t;
+    t.level = level;
+    return t;
 }
 
 void note(Trace* trace, std::string line) {
@@ -61,40 +64,40 @@ void note(Trace* trace, std::string line) {
 
 namespace detail {
 
-OutboundPolicy connector_tls_policy(const SendConnector& c, std::string_view match_name) {
+OutboundTls connector_tls_policy(const SendConnector& c, const CertificateName& match_name) {
     switch (c.tls) {
-        case OutboundTls::none: return {"none", Strength::none};
-        case OutboundTls::opportunistic: return {"may", Strength::may};
-        case OutboundTls::encryption_only: return {"encrypt", Strength::encrypt};
-        case OutboundTls::certificate_validation: return {"verify", Strength::verify};
-        case OutboundTls::domain_validation:
-            return {"secure match=" + (c.tls_domain.empty() ? std::string(match_name) : c.tls_domain), Strength::secure};
-        // DNSSEC-authenticated and never sent in the clear: as strong as secure.
-        case OutboundTls::dane: return {"dane-only", Strength::secure};
+        case SendTls::none: return at_level(Level::none);
+        case SendTls::opportunistic: return at_level(Level::may);
+        case SendTls::encryption_only: return at_level(Level::encrypt);
+        case SendTls::certificate_validation: return at_level(Level::verify);
+        case SendTls::domain_validation:
+            return secure({c.tls_domain.empty() ? match_name : CertificateName{c.tls_domain, false}});
+        case SendTls::dane: return at_level(Level::dane_only);
     }
-    return {"may", Strength::may};
+    return at_level(Level::may);
 }
 
-OutboundPolicy domain_tls_policy(const Ruleset& rules, const SendConnector* connector, std::string_view domain,
-                                 Trace* trace) {
+std::optional<OutboundTls> domain_tls_policy(const Ruleset& rules, const SendConnector* connector,
+                                             std::string_view domain, Trace* trace) {
     const MatchNames names = match_names(domain);
-    OutboundPolicy p;
+    std::optional<OutboundTls> p;
     if (connector) {
         p = connector_tls_policy(*connector, names.exact);
-        note(trace, "send connector " + connector->name + ": tls " + to_string(connector->tls) + " -> " + p.text);
+        note(trace, "send connector " + connector->name + ": tls " + to_string(connector->tls) + " -> " + describe(*p));
     } else {
         // Postfix's own routing (relayhost or MX) or a domain delivered here: only the domain's own
-        // requirements speak, and with none Postfix keeps its global default.
+        // requirements speak, and with none the MTA keeps its global default.
         note(trace, "no send connector routes " + std::string(domain) + ": its own requirements alone");
     }
     // `replace_equal`: Domain Security names the partner's domain even where the connector already
     // verifies a smart host's name, so it replaces a policy of equal strength.
-    auto raise = [&](OutboundPolicy next, const std::string& why, bool replace_equal = false) {
-        if (next.strength < p.strength || (next.strength == p.strength && !replace_equal)) {
-            note(trace, why + ": " + p.text + " already meets " + next.text);
+    auto raise = [&](OutboundTls next, const std::string& why, bool replace_equal = false) {
+        int have = p ? strength(p->level) : -1, want = strength(next.level);
+        if (want < have || (want == have && !replace_equal)) {
+            note(trace, why + ": " + describe(*p) + " already meets " + describe(next));
             return;
         }
-        note(trace, why + ": " + (p.text.empty() ? "no policy" : p.text) + " -> " + next.text);
+        note(trace, why + ": " + (p ? describe(*p) : std::string("no policy")) + " -> " + describe(next));
         p = std::move(next);
     };
     const TlsRequired* strongest = nullptr;
@@ -103,25 +106,27 @@ OutboundPolicy domain_tls_policy(const Ruleset& rules, const SendConnector* conn
     if (strongest) {
         std::string why = "tls_required " + strongest->domain.str();
         switch (strongest->level) {
-            case TlsLevel::encrypt: raise({"encrypt", Strength::encrypt}, why + " level encrypt"); break;
-            case TlsLevel::verify: raise({"verify", Strength::verify}, why + " level verify"); break;
-            case TlsLevel::domain:
-                raise({"secure match=" + names.exact, Strength::secure}, why + " level domain");
-                break;
+            case TlsLevel::encrypt: raise(at_level(Level::encrypt), why + " level encrypt"); break;
+            case TlsLevel::verify: raise(at_level(Level::verify), why + " level verify"); break;
+            case TlsLevel::domain: raise(secure({names.exact}), why + " level domain"); break;
         }
     }
     if (rules.domain_security) {
         const auto& ds = *rules.domain_security;
-        // Domain Security: mutual TLS and the partner's certificate must name its domain or a host in it.
+        // Domain Security: mutual TLS, and the partner's certificate must name its domain or a host
+        // in it.
         for (const auto& s : ds.send) {
             if (!s.matches(domain)) continue;
-            raise({"secure match=" + names.with_subdomains, Strength::secure}, "domain security send " + s.str(), true);
+            raise(secure({names.exact, names.under}, true), "domain security send " + s.str(), true);
             break;
         }
         // Pins name one exact domain; "*.P" never equals one.
         for (const auto& pin : ds.direct_trust) {
             if (pin.domain != domain) continue;
-            raise({"fingerprint match=" + with_colons(pin.sha256), Strength::fingerprint}, "direct trust " + pin.domain);
+            OutboundTls pinned = at_level(Level::fingerprint);
+            pinned.pins = {pin.sha256};
+            pinned.client_certificate = true;
+            raise(std::move(pinned), "direct trust " + pin.domain);
             break;
         }
     }
@@ -166,23 +171,97 @@ std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, 
     if (!winner) return std::nullopt;
     Route route;
     route.send_connector = winner->name;
-    route.smart_host = !winner->smart_hosts.empty();
-    route.nexthop = route.smart_host ? winner->smart_hosts.front().str() : domain;
+    if (winner->smart_hosts.empty()) {
+        route.nexthop.kind = NextHop::Kind::mx;
+        route.nexthop.domain = domain;
+    } else {
+        route.nexthop.kind = NextHop::Kind::host;
+        route.nexthop.host = winner->smart_hosts.front();
+    }
     note(trace, "send connector " + winner->name + " routes " + domain + " (cost " + std::to_string(winner->cost) +
-                    ") via " + (route.smart_host ? "smart host " + route.nexthop : "MX of " + domain));
+                    ") via " + (route.smart_host() ? "smart host " + route.nexthop.str() : "MX of " + domain));
     // Raised by the recipient domain even through a smart host: standalone delivery knows the
     // domain. Postfix does not (it asks for the smart host), hence the loader's smart-host check.
-    route.tls_policy = domain_tls_policy(rules, winner, domain, trace).text;
+    // A connector always gives a policy, so this one is never empty.
+    route.tls = domain_tls_policy(rules, winner, domain, trace).value_or(OutboundTls{});
     return route;
 }
 
 }  // namespace detail
 
+std::string NextHop::str() const { return kind == Kind::mx ? domain : host.str(); }
+
+const char* to_string(OutboundTls::Level level) {
+    switch (level) {
+        case Level::none: return "none";
+        case Level::may: return "may";
+        case Level::encrypt: return "encrypt";
+        case Level::verify: return "verify";
+        case Level::secure: return "secure";
+        case Level::dane_only: return "dane-only";
+        case Level::fingerprint: return "fingerprint";
+    }
+    return "may";
+}
+
+int strength(OutboundTls::Level level) {
+    switch (level) {
+        case Level::none: return 0;
+        case Level::may: return 1;
+        case Level::encrypt: return 2;
+        case Level::verify: return 3;
+        case Level::secure:
+        case Level::dane_only: return 4;  // DNSSEC-authenticated and never sent in the clear
+        case Level::fingerprint: return 5;
+    }
+    return 1;
+}
+
+std::string describe(const OutboundTls& tls) {
+    std::string out = to_string(tls.level);
+    std::vector<std::string> items;
+    for (const auto& n : tls.names)
+        items.push_back(n.domain.empty() ? (n.subdomains ? "hosts under the next hop" : "the next hop")
+                                         : (n.subdomains ? "." : "") + n.domain);
+    for (const auto& pin : tls.pins) items.push_back(pin);
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : " (") + items[i];
+    if (!items.empty()) out += ")";
+    return out;
+}
+
+Result<std::optional<Route>> find_route(const Ruleset& rules, const Address& recipient, Trace* trace) noexcept {
+    try {
+        return detail::route_impl(rules, recipient, trace);
+    } catch (const std::exception& e) {
+        if (trace) detail::trace_internal_error(*trace, "routing");
+        return Error{Error::Kind::temporary, "routing", e.what(), ErrorCode::internal};
+    } catch (...) {
+        if (trace) detail::trace_internal_error(*trace, "routing");
+        return Error{Error::Kind::temporary, "routing", "unknown exception", ErrorCode::internal};
+    }
+}
+
+std::optional<OutboundTls> mx_tls_policy(const Ruleset& rules, std::string_view domain) {
+    const SendConnector* c = detail::routing_connector(rules, domain, nullptr);
+    if (c && !c->smart_hosts.empty()) c = nullptr;
+    return detail::domain_tls_policy(rules, c, domain, nullptr);
+}
+
+std::optional<OutboundTls> smart_host_tls_policy(const Ruleset& rules, const SmartHost& host) {
+    std::optional<OutboundTls> best;
+    for (const SendConnector& c : rules.send_connectors) {
+        if (std::find(c.smart_hosts.begin(), c.smart_hosts.end(), host) == c.smart_hosts.end()) continue;
+        OutboundTls p = detail::connector_tls_policy(c, CertificateName{});
+        if (!best || strength(p.level) > strength(best->level)) best = std::move(p);
+    }
+    return best;
+}
+
 std::optional<Route> route_recipient(const Ruleset& rules, const Address& recipient, Trace* trace) noexcept {
     try {
         return detail::route_impl(rules, recipient, trace);
     } catch (...) {
-        // No route is the safe answer: the caller (or Postfix) defers rather than picks a connector.
+        // No route is the safe answer: the caller (or the MTA) defers rather than picks a connector.
         if (trace) detail::trace_internal_error(*trace, "routing");
         return std::nullopt;
     }

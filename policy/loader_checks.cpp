@@ -46,14 +46,14 @@ void check_groups(Context& ctx) {
 
 // Outbound TLS strength as README "Send connectors" orders it; dane proves encryption but, for our purposes, no
 // more (its trust comes from DNSSEC, not from the certificate checks `verify`/`domain` ask for).
-int strength(OutboundTls t) {
+int strength(SendTls t) {
     switch (t) {
-        case OutboundTls::none: return 0;
-        case OutboundTls::opportunistic: return 1;
-        case OutboundTls::encryption_only: return 2;
-        case OutboundTls::dane: return 2;
-        case OutboundTls::certificate_validation: return 3;
-        case OutboundTls::domain_validation: return 4;
+        case SendTls::none: return 0;
+        case SendTls::opportunistic: return 1;
+        case SendTls::encryption_only: return 2;
+        case SendTls::dane: return 2;
+        case SendTls::certificate_validation: return 3;
+        case SendTls::domain_validation: return 4;
     }
     return 0;
 }

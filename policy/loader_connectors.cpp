@@ -208,12 +208,12 @@ void load_send_connector(Context& ctx, const toml::table& table) {
     });
     r.with("tls", [&](const toml::node& n) {
         extra.tls_loc = loc_of(n);
-        c.tls = as_enum<OutboundTls>(n, "tls", {{"none", OutboundTls::none},
-                                               {"opportunistic", OutboundTls::opportunistic},
-                                               {"encryption-only", OutboundTls::encryption_only},
-                                               {"certificate-validation", OutboundTls::certificate_validation},
-                                               {"domain-validation", OutboundTls::domain_validation},
-                                               {"dane", OutboundTls::dane}});
+        c.tls = as_enum<SendTls>(n, "tls", {{"none", SendTls::none},
+                                               {"opportunistic", SendTls::opportunistic},
+                                               {"encryption-only", SendTls::encryption_only},
+                                               {"certificate-validation", SendTls::certificate_validation},
+                                               {"domain-validation", SendTls::domain_validation},
+                                               {"dane", SendTls::dane}});
     });
     r.with("tls_domain", [&](const toml::node& n) {
         if (!as_string(n, "tls_domain").empty()) c.tls_domain = as_domain(n, "tls_domain");
@@ -229,7 +229,7 @@ void load_send_connector(Context& ctx, const toml::table& table) {
             fail(n, "'auth' needs 'smart_hosts': credentials are only ever sent to smart hosts");
         }
         // Credentials in the clear would leak to anyone on the path (README "Send connectors": "only ever over TLS").
-        if (c.tls == OutboundTls::none || c.tls == OutboundTls::opportunistic) {
+        if (c.tls == SendTls::none || c.tls == SendTls::opportunistic) {
             fail(n, "smart-host auth is only sent over TLS: set tls to encryption-only or stronger");
         }
     });

@@ -137,14 +137,14 @@ bool RuleCondition::empty() const {
            !domain_secure;
 }
 
-const char* to_string(OutboundTls t) {
+const char* to_string(SendTls t) {
     switch (t) {
-        case OutboundTls::none: return "none";
-        case OutboundTls::opportunistic: return "opportunistic";
-        case OutboundTls::encryption_only: return "encryption-only";
-        case OutboundTls::certificate_validation: return "certificate-validation";
-        case OutboundTls::domain_validation: return "domain-validation";
-        case OutboundTls::dane: return "dane";
+        case SendTls::none: return "none";
+        case SendTls::opportunistic: return "opportunistic";
+        case SendTls::encryption_only: return "encryption-only";
+        case SendTls::certificate_validation: return "certificate-validation";
+        case SendTls::domain_validation: return "domain-validation";
+        case SendTls::dane: return "dane";
     }
     return "none";
 }

@@ -130,8 +130,9 @@ struct TlsRequired {
     SourceLoc loc;
 };
 
-enum class OutboundTls { none, opportunistic, encryption_only, certificate_validation, domain_validation, dane };
-const char* to_string(OutboundTls t);
+// A send connector's `tls` setting, as the rules write it (README "Send connectors").
+enum class SendTls { none, opportunistic, encryption_only, certificate_validation, domain_validation, dane };
+const char* to_string(SendTls t);
 
 struct SmartHost {
     std::string host;        // name or address, without brackets
@@ -162,7 +163,7 @@ struct SendConnector {
     std::vector<AddressSpace> address_spaces;
     int cost = 10;
     std::vector<SmartHost> smart_hosts;
-    OutboundTls tls = OutboundTls::opportunistic;
+    SendTls tls = SendTls::opportunistic;
     std::string tls_domain;
     std::optional<SmartHostAuth> auth;
     SourceLoc loc;

@@ -5,6 +5,7 @@
 #include <cstdio>
 
 #include "core/fingerprint.hpp"
+#include "frontdoor/decision_log.hpp"
 #include "core/xtext.hpp"
 #include "policy/address.hpp"
 #include "policy/engine.hpp"
@@ -25,20 +26,6 @@ bool internal_error_verdict(const policy::Verdict& v) { return v.internal; }
 // Client-supplied text in a log line: control bytes as \xNN, so one request stays one line.
 std::string printable(std::string_view text) { return printable_text(text); }
 
-// A `name=value` field: bare when the value has no space, quote, '=' or ';', else in double
-// quotes (logfmt), so that rule names with spaces stay one field for grep and log parsers.
-std::string field(std::string_view name, std::string_view value) {
-    std::string v = printable(value);
-    bool quote = v.empty() || v.find_first_of(" \"=;\\") != std::string::npos;
-    if (!quote) return " " + std::string(name) + "=" + v;
-    std::string out = " " + std::string(name) + "=\"";
-    for (char c : v) {
-        if (c == '"' || c == '\\') out += '\\';
-        out += c;
-    }
-    return out + "\"";
-}
-
 std::string reply_text(const policy::Verdict& v) {
     return std::to_string(v.code) + " " + v.status + " " + v.text;
 }
@@ -51,36 +38,40 @@ struct LogDetail {
     bool unkeyed = false;  // the four connection values did not parse: nothing handed to the milter
 };
 
-// Postfix's shape (docs/conventions.md "Logs read like Postfix's"): `ID|NOQUEUE: policy ACTION: STATE from name[addr]:port: TEXT;
-// rule=… connector=… from=<…> to=<…> proto=… helo=<…>`, then what the session showed.
+// The one decision format (frontdoor/decision_log.hpp), with what Postfix told us:
+// `ID|NOQUEUE: policy ACTION: STATE from name[addr]:port: TEXT; rule=… connector=… from=<…> to=<…>
+// proto=… helo=<…>`, then what the session showed.
 std::string log_line(const Attributes& req, std::string_view action, std::string_view text, const LogDetail& d) {
-    std::string_view qid = req.get("queue_id");
-    std::string_view state = req.get("protocol_state");
     std::string_view name = req.get("client_name");
-    std::string out = (qid.empty() ? std::string("NOQUEUE") : printable(qid)) + ": policy " + std::string(action) +
-                      ": " + (state.empty() ? std::string("request") : printable(state)) + " from " +
-                      (name.empty() ? std::string("unknown") : printable(name)) + "[" +
-                      printable(req.get("client_address")) + "]";
-    if (!req.get("client_port").empty()) out += ":" + printable(req.get("client_port"));
-    out += ": " + printable(text) + ";";
-    if (!d.rule.empty()) out += field("rule", d.rule);
-    if (!d.connector.empty()) out += field("connector", d.connector);
-    out += " from=<" + printable(req.get("sender")) + "> to=<" + printable(req.get("recipient")) + ">";
-    if (!req.get("protocol_name").empty()) out += field("proto", req.get("protocol_name"));
-    out += " helo=<" + printable(req.get("helo_name")) + ">";
+    std::string client = std::string(name.empty() ? std::string_view("unknown") : name) + "[" +
+                         std::string(req.get("client_address")) + "]";
+    if (!req.get("client_port").empty()) client += ":" + std::string(req.get("client_port"));
+    std::string action_text = "policy " + std::string(action);
+    frontdoor::Decision line;
+    line.queue_id = req.get("queue_id");
+    line.action = action_text;
+    line.stage = req.get("protocol_state").empty() ? std::string_view("request") : req.get("protocol_state");
+    line.client = client;
+    line.reply = printable(text);
+    line.rule = d.rule;
+    if (!d.connector.empty()) line.connector = d.connector;
+    line.sender = req.get("sender");
+    line.recipients = {std::string(req.get("recipient"))};
+    line.proto = req.get("protocol_name");
+    line.helo = req.get("helo_name");
     if (d.facts) {
         const policy::SessionFacts& f = *d.facts;
-        if (f.auth_login) out += field("login", *f.auth_login);
+        if (f.auth_login) line.extra.emplace_back("login", *f.auth_login);
         if (f.tls) {
-            out += field("tls", f.tls->version);
+            line.extra.emplace_back("tls", f.tls->version);
             if (f.tls->cert) {
-                out += f.tls->cert->verified ? " cert=verified" : " cert=unverified";
-                if (f.tls->cert->sha256) out += field("sha256", *f.tls->cert->sha256);
+                line.extra.emplace_back("cert", f.tls->cert->verified ? "verified" : "unverified");
+                if (f.tls->cert->sha256) line.extra.emplace_back("sha256", *f.tls->cert->sha256);
             }
         }
     }
-    if (d.unkeyed) out += " handoff=none";
-    return out;
+    if (d.unkeyed) line.extra.emplace_back("handoff", "none");
+    return frontdoor::format(line);
 }
 
 PolicyDecision decide(const char* action, std::string line) { return PolicyDecision{action, std::move(line)}; }

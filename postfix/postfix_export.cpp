@@ -110,7 +110,7 @@ std::string outbound_settings(const Ruleset& rules, const DaemonConfig& config) 
     std::string out;
     std::vector<std::string> dane;
     for (const auto& c : rules.send_connectors)
-        if (c.tls == OutboundTls::dane) dane.push_back(c.name);
+        if (c.tls == SendTls::dane) dane.push_back(c.name);
     if (!dane.empty())
         out += comment("Send connectors with tls = \"dane\" (" + join(dane) + "): DANE needs DNSSEC-validated answers, "
                        "so /etc/resolv.conf must point at a validating resolver.") +

@@ -1,18 +1,17 @@
-// transport_maps and smtp_tls_policy_maps answers (postfix_maps.hpp). Routing and TLS policies come
-// from engine_route.cpp, so Postfix is told exactly what `explain` shows and RCPT decides.
+// transport_maps and smtp_tls_policy_maps answers (postfix_maps.hpp). Routes and TLS policies come
+// from the engine (policy/route.hpp), so Postfix is told exactly what `explain` shows and RCPT
+// decides; this file only writes them in Postfix's words.
 #include "postfix/postfix_maps.hpp"
 
 #include <algorithm>
 
-#include "policy/engine_internal.hpp"
+#include "policy/engine.hpp"
 
 namespace mw::postfix {
 
 using namespace mw::policy;
 
 namespace {
-
-using detail::OutboundPolicy;
 
 MapAnswer found(std::string data) { return {MapAnswer::Status::ok, std::move(data)}; }
 
@@ -22,29 +21,12 @@ MapAnswer not_found() { return {}; }
 // 15-byte small-string buffer, so building the answer allocates nothing and cannot throw again.
 MapAnswer internal_error() { return {MapAnswer::Status::temp, "internal error"}; }
 
-MapAnswer from_policy(OutboundPolicy p) { return p.text.empty() ? not_found() : found(std::move(p.text)); }
+MapAnswer from_policy(const std::optional<OutboundTls>& p) { return p ? found(tls_policy_text(*p)) : not_found(); }
 
-OutboundPolicy stronger(OutboundPolicy a, OutboundPolicy b) { return b.strength > a.strength ? b : a; }
-
-// What Postfix applies when it delivers straight to `domain`'s MX (or, for "*.P", to a subdomain
-// of P). A connector that routes the domain through smart hosts has no say here: Postfix looks its
-// policy up under the smart host's key, and reaches this one only on some other route.
-OutboundPolicy mx_policy(const Ruleset& rules, std::string_view domain) {
-    const SendConnector* c = detail::routing_connector(rules, domain, nullptr);
-    if (c && !c->smart_hosts.empty()) c = nullptr;
-    return detail::domain_tls_policy(rules, c, domain, nullptr);
-}
-
-// The strongest policy among the connectors listing `host`; on equal strength, file order. The
-// recipient domain is unknown under a smart-host key, so domain-validation without tls_domain
-// matches Postfix's "nexthop": the smart host's own name.
-OutboundPolicy smart_host_policy(const Ruleset& rules, const SmartHost& host) {
-    OutboundPolicy best;
-    for (const SendConnector& c : rules.send_connectors) {
-        if (std::find(c.smart_hosts.begin(), c.smart_hosts.end(), host) == c.smart_hosts.end()) continue;
-        best = stronger(std::move(best), detail::connector_tls_policy(c, "nexthop"));
-    }
-    return best;
+std::optional<OutboundTls> stronger(std::optional<OutboundTls> a, std::optional<OutboundTls> b) {
+    if (!b) return a;
+    if (!a) return b;
+    return strength(b->level) > strength(a->level) ? b : a;
 }
 
 MapAnswer tls_policy_impl(const Ruleset& rules, std::string_view key) {
@@ -56,18 +38,18 @@ MapAnswer tls_policy_impl(const Ruleset& rules, std::string_view key) {
         if (parent.empty() || parent.front() == '[' || parent.front() == '.') return not_found();
         auto p = normalize_domain(parent);
         if (!p) return not_found();
-        return from_policy(mx_policy(rules, "*." + *p));
+        return from_policy(mx_tls_policy(rules, "*." + *p));
     }
     if (key.front() == '[' || key.find(':') != std::string_view::npos) {
         auto host = parse_smart_host(key);
-        return host ? from_policy(smart_host_policy(rules, *host)) : not_found();
+        return host ? from_policy(smart_host_tls_policy(rules, *host)) : not_found();
     }
     // A bare name is a recipient domain, or a smart host written without brackets and port.
     auto domain = normalize_domain(key);
     if (!domain) return not_found();
-    OutboundPolicy policy = mx_policy(rules, *domain);
-    if (auto host = parse_smart_host(key)) policy = stronger(std::move(policy), smart_host_policy(rules, *host));
-    return from_policy(std::move(policy));
+    std::optional<OutboundTls> policy = mx_tls_policy(rules, *domain);
+    if (auto host = parse_smart_host(key)) policy = stronger(std::move(policy), smart_host_tls_policy(rules, *host));
+    return from_policy(policy);
 }
 
 MapAnswer transport_impl(const Ruleset& rules, std::string_view key) {
@@ -76,13 +58,43 @@ MapAnswer transport_impl(const Ruleset& rules, std::string_view key) {
     if (key == "*") return not_found();
     auto parsed = parse_address(key);
     if (!parsed.address || parsed.address->null) return not_found();
-    auto route = detail::route_impl(rules, *parsed.address, nullptr);
-    if (!route) return not_found();
+    auto route = find_route(rules, *parsed.address, nullptr);
+    if (!route) return internal_error();
+    if (!route.value()) return not_found();
     // "smtp:" with an empty next hop is the recipient domain's MX, overriding relayhost.
-    return found("smtp:" + (route->smart_host ? route->nexthop : std::string()));
+    return found("smtp:" + (route.value()->smart_host() ? route.value()->nexthop.str() : std::string()));
+}
+
+std::string with_colons(const std::string& hex) {
+    std::string out;
+    for (std::size_t i = 0; i < hex.size(); ++i) {
+        if (i && i % 2 == 0) out += ':';
+        out += hex[i];
+    }
+    return out;
+}
+
+// A certificate name in a `secure match=` list: "nexthop" and "dot-nexthop" are Postfix's words for
+// the domain the lookup was made for when the engine could not name it.
+std::string match_name(const CertificateName& n) {
+    if (n.domain.empty()) return n.subdomains ? "dot-nexthop" : "nexthop";
+    return n.subdomains ? "." + n.domain : n.domain;
 }
 
 }  // namespace
+
+std::string tls_policy_text(const OutboundTls& tls) {
+    std::string out = to_string(tls.level);
+    std::vector<std::string> items;
+    if (tls.level == OutboundTls::Level::secure)
+        for (const auto& n : tls.names) items.push_back(match_name(n));
+    if (tls.level == OutboundTls::Level::fingerprint)
+        for (const auto& pin : tls.pins) items.push_back(with_colons(pin));
+    // secure separates names with ':', fingerprint its digests (which contain ':') with '|'.
+    const char* separator = tls.level == OutboundTls::Level::fingerprint ? "|" : ":";
+    for (std::size_t i = 0; i < items.size(); ++i) out += (i ? separator : " match=") + items[i];
+    return out;
+}
 
 const char* to_string(MapAnswer::Status s) {
     switch (s) {

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 
+#include "policy/route.hpp"
 #include "policy/ruleset.hpp"
 
 namespace mw::postfix {
@@ -47,5 +48,11 @@ MapAnswer lookup_transport(const policy::Ruleset& rules, std::string_view key) n
 // Nothing applies, or a malformed key: NOTFOUND (Postfix uses its global default). Internal
 // error: TEMP.
 MapAnswer lookup_tls_policy(const policy::Ruleset& rules, std::string_view key) noexcept;
+
+// An outbound TLS policy as smtp_tls_policy_maps writes it: "none", "may", "encrypt", "verify",
+// "secure match=bank.example:.bank.example", "dane-only", "fingerprint match=AB:CD:...". Postfix's
+// "nexthop" and "dot-nexthop" stand for names the engine left to the next hop. This is the only
+// place that knows that syntax; `explain` shows it too, as `route.tls_policy`.
+std::string tls_policy_text(const policy::OutboundTls& tls);
 
 }  // namespace mw::postfix

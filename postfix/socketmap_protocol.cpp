@@ -1,5 +1,6 @@
 #include "postfix/socketmap_protocol.hpp"
 
+#include "frontdoor/decision_log.hpp"
 #include "postfix/netstring.hpp"
 #include "core/quote_text.hpp"
 
@@ -57,10 +58,18 @@ SocketmapExchange answer_socketmap_request(const policy::Ruleset& rules, std::st
 
 std::string SocketmapExchange::describe() const {
     constexpr std::size_t max_key = 256;
-    std::string k = quote_text(std::string_view(key).substr(0, max_key));
+    std::string k(std::string_view(key).substr(0, max_key));
     if (key.size() > max_key) k += "...";
-    // The reply is ours: printable, with any reflected table name already made printable.
-    return "socketmap " + (map.empty() ? std::string("(malformed)") : printable_name(map)) + " " + k + " -> " + reply;
+    // The one decision format (frontdoor/decision_log.hpp). The reply is ours: printable, with any
+    // reflected table name already made printable.
+    frontdoor::Decision d;
+    d.action = "lookup";
+    d.stage = "SOCKETMAP";
+    d.client = "postfix";
+    d.reply = reply;
+    d.extra.emplace_back("map", map.empty() ? std::string("(malformed)") : printable_name(map));
+    d.extra.emplace_back("key", k);
+    return frontdoor::format(d);
 }
 
 }  // namespace mw::postfix

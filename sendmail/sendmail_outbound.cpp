@@ -127,17 +127,17 @@ std::string tls_part(const Ruleset& rules, const DaemonConfig& config) {
         auto note = [](std::vector<std::string>& v, const std::string& s) {
             if (std::find(v.begin(), v.end(), s) == v.end()) v.push_back(s);
         };
-        if (c->tls == OutboundTls::none) note(none, c->name);
-        if (c->tls == OutboundTls::none || c->tls == OutboundTls::opportunistic) continue;
+        if (c->tls == SendTls::none) note(none, c->name);
+        if (c->tls == SendTls::none || c->tls == SendTls::opportunistic) continue;
         if (space.all) {
             note(everywhere, c->name + " (" + to_string(c->tls) + ")");
             continue;
         }
-        Level l = c->tls == OutboundTls::encryption_only ? Level::encrypt : Level::verify;
+        Level l = c->tls == SendTls::encryption_only ? Level::encrypt : Level::verify;
         require(reqs, space.domain, l, "send connector " + c->name);
         if (space.domain.subdomains) wildcards.push_back(space.domain.str());
-        if (c->tls == OutboundTls::domain_validation) by_name.push_back(space.str());
-        if (c->tls == OutboundTls::dane) note(dane, c->name);
+        if (c->tls == SendTls::domain_validation) by_name.push_back(space.str());
+        if (c->tls == SendTls::dane) note(dane, c->name);
     }
     std::string out;
     if (!reqs.empty()) {

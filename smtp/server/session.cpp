@@ -75,7 +75,7 @@ asio::awaitable<Session::Flow> Session::greet() {
                         std::chrono::seconds(connector ? connector->connection_timeout_s : 60);
     if (!connect_.verdict.continues() || !connector) {
         // README "Replies": no receive connector for this client -> 554 5.7.1 Access denied, at connect.
-        log_decision("CONNECT", connect_.verdict, "");
+        log_decision("CONNECT", connect_.verdict, {});
         shared_.counters.connections_refused++;
         reply(connect_.verdict.reply());
         co_return Flow::close;
@@ -91,7 +91,7 @@ asio::awaitable<Session::Flow> Session::greet() {
                                     "connector " + connector->name + (refusal == ConnectionSlots::Refusal::total
                                                                           ? ": max_connections"
                                                                           : ": max_connections_per_source"));
-        log_decision("CONNECT", v, "");
+        log_decision("CONNECT", v, {});
         shared_.counters.connections_refused++;
         reply(v);
         co_return Flow::close;

@@ -89,8 +89,9 @@ private:
 
     // Logging (session_log.cpp), in Postfix's smtpd shape.
     std::string client_text() const;
-    void log_decision(std::string_view stage, const policy::Verdict& v, std::string_view to,
-                      std::string_view from = {}) const;
+    // `to`: the recipients the decision is about; `from`: the sender as written, once MAIL was given.
+    void log_decision(std::string_view stage, const policy::Verdict& v, std::vector<std::string> to,
+                      std::optional<std::string_view> from = std::nullopt) const;
     void log_event(std::string_view text) const;
 
     ServerContext& shared_;

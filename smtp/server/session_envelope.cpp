@@ -1,5 +1,6 @@
 // MAIL and RCPT: sequence checks, parameter parsing, then the policy engine (the same evaluate_mail
 // and evaluate_rcpt the milter calls), plus what only standalone mode checks: the Maildir name rule.
+#include "frontdoor/message_result.hpp"
 #include "smtp/delivery/mailbox_name.hpp"
 #include "smtp/server/session.hpp"
 
@@ -28,7 +29,7 @@ asio::awaitable<Session::Flow> Session::on_mail(const Command& c) {
     }
     auto result = policy::evaluate_mail(*rules_, facts_, connect_, mail.sender, mail.size);
     if (!result.verdict.continues()) {
-        log_decision("MAIL", result.verdict, "", mail.raw);
+        log_decision("MAIL", result.verdict, {}, mail.raw);
         reply(result.verdict);
         co_return too_many_errors() ? Flow::close : Flow::proceed;
     }
@@ -66,7 +67,7 @@ asio::awaitable<Session::Flow> Session::on_rcpt(const Command& c) {
         verdict = policy::make_reply(policy::Action::reject, 550, "5.1.3",
                                      "<" + rcpt.raw + ">: Bad recipient address syntax", "maildir name rule");
     }
-    log_decision("RCPT", verdict, rcpt.raw, tx_->mail.raw);
+    log_decision("RCPT", verdict, {rcpt.raw}, tx_->mail.raw);
     if (!verdict.continues()) {
         if (verdict.code >= 500) co_await tarpit();
         reply(verdict);
@@ -74,11 +75,8 @@ asio::awaitable<Session::Flow> Session::on_rcpt(const Command& c) {
         if (result.recipient_limit) co_return Flow::proceed;
         co_return too_many_errors() ? Flow::close : Flow::proceed;
     }
-    // The same recipient twice is delivered once (Postfix's cleanup does the same): repeated RCPTs
-    // must not turn one message into a mail bomb. Addresses are normalized, so case does not matter.
-    bool duplicate = false;
-    for (const auto& r : tx_->recipients) duplicate = duplicate || r.address == rcpt.recipient;
-    if (!duplicate) tx_->recipients.push_back(Recipient{rcpt.recipient, std::move(rcpt)});
+    frontdoor::add_recipient(tx_->recipients, Recipient{rcpt.recipient, std::move(rcpt)},
+                             [](const Recipient& r) -> const Address& { return r.address; });
     reply(Reply{250, "2.1.5", "Ok"});
     co_return Flow::proceed;
 }

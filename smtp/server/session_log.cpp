@@ -1,10 +1,33 @@
-// The session's log lines, in the shape of Postfix's smtpd (and of the milter's, milter_log.cpp):
+// The session's log lines, in the one format of frontdoor/decision_log.hpp (Postfix's smtpd shape):
 //   QUEUEID|NOQUEUE: reject: RCPT from name[addr]: 554 5.7.1 <to>: Relay access denied;
-//     rule=...; connector=Internet from=<a@b> to=<c@d> proto=ESMTP helo=<h>
+//     rule="..." connector=Internet from=<a@b> to=<c@d> proto=ESMTP helo=<h>
 #include "core/quote_text.hpp"
+#include "frontdoor/decision_log.hpp"
+#include "smtp/server/decision_line.hpp"
 #include "smtp/server/session.hpp"
 
 namespace mw::smtp::server {
+
+std::string decision_line(const SessionLogView& view, std::string_view stage, const policy::Verdict& v,
+                          std::optional<std::string_view> from, std::vector<std::string> to) {
+    frontdoor::Decision d;
+    d.queue_id = view.queue_id;
+    d.action = frontdoor::action_word(v);
+    d.stage = stage;
+    d.client = view.client;
+    d.reply = frontdoor::reply_field(v);
+    d.rule = v.rule;
+    d.connector = view.connector ? std::string_view(view.connector->name) : std::string_view();
+    d.sender = from;
+    d.recipients = std::move(to);
+    d.proto = view.esmtp ? "ESMTP" : "SMTP";
+    if (view.facts) {
+        d.helo = view.facts->helo;
+        if (view.facts->tls) d.extra.emplace_back("tls", view.facts->tls->version);
+        if (view.facts->auth_login) d.extra.emplace_back("sasl_username", *view.facts->auth_login);
+    }
+    return frontdoor::format(d);
+}
 
 std::string Session::client_text() const { return printable_text(facts_.client_name) + "[" + client_address_text_ + "]"; }
 
@@ -12,22 +35,11 @@ void Session::log_event(std::string_view text) const {
     shared_.log(std::string(queue_id_.empty() ? "" : queue_id_ + ": ") + printable_text(text));
 }
 
-void Session::log_decision(std::string_view stage, const policy::Verdict& v, std::string_view to,
-                           std::string_view from) const {
-    std::string line = queue_id_.empty() ? "NOQUEUE" : queue_id_;
-    line += ": ";
-    line += policy::to_string(v.action);
-    line += ": ";
-    line += stage;
-    line += " from " + client_text() + ": " + std::to_string(v.code) + " " + v.status + " " + printable_text(v.text) + ";";
-    if (!v.rule.empty()) line += " rule=" + printable_text(v.rule) + ";";
-    line += " connector=" + (connect_.connector ? printable_text(connect_.connector->name) : std::string("none"));
-    if (stage != "CONNECT") line += " from=<" + log_field_text(from) + ">";
-    if (!to.empty()) line += " to=<" + log_field_text(to) + ">";
-    line += std::string(" proto=") + (esmtp_ ? "ESMTP" : "SMTP") + " helo=<" + log_field_text(facts_.helo) + ">";
-    if (facts_.tls) line += " tls=" + log_field_text(facts_.tls->version);
-    if (facts_.auth_login) line += " sasl_username=" + log_field_text(*facts_.auth_login);
-    shared_.log(line);
+void Session::log_decision(std::string_view stage, const policy::Verdict& v, std::vector<std::string> to,
+                           std::optional<std::string_view> from) const {
+    std::string client = client_text();
+    SessionLogView view{queue_id_, client, &facts_, connect_.connector, esmtp_};
+    shared_.log(decision_line(view, stage, v, from, std::move(to)));
 }
 
 }  // namespace mw::smtp::server

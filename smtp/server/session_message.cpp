@@ -1,7 +1,10 @@
 // DATA and BDAT, and the end of a message: limits, the policy engine's message stage, header edits,
 // our Received: field, then the durable queue -- 250 only once the queue says the message is on
 // stable storage (docs/design.md decision 3).
+#include <algorithm>
 #include <ctime>
+
+#include "frontdoor/message_result.hpp"
 
 #include "smtp/server/message_headers.hpp"
 #include "smtp/server/received_header.hpp"
@@ -10,10 +13,6 @@
 namespace mw::smtp::server {
 
 namespace {
-
-// As the milter: more header fields or bytes than this refuse the message (552 5.3.4).
-constexpr std::size_t max_header_fields = 10'000;
-constexpr std::uint64_t max_header_bytes = 1 << 20;
 
 // The queue's completion, delivered on the session's executor.
 template <typename Token>
@@ -31,10 +30,10 @@ auto async_submit(queue::Queue& q, std::string id, queue::Envelope envelope, std
         token, std::move(id), std::move(envelope), std::move(body));
 }
 
-std::string recipients_field(const std::vector<Address>& rcpts) {
-    std::string to;
-    for (const auto& r : rcpts) to += (to.empty() ? "" : ",") + r.str();
-    return to;
+std::vector<std::string> recipient_texts(const std::vector<Address>& rcpts) {
+    std::vector<std::string> out;
+    for (const auto& r : rcpts) out.push_back(r.str());
+    return out;
 }
 
 }  // namespace
@@ -72,7 +71,7 @@ asio::awaitable<Session::Flow> Session::on_data() {
     if (decoder.oversize()) {
         auto v = policy::make_reply(policy::Action::reject, 552, "5.3.4",
                                     "Message size exceeds fixed maximum message size", "connector max_message_size");
-        log_decision("END-OF-MESSAGE", v, "", tx_->mail.raw);
+        log_decision("END-OF-MESSAGE", v, {}, tx_->mail.raw);
         reset_transaction();
         reply(v);
         co_return Flow::proceed;
@@ -131,7 +130,7 @@ asio::awaitable<Session::Flow> Session::on_bdat(const Command& c) {
     if (tx_->bdat_size > max) {
         auto v = policy::make_reply(policy::Action::reject, 552, "5.3.4",
                                     "Message size exceeds fixed maximum message size", "connector max_message_size");
-        log_decision("END-OF-MESSAGE", v, "", tx_->mail.raw);
+        log_decision("END-OF-MESSAGE", v, {}, tx_->mail.raw);
         tx_->bdat_failed = true;
         tx_->bdat_content.clear();
         tx_->bdat_content.shrink_to_fit();
@@ -158,7 +157,7 @@ asio::awaitable<Session::Flow> Session::finish_message(std::string content, std:
     tx_.reset();
     std::vector<Address> recipients;
     for (const auto& r : tx.recipients) recipients.push_back(r.address);
-    std::string to = recipients_field(recipients);
+    const std::vector<std::string> to = recipient_texts(recipients);
     if (line_too_long) {
         auto v = policy::make_reply(policy::Action::reject, 500, "5.5.2", "Line too long", "RFC 5321 4.5.3.1.6 text line limit");
         log_decision("END-OF-MESSAGE", v, to, tx.mail.raw);
@@ -166,21 +165,14 @@ asio::awaitable<Session::Flow> Session::finish_message(std::string content, std:
         co_return Flow::proceed;
     }
     ParsedHeaders headers = parse_headers(content);
-    if (headers.facts.fields.size() > max_header_fields || headers.body_offset > max_header_bytes) {
-        auto v = policy::make_reply(policy::Action::reject, 552, "5.3.4", "Message header size exceeds the limit",
-                                    "header limit: " + std::to_string(max_header_fields) + " fields, " +
-                                        std::to_string(max_header_bytes) + " bytes");
+    if (frontdoor::header_over_limit(headers.facts.fields.size(), headers.body_offset)) {
+        auto v = frontdoor::header_limit_verdict();
         log_decision("END-OF-MESSAGE", v, to, tx.mail.raw);
         reply(v);
         co_return Flow::proceed;
     }
     auto result = policy::evaluate_message(*rules_, facts_, tx.policy.context, recipients, headers.facts, size);
-    policy::Verdict v = result.verdict;
-    if (!result.rules_applied.empty() && v.rule.empty()) {
-        std::string applied;
-        for (const auto& r : result.rules_applied) applied += (applied.empty() ? "" : ",") + r;
-        v.rule = "transport rules " + applied;
-    }
+    policy::Verdict v = frontdoor::message_verdict(result);
     if (v.action == policy::Action::reject || v.action == policy::Action::tempfail) {
         shared_.counters.messages_refused++;
         log_decision("END-OF-MESSAGE", v, to, tx.mail.raw);
@@ -206,19 +198,13 @@ asio::awaitable<Session::Flow> Session::finish_message(std::string content, std:
     envelope.arrival = static_cast<std::int64_t>(std::time(nullptr));
     // Quarantine (README "Delivery restrictions, recipient policies, transport rules"): the message waits on hold for an admin.
     envelope.hold = v.action == policy::Action::quarantine;
-    auto removed = [&](const Address& a) {
-        for (const auto& r : result.remove_recipients)
-            if (r == a) return true;
-        return false;
-    };
-    for (const auto& r : tx.recipients) {
-        if (removed(r.address)) continue;
-        envelope.recipients.push_back(queue::Recipient{r.address.str(), r.params.orcpt, r.params.notify, {}, {}, {}});
-    }
-    for (const auto& a : result.add_recipients) {
-        bool present = false;
-        for (const auto& r : envelope.recipients) present = present || r.address == a.str();
-        if (!present) envelope.recipients.push_back(queue::Recipient{a.str(), "", queue::notify_default, {}, {}, {}});
+    for (const Address& a : frontdoor::final_recipients(recipients, result)) {
+        // A recipient of the transaction keeps its DSN parameters; an added one gets the defaults.
+        auto given = std::find_if(tx.recipients.begin(), tx.recipients.end(), [&](const Recipient& r) { return r.address == a; });
+        if (given != tx.recipients.end())
+            envelope.recipients.push_back(queue::Recipient{a.str(), given->params.orcpt, given->params.notify, {}, {}, {}});
+        else
+            envelope.recipients.push_back(queue::Recipient{a.str(), "", queue::notify_default, {}, {}, {}});
     }
 
     queue_id_ = shared_.queue->new_id();

@@ -60,7 +60,7 @@ BOOST_AUTO_TEST_CASE(decisions_are_logged_postfix_style) {
     check("t01_relay_denied.lua");
     std::string log = milter().daemon->log();
     BOOST_TEST(log.find("milter: NOQUEUE: reject: RCPT from client.test[192.0.2.10]: 554 5.7.1 "
-                        "<victim@other.example>: Relay access denied; rule=connector Internet: no accept-any-recipient; "
+                        "<victim@other.example>: Relay access denied; rule=\"connector Internet: no accept-any-recipient\" "
                         "connector=Internet from=<someone@elsewhere.example> to=<victim@other.example> proto=ESMTP "
                         "helo=<client.test>") != std::string::npos,
                log);

@@ -235,14 +235,14 @@ BOOST_AUTO_TEST_CASE(the_socketmap_answers_through_the_chroot) {
     o.quit_after = "RCPT";
     auto r = swaks(o);
     BOOST_TEST(r.rcpt_reply("far@away.example") == "554 5.7.1 <far@away.example>: Relay access denied", r.transcript);
-    BOOST_TEST(w.mailwarden->wait_log("socketmap transport 'far@away.example' -> OK smtp:" + sink_hop),
+    BOOST_TEST(w.mailwarden->wait_log("lookup: SOCKETMAP from postfix: OK smtp:" + sink_hop + "; map=transport key=far@away.example"),
                w.mailwarden->log());
 
     auto d = w.internet("someone@elsewhere.example", {"bob@example.com"});
     d.headers = {"Subject: export-tlspolicy"};
     BOOST_TEST(swaks(d).status == 0);
     BOOST_REQUIRE(w.sink.wait_message("Subject: export-tlspolicy"));
-    BOOST_TEST(w.mailwarden->wait_log("socketmap tlspolicy '" + sink_hop + "' -> OK may"), w.mailwarden->log());
+    BOOST_TEST(w.mailwarden->wait_log("lookup: SOCKETMAP from postfix: OK may; map=tlspolicy key=" + sink_hop), w.mailwarden->log());
 
     // The same table from outside the chroot, as an admin checks it.
     auto q = w.postfix->postmap_query("far@away.example", w.socketmap("transport"));

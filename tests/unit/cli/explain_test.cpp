@@ -183,6 +183,13 @@ BOOST_AUTO_TEST_CASE(restrictions_with_allow_exception_and_route) {
     BOOST_TEST(route["send_connector"].str() == "Partners");
     BOOST_TEST(route["nexthop"].str() == "[127.0.0.40]:25");
     BOOST_TEST(route["tls_policy"].str().rfind("secure", 0) == 0u);
+    // The same policy as typed values, beside Postfix's form.
+    BOOST_TEST(route["tls"]["level"].str() == "secure");
+    BOOST_TEST(route["tls"]["names"].arr().size() == 2u);
+    BOOST_TEST(route["tls"]["names"][0].str() == "partner.test");
+    BOOST_TEST(route["tls"]["names"][1].str() == ".partner.test");
+    BOOST_TEST(route["tls_policy"].str() == "secure match=partner.test:.partner.test");
+    BOOST_TEST(route["tls"]["client_certificate"].boolean());
 }
 
 BOOST_AUTO_TEST_CASE(send_connector_cost_and_specificity) {

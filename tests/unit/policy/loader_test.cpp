@@ -231,7 +231,7 @@ auth = { user = "u", password_file = "secrets/u.pass" }
     BOOST_TEST(s[0].address_spaces.at(0).all);
     BOOST_TEST(s[0].cost == 10);
     BOOST_TEST(s[0].smart_hosts.empty());
-    BOOST_TEST((s[0].tls == OutboundTls::opportunistic));
+    BOOST_TEST((s[0].tls == SendTls::opportunistic));
     BOOST_TEST(!s[0].auth.has_value());
     BOOST_TEST(s[1].address_spaces.at(1).str() == "*.example.net");
     BOOST_TEST(s[1].cost == 0);
@@ -241,7 +241,7 @@ auth = { user = "u", password_file = "secrets/u.pass" }
     BOOST_TEST(s[1].smart_hosts[2].str() == "relay2.example.net:587");
     BOOST_TEST(s[1].smart_hosts[3].str() == "[2001:db8::1]:2525");
     BOOST_TEST(s[1].smart_hosts[4].str() == "[relay3.example.net]:25");
-    BOOST_TEST((s[1].tls == OutboundTls::domain_validation));
+    BOOST_TEST((s[1].tls == SendTls::domain_validation));
     BOOST_TEST(s[1].tls_domain == "relay.example.net");
     BOOST_TEST_REQUIRE(s[1].auth.has_value());
     BOOST_TEST(s[1].auth->user == "u");

@@ -116,7 +116,7 @@ BOOST_AUTO_TEST_CASE(users_may_relay_and_get_a_route) {
     BOOST_TEST(reply(r.verdict) == "250 2.1.5 Ok", trace_text(r.trace));
     BOOST_TEST_REQUIRE(r.route.has_value());
     BOOST_TEST(r.route->send_connector == "Internet");
-    BOOST_TEST(r.route->nexthop == "far.example");
+    BOOST_TEST(r.route->nexthop.str() == "far.example");
 }
 
 BOOST_AUTO_TEST_CASE(internal_relay_domain_accepted_with_route) {

@@ -102,6 +102,11 @@ struct Fixture {
         trace.clear();
         return route_recipient(*rules, addr(rcpt), &trace);
     }
+    // The route's TLS policy in the engine's own words (route.hpp describe()).
+    std::string tls(std::string_view rcpt) {
+        auto r = route(rcpt);
+        return r ? describe(r->tls) : "(no route)";
+    }
     std::string connector(std::string_view rcpt) {
         auto r = route(rcpt);
         return r ? r->send_connector : "(none)";
@@ -124,9 +129,9 @@ BOOST_AUTO_TEST_CASE(most_specific_address_space_then_cost_then_file_order) {
 
 BOOST_AUTO_TEST_CASE(nexthop_is_the_first_smart_host_or_the_domain) {
     auto exact = route("a@exact.example");
-    BOOST_TEST(exact->nexthop == "[192.0.2.1]:25");
-    BOOST_TEST(route("a@relay.example")->nexthop == "relay-host.example:587");
-    BOOST_TEST(route("a@far.example")->nexthop == "far.example");
+    BOOST_TEST(exact->nexthop.str() == "[192.0.2.1]:25");
+    BOOST_TEST(route("a@relay.example")->nexthop.str() == "relay-host.example:587");
+    BOOST_TEST(route("a@far.example")->nexthop.str() == "far.example");
 }
 
 BOOST_AUTO_TEST_CASE(authoritative_domains_are_not_routed) {
@@ -146,31 +151,34 @@ BOOST_AUTO_TEST_CASE(no_connector_covers_the_domain) {
     BOOST_TEST(route_recipient(*narrow, addr("a@only.example"), nullptr).has_value());  // trace optional
 }
 
-BOOST_AUTO_TEST_CASE(connector_tls_maps_to_postfix_policies) {
-    BOOST_TEST(route("a@far.org")->tls_policy == "may");
-    BOOST_TEST(route("a@a.shop.example")->tls_policy == "none");
-    BOOST_TEST(route("a@relay.example")->tls_policy == "encrypt");
-    BOOST_TEST(route("a@exact.example")->tls_policy == "verify");
-    BOOST_TEST(route("a@validated.test")->tls_policy == "secure match=mx.validated.test");
-    BOOST_TEST(route("a@dane.test")->tls_policy == "dane-only");
+BOOST_AUTO_TEST_CASE(connector_tls_settings_become_policy_levels) {
+    BOOST_TEST(tls("a@far.org") == "may");
+    BOOST_TEST(tls("a@a.shop.example") == "none");
+    BOOST_TEST(tls("a@relay.example") == "encrypt");
+    BOOST_TEST(tls("a@exact.example") == "verify");
+    BOOST_TEST(tls("a@validated.test") == "secure (mx.validated.test)");
+    BOOST_TEST(tls("a@dane.test") == "dane-only");
 }
 
 BOOST_AUTO_TEST_CASE(tls_required_raises_never_lowers) {
-    BOOST_TEST(route("a@bank.test")->tls_policy == "encrypt");
+    BOOST_TEST(tls("a@bank.test") == "encrypt");
     BOOST_TEST(trace_has(trace, "tls_required bank.test level encrypt: may -> encrypt"), trace_text(trace));
-    BOOST_TEST(route("a@verify.test")->tls_policy == "verify");
-    BOOST_TEST(route("a@domain.test")->tls_policy == "secure match=domain.test");
-    BOOST_TEST(route("a@inbound.test")->tls_policy == "may");  // receive-only requirement
+    BOOST_TEST(tls("a@verify.test") == "verify");
+    BOOST_TEST(tls("a@domain.test") == "secure (domain.test)");
+    BOOST_TEST(tls("a@inbound.test") == "may");  // receive-only requirement
     // The connector already verifies its smart host's name: encrypt adds nothing.
-    BOOST_TEST(route("a@named.test")->tls_policy == "secure match=mx.validated.test");
+    BOOST_TEST(tls("a@named.test") == "secure (mx.validated.test)");
     BOOST_TEST(trace_has(trace, "already meets encrypt"), trace_text(trace));
 }
 
 BOOST_AUTO_TEST_CASE(domain_security_and_direct_trust) {
-    BOOST_TEST(route("a@partner.test")->tls_policy == "secure match=partner.test:.partner.test");
-    BOOST_TEST(route("a@pinned.test")->tls_policy ==
-               "fingerprint match=AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89:AB:CD:EF:01:23:45:67:89");
-    BOOST_TEST(trace_has(trace, "direct trust pinned.test: may -> fingerprint match="), trace_text(trace));
+    BOOST_TEST(tls("a@partner.test") == "secure (partner.test, .partner.test)");
+    BOOST_TEST(tls("a@pinned.test") == "fingerprint (ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789ABCDEF0123456789)");
+    BOOST_TEST(trace_has(trace, "direct trust pinned.test: may -> fingerprint ("), trace_text(trace));
+    // Domain Security and Direct Trust are mutual TLS: our client certificate is expected.
+    BOOST_TEST(route("a@partner.test")->tls.client_certificate);
+    BOOST_TEST(route("a@pinned.test")->tls.client_certificate);
+    BOOST_TEST(!route("a@validated.test")->tls.client_certificate);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

@@ -245,12 +245,13 @@ BOOST_AUTO_TEST_CASE(replies_from_answers) {
 
 BOOST_AUTO_TEST_CASE(log_description_escapes_and_shortens_the_key) {
     BOOST_TEST(ask("transport Bob@Smart.Test").describe() ==
-               "socketmap transport 'Bob@Smart.Test' -> OK smtp:[192.0.2.1]:25");
+               "NOQUEUE: lookup: SOCKETMAP from postfix: OK smtp:[192.0.2.1]:25; map=transport key=Bob@Smart.Test");
     BOOST_TEST(ask("transport a\r\nforged@far.org").describe() ==
-               "socketmap transport 'a\\x0d\\x0aforged@far.org' -> NOTFOUND ");
-    BOOST_TEST(ask("nospace").describe() == "socketmap (malformed) 'nospace' -> PERM malformed request");
+               "NOQUEUE: lookup: SOCKETMAP from postfix: NOTFOUND ; map=transport key=a\\x0d\\x0aforged@far.org");
+    BOOST_TEST(ask("nospace").describe() ==
+               "NOQUEUE: lookup: SOCKETMAP from postfix: PERM malformed request; map=(malformed) key=nospace");
     auto longest = ask("tlspolicy " + std::string(5000, 'a')).describe();
-    BOOST_TEST(longest == "socketmap tlspolicy '" + std::string(256, 'a') + "'... -> NOTFOUND ");
+    BOOST_TEST(longest == "NOQUEUE: lookup: SOCKETMAP from postfix: NOTFOUND ; map=tlspolicy key=" + std::string(256, 'a') + "...");
 }
 
 BOOST_AUTO_TEST_CASE(a_whole_conversation_over_the_decoder) {

@@ -1,4 +1,6 @@
 // MAIL stage: the checks of README "The order of the checks at MAIL", first failure answers.
+#include <algorithm>
+
 #include "policy/engine_internal.hpp"
 
 namespace mw::policy {
@@ -13,22 +15,28 @@ bool same_mailbox(const Address& a, const Address& b) {
     return !a.null && !b.null && a.local == b.local && a.domain == b.domain;
 }
 
-// Does the login own the sender? LOGIN@D for every accepted domain D when the login is a bare name,
-// the address itself when it is an address, plus its [[send_as]] entries (README "Receive connectors and permission groups").
-Match owns_sender(const MatchEnv& env, const std::string& login, const Address& sender, Trace& trace) {
-    if (login.find('@') != std::string::npos) {
-        auto parsed = parse_address(login);
-        if (parsed.address && same_mailbox(*parsed.address, sender)) {
-            trace.push_back("sender <" + sender.str() + "> is the login address");
-            return Match::match;
-        }
-    } else if (is_inside(env.rules, sender.domain)) {
-        // Normalize the login as a local part would be (case, quoting) before comparing.
-        auto parsed = parse_address(login + "@" + sender.domain);
-        if (parsed.address && same_mailbox(*parsed.address, sender)) {
-            trace.push_back("sender <" + sender.str() + "> is login " + login + " at accepted domain " + sender.domain);
-            return Match::match;
-        }
+// What the login owns, as one trace line: explain shows it, so an admin sees why a sender is or
+// is not the login's without working out login_domain by hand.
+std::string describe_ownership(const Ruleset& rules, const std::string& login, const std::optional<Address>& own) {
+    bool bare = login.find('@') == std::string::npos;
+    const std::string& domain = rules.organization.login_domain;
+    std::string line = "login " + login + " owns ";
+    if (own) line += "<" + own->str() + ">" + (bare ? " (login_domain " + domain + ")" : "");
+    else if (bare && domain.empty()) line += "no address of its own (no login_domain: no authoritative domain)";
+    else line += "no address of its own (" + (bare ? login + "@" + domain : login) + " is not a valid address)";
+    bool send_as = std::any_of(rules.send_as.begin(), rules.send_as.end(),
+                               [&](const SendAs& s) { return iequals(s.login, login); });
+    return line + (send_as ? " and its send_as addresses" : ", no send_as addresses");
+}
+
+// Does the login own the sender? Its one address (matchers.hpp login_address: a bare login is
+// LOGIN@login_domain, not LOGIN@ every accepted domain, which made every bare login a member of
+// any group named by a domain), plus its [[send_as]] entries.
+Match owns_sender(const MatchEnv& env, const std::string& login, const std::optional<Address>& own,
+                  const Address& sender, Trace& trace) {
+    if (own && same_mailbox(*own, sender)) {
+        trace.push_back("sender <" + sender.str() + "> is the address of login " + login);
+        return Match::match;
     }
     Match result = Match::no_match;
     for (const auto& s : env.rules.send_as) {
@@ -46,15 +54,23 @@ std::optional<Verdict> check_sender(const Ruleset& rules, const SessionFacts& fa
                                     Trace& trace) {
     const Address& sender = ctx.sender;
     const std::string& cname = ctx.connector->name;
+    std::optional<Address> own;
+    if (ctx.authenticated) {
+        own = login_address(rules, *facts.auth_login);
+        trace.push_back(describe_ownership(rules, *facts.auth_login, own));
+    }
     if (sender.null) {
-        trace.push_back("null sender <>: no ownership to check");  // bounces must always get through
+        // Bounces must always get through; an authenticated one is still judged (matchers.hpp match_sender).
+        trace.push_back(ctx.authenticated && own
+                            ? "null sender <>: no ownership to check; sender patterns judge it as <" + own->str() + ">"
+                            : "null sender <>: no ownership to check");
         return std::nullopt;
     }
     MatchEnv env{rules, &trace};
     bool any_sender = ctx.rights & bit(Right::accept_any_sender);
     if (ctx.authenticated) {
         const std::string& login = *facts.auth_login;
-        Match owned = owns_sender(env, login, sender, trace);
+        Match owned = owns_sender(env, login, own, sender, trace);
         if (owned == Match::unknown) return internal_error("sender ownership of " + login);
         if (owned == Match::match) return std::nullopt;
         if (any_sender) {

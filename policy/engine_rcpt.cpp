@@ -150,7 +150,7 @@ RcptResult rcpt_impl(const Ruleset& rules, const SessionFacts& facts, MailContex
             return done(make_reply(Action::reject, 550, "5.1.1", angle(rcpt) + ": User unknown", rule));
         }
     }
-    // Sender patterns see the login's identities too (matchers.hpp match_sender).
+    // An authenticated null sender is judged as the login's address (matchers.hpp match_sender).
     const std::string* login = ctx.authenticated && facts.auth_login ? &*facts.auth_login : nullptr;
     if (auto v = check_restrictions(env, ctx, login, rcpt, r.trace)) return done(std::move(*v));
     if (auto v = check_recipient_policies(env, ctx, login, rcpt, r.trace)) return done(std::move(*v));

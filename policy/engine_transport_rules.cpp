@@ -69,7 +69,7 @@ Match evaluate_condition(const RuleEnv& env, const RuleCondition& c) {
     };
     const Ruleset& rules = env.match.rules;
     if (c.from) {
-        // The login's identities count as the sender too (matchers.hpp match_sender).
+        // An authenticated null sender is judged as the login's address (matchers.hpp match_sender).
         const std::string* login =
             env.ctx.authenticated && env.facts.auth_login ? &*env.facts.auth_login : nullptr;
         if (!need(match_sender(env.match, *c.from, login, env.ctx.sender))) return m;

@@ -1,5 +1,5 @@
-// Checks that need every file read: group references and cycles, and smart hosts whose TLS is
-// weaker than a domain routed through them requires.
+// Checks that need every file read: group references and cycles, smart hosts whose TLS is
+// weaker than a domain routed through them requires, and the organization's login_domain.
 #include <algorithm>
 #include <functional>
 #include <map>
@@ -125,11 +125,33 @@ void check_smart_host_tls(Context& ctx) {
     }
 }
 
+// [organization] login_domain: a bare login owns LOGIN@login_domain, so it must be a domain we
+// accept mail for (else a login would own an address that is not ours). Without the key, the first
+// authoritative accepted domain that names a single domain (a wildcard makes no address).
+void settle_login_domain(Context& ctx) {
+    Organization& org = ctx.rules.organization;
+    if (ctx.login_domain_loc) {
+        if (!is_inside(ctx.rules, org.login_domain)) {
+            ctx.error(*ctx.login_domain_loc, "login_domain '" + org.login_domain +
+                                                 "' is not an accepted domain: a bare login owns LOGIN@login_domain, "
+                                                 "so it must be covered by an [[accepted_domain]]");
+        }
+        return;
+    }
+    for (const AcceptedDomain& d : ctx.rules.accepted_domains) {
+        if (d.type == DomainType::authoritative && !d.domain.subdomains) {
+            org.login_domain = d.domain.domain;
+            return;
+        }
+    }
+}
+
 }  // namespace
 
 void cross_check(Context& ctx) {
     check_groups(ctx);
     check_smart_host_tls(ctx);
+    settle_login_domain(ctx);
 }
 
 }  // namespace mw::policy::loader

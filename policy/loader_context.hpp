@@ -9,6 +9,7 @@
 #include <filesystem>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -81,6 +82,7 @@ public:
     std::size_t rule_order = 0;
     std::string organization_file;  // file holding [organization], "" if none yet
     std::string domain_security_file;
+    std::optional<SourceLoc> login_domain_loc;  // [organization] login_domain, when given
 
 private:
     const LoadOptions& options_;

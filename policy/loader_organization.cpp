@@ -46,7 +46,8 @@ void load_organization(Context& ctx, const toml::node& node) {
     ctx.organization_file = loc.file;
     Organization& org = ctx.rules.organization;
     org.loc = loc;
-    TableReader r(ctx, table, "[organization]", {"hostname", "authserv_id", "authserv_ids", "exchange_compatible_headers"});
+    TableReader r(ctx, table, "[organization]",
+                  {"hostname", "authserv_id", "authserv_ids", "exchange_compatible_headers", "login_domain"});
     ctx.attempt([&] { org.hostname = as_domain(r.require("hostname"), "hostname"); });
     org.authserv_id = org.hostname;
     r.with("authserv_id", [&](const toml::node& n) { org.authserv_id = as_authserv_id(n, "authserv_id"); });
@@ -65,6 +66,11 @@ void load_organization(Context& ctx, const toml::node& node) {
     }
     r.with("exchange_compatible_headers", [&](const toml::node& n) {
         org.exchange_compatible_headers = as_bool(n, "exchange_compatible_headers");
+    });
+    // Whether it is one of our domains is known only once every file is read (loader_checks.cpp).
+    r.with("login_domain", [&](const toml::node& n) {
+        org.login_domain = as_domain(n, "login_domain");
+        ctx.login_domain_loc = loc_of(n);
     });
 }
 

@@ -121,45 +121,26 @@ Match match_patterns(const MatchEnv& env, const std::vector<AddressPattern>& pat
     return result;
 }
 
-std::vector<Address> login_identities(const Ruleset& rules, const std::string& login) {
-    std::vector<Address> out;
-    auto add = [&](const std::string& text) {
-        auto parsed = parse_address(text);  // normalizes case and quoting as MAIL FROM would be
-        if (!parsed.address || parsed.address->null) return;
-        for (const auto& a : out)
-            if (a.str() == parsed.address->str()) return;
-        out.push_back(*parsed.address);
-    };
-    if (login.find('@') != std::string::npos) {
-        add(login);
-    } else {
-        // Wildcard accepted domains name no single domain to build an address from; their names
-        // still count for ownership (README "Receive connectors and permission groups"), so a sender there is matched as the envelope.
-        for (const auto& ad : rules.accepted_domains)
-            if (!ad.domain.subdomains) add(login + "@" + ad.domain.domain);
+std::optional<Address> login_address(const Ruleset& rules, const std::string& login) {
+    std::string text = login;
+    if (login.find('@') == std::string::npos) {
+        if (rules.organization.login_domain.empty()) return std::nullopt;
+        text += "@" + rules.organization.login_domain;
     }
-    return out;
+    auto parsed = parse_address(text);  // normalizes case and quoting as MAIL FROM would be
+    if (!parsed.address || parsed.address->null) return std::nullopt;
+    return *parsed.address;
 }
 
 Match match_sender(const MatchEnv& env, const std::vector<AddressPattern>& patterns, const std::string* login,
                    const Address& sender) {
-    Match envelope = match_patterns(env, patterns, sender);
-    if (!login) return envelope;
-    bool unknown = envelope == Match::unknown;
-    bool matched = envelope == Match::match;
-    for (const auto& id : login_identities(env.rules, *login)) {
-        if (id.str() == sender.str() && !sender.null) continue;  // the envelope, already answered
-        Match m = match_patterns(env, patterns, id);
-        if (m == Match::unknown) unknown = true;
-        if (m == Match::match && !matched) {
-            matched = true;
-            env.note("sender pattern matched login " + *login + " identity <" + id.str() + "> (envelope <" +
-                     sender.str() + ">)");
-        }
-    }
-    // Any Unknown fails closed: a lookup we could not finish might have decided either way.
-    if (unknown) return Match::unknown;
-    return from_bool(matched);
+    if (!login || !sender.null) return match_patterns(env, patterns, sender);
+    auto own = login_address(env.rules, *login);
+    if (!own) return match_patterns(env, patterns, sender);
+    Match m = match_patterns(env, patterns, *own);
+    if (m == Match::match)
+        env.note("sender pattern matched null sender <> of login " + *login + " as its identity <" + own->str() + ">");
+    return m;
 }
 
 Match regex_search(const MatchEnv& env, const Regex& regex, std::string_view subject, std::string_view what) {

@@ -6,6 +6,7 @@
 // OR is Match if any entry matches even when another is Unknown, because the answer is then known.
 #pragma once
 
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,18 +47,18 @@ Match match_pattern(const MatchEnv& env, const AddressPattern& pattern, const Ad
 Match match_patterns(const MatchEnv& env, const std::vector<AddressPattern>& patterns, const Address& address,
                      int depth = 0);
 // A sender pattern list (delivery restriction `senders`, recipient policy `accept_only_from` /
-// `reject_from`, transport rule `from`) against the session's sender. Unauthenticated (`login`
-// null): the envelope sender alone. Authenticated: the envelope sender OR any identity of the
-// login — the login itself when it is an address, LOGIN@D for every non-wildcard accepted domain D
-// when it is a bare name — because README "Receive connectors and permission groups" promises "an authenticated student cannot borrow a
-// teacher's address to escape a restriction", and MAIL FROM:<> or LOGIN@another-domain would
-// otherwise do just that. Never more permissive than the envelope: every identity is a sender the
-// login owns and could have used in MAIL FROM anyway. Unknown on any candidate is Unknown (fails
-// closed), even when another candidate matches. The trace names the identity that matched.
+// `reject_from`, transport rule `from`) against the session's sender: the envelope sender, which
+// MAIL already held to the addresses the login owns. One exception: a null sender from an
+// authenticated session (`login` not null) is judged as the login's own address, or MAIL FROM:<>
+// would carry a student past every restriction that names students. A login without an address
+// of its own (a bare login and no login_domain) leaves the null sender as it is. The trace names
+// the address a null sender was judged as when a pattern matched it.
 Match match_sender(const MatchEnv& env, const std::vector<AddressPattern>& patterns, const std::string* login,
                    const Address& sender);
-// The identities of an authenticated login (above), normalized as addresses; unparsable ones are left out.
-std::vector<Address> login_identities(const Ruleset& rules, const std::string& login);
+// The one address a login is: the login itself when it contains '@', else LOGIN@[organization]
+// login_domain; normalized as MAIL FROM would be. Nullopt when it does not parse, or for a bare
+// login when there is no login_domain.
+std::optional<Address> login_address(const Ruleset& rules, const std::string& login);
 
 // A scope (`from_scope`, `to_scope`) for one address.
 bool in_scope(const Ruleset& rules, Scope scope, const Address& address);

@@ -258,6 +258,10 @@ struct Organization {
     std::string authserv_id;
     std::vector<std::string> authserv_ids;  // lower-cased
     bool exchange_compatible_headers = false;
+    // A bare login (no '@') is LOGIN@login_domain. Set by the loader: the key, else the first
+    // authoritative accepted domain that names one domain (a wildcard cannot make an address);
+    // empty when there is none, and a bare login then owns only its [[send_as]] entries.
+    std::string login_domain;
     SourceLoc loc;
 };
 

@@ -134,6 +134,15 @@ BOOST_AUTO_TEST_CASE(submission_needs_tls_then_auth_and_owns_the_sender) {
     o.from = "teacher@example.com";
     auto borrowed = swaks(o);
     BOOST_TEST(borrowed.mail_reply() == "553 5.7.1 <teacher@example.com>: Sender address rejected: not owned by user alice");
+    // A bare login is LOGIN@ the first authoritative domain only: not the same name in our other
+    // domain, and so not a member of a group named by one; alice may write outside.
+    auto elsewhere = mta.submission("alice", "alice-secret", {"bob@example.com"});
+    elsewhere.from = "alice@open.example";
+    BOOST_TEST(swaks(elsewhere).mail_reply() ==
+               "553 5.7.1 <alice@open.example>: Sender address rejected: not owned by user alice");
+    auto outward = mta.submission("alice", "alice-secret", {"friend@elsewhere.example"});
+    outward.quit_after = "RCPT";  // outbound delivery does not exist yet: nothing is queued
+    BOOST_TEST(swaks(outward).rcpt_reply("friend@elsewhere.example") == "250 2.1.5 Ok");
 
     auto wrong = swaks(mta.submission("alice", "not-the-password", {"bob@example.com"}));
     BOOST_TEST(wrong.auth_reply() == "535 5.7.8 Authentication credentials invalid", wrong.transcript);

@@ -99,6 +99,28 @@ BOOST_AUTO_TEST_CASE(student_restricted_outside_but_not_inside) {
     BOOST_TEST(j["recipients"][1]["action"].str() == "accept");
 }
 
+// The one login `./scripts/run` creates: a bare name is alice@example.com ([organization]
+// login_domain defaults to the first authoritative domain), not a student by way of
+// alice@students.example.com, and the trace says which address she owns.
+BOOST_AUTO_TEST_CASE(bare_login_owns_its_address_at_the_login_domain) {
+    std::vector<std::string> alice = {"--local", "127.0.0.1:2587", "--client", "127.0.0.1", "--tls", "TLSv1.3",
+                                      "--auth", "alice"};
+    auto j = shipped(with(alice, {"--from", "alice@example.com", "--to", "friend@gmail.example"}));
+    BOOST_TEST(reply(j["mail"]) == "250 2.1.0 Ok");
+    BOOST_TEST(reply(j["recipients"][0]) == "250 2.1.5 Ok");
+    BOOST_TEST(has_string(j["trace"], "login alice owns <alice@example.com> (login_domain example.com) and its "
+                                      "send_as addresses"));
+    for (std::string sender : {"alice@students.example.com", "alice@branch.example.com"}) {
+        auto other = shipped(with(alice, {"--from", sender, "--to", "friend@gmail.example"}));
+        BOOST_TEST(reply(other["mail"]) ==
+                   "553 5.7.1 <" + sender + ">: Sender address rejected: not owned by user alice");
+    }
+    auto bounce = shipped(with(alice, {"--from", "<>", "--to", "friend@gmail.example"}));
+    BOOST_TEST(reply(bounce["recipients"][0]) == "250 2.1.5 Ok");
+    BOOST_TEST(has_string(bounce["trace"], "null sender <>: no ownership to check; sender patterns judge it as "
+                                           "<alice@example.com>"));
+}
+
 BOOST_AUTO_TEST_CASE(encoded_headers_do_not_escape_transport_rules) {
     auto subject = shipped({"--local", "127.0.0.1:2525", "--client", "127.0.0.1", "--from", "a@vendor.example",
                             "--to", "alice@example.com", "--header", "Subject: =?utf-8?B?WW91ciBJbnZvaWNl?="});

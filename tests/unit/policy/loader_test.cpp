@@ -48,6 +48,41 @@ exchange_compatible_headers = true
     BOOST_TEST(rs->organization.exchange_compatible_headers);
 }
 
+BOOST_AUTO_TEST_CASE(organization_login_domain) {
+    // Default: the first authoritative accepted domain naming one domain, in load order across
+    // files; relays and wildcards are passed over (a wildcard cannot make LOGIN@ an address).
+    TempDir dir("loader");
+    dir.write("rules/00-org.toml", org);
+    dir.write("rules/10-relay.toml", "[[accepted_domain]]\ndomain = \"relay.example\"\ntype = \"internal-relay\"\n"
+                                     "[[accepted_domain]]\ndomain = \"*.example.com\"\ntype = \"authoritative\"\n");
+    dir.write("rules/20-own.toml", "[[accepted_domain]]\ndomain = \"Example.COM\"\ntype = \"authoritative\"\n"
+                                   "[[accepted_domain]]\ndomain = \"example.net\"\ntype = \"authoritative\"\n");
+    auto r = load_rules({dir.path() / "rules", dir.path() / "state"});
+    BOOST_TEST_REQUIRE(r.ok(), errors_of(r));
+    BOOST_TEST(r.ruleset->organization.login_domain == "example.com");
+    // None at all: bare logins own no address of their own.
+    TempDir none("loader");
+    BOOST_TEST(test::load_ok(none, org)->organization.login_domain.empty());
+    // Given: normalized like any domain; one covered by a wildcard accepted domain is ours too.
+    TempDir given("loader");
+    auto rs = test::load_ok(given, std::string(org) + "login_domain = \"Staff.Example.COM.\"\n"
+                                                      "[[accepted_domain]]\ndomain = \"example.com\"\n"
+                                                      "[[accepted_domain]]\ndomain = \"*.example.com\"\n");
+    BOOST_TEST(rs->organization.login_domain == "staff.example.com");
+}
+
+BOOST_AUTO_TEST_CASE(organization_login_domain_refusals) {
+    TempDir dir("loader");
+    auto r = test::load(dir, std::string(org) + "login_domain = \"[192.0.2.1]\"\n");
+    BOOST_TEST(!r.ok());
+    BOOST_TEST(errors_of(r) == "rules.toml:3:16: error: invalid domain '[192.0.2.1]' in 'login_domain': an address "
+                               "literal is not a domain\n");
+    TempDir typed("loader");
+    auto t = test::load(typed, std::string(org) + "login_domain = 7\n");
+    BOOST_TEST(!t.ok());
+    BOOST_TEST(errors_of(t).find("rules.toml:3:16: error:") == 0u, errors_of(t));
+}
+
 BOOST_AUTO_TEST_CASE(accepted_domains_and_groups) {
     TempDir dir("loader");
     dir.write("rules/users.txt", "alice@example.com\n@staff.example.com\n");

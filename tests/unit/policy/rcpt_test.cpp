@@ -171,8 +171,11 @@ BOOST_AUTO_TEST_CASE(delivery_restriction_reject_through_nested_groups_and_lists
     BOOST_TEST(out.verdict.rule == "Minors stay inside");
     BOOST_TEST(trace_has(out.trace, "delivery restriction 'Minors stay inside' matched: reject"), trace_text(out.trace));
     BOOST_TEST(s.rcpt_to("teacher@example.com").verdict.code == 250);
-    auto d = user("tom", "tom@students.example.com");  // in students via the domain
+    auto d = user("tom@students.example.com", "tom@students.example.com");  // in students via the domain
     BOOST_TEST(d.rcpt_to("friend@far.example").verdict.rule == "Minors stay inside");
+    // A bare login is LOGIN@login_domain (example.com here): kid1 is in the list that way.
+    auto bare = user("kid1", "kid1@example.com");
+    BOOST_TEST(bare.rcpt_to("friend@far.example").verdict.rule == "Minors stay inside");
 }
 
 BOOST_AUTO_TEST_CASE(allow_is_an_exception_that_ends_the_restrictions) {
@@ -196,8 +199,8 @@ BOOST_AUTO_TEST_CASE(recipient_policy_accept_only_from_and_authentication) {
     BOOST_TEST(r.verdict.rule == "recipient policy for all-staff@example.com");
     BOOST_TEST(user("alice", "alice@example.com").rcpt_to("all-staff@example.com").verdict.code == 250);
     // Authenticated but not from an allowed sender: a login outside the accepted domains with the
-    // null sender. (Login "alice" with <> passes: her identity alice@example.com is an allowed
-    // sender, one she could have used in MAIL FROM anyway; see sender_identity_test.)
+    // null sender. (Login "alice" with <> passes: a null sender is judged as her address
+    // alice@example.com, one she could have used in MAIL FROM anyway; see sender_identity_test.)
     auto bounce = user("alice@far.example", "<>");
     BOOST_TEST(bounce.rcpt_to("all-staff@example.com").verdict.code == 550);
     BOOST_TEST(user("alice", "<>").rcpt_to("all-staff@example.com").verdict.code == 250);

@@ -1,19 +1,13 @@
 #include "core/result.hpp"
 
+#include "core/enum_names.hpp"
+
 namespace mw {
 
 const char* to_string(ErrorCode code) {
-    switch (code) {
-        case ErrorCode::internal: return "internal";
-        case ErrorCode::io: return "io";
-        case ErrorCode::storage_full: return "storage_full";
-        case ErrorCode::not_found: return "not_found";
-        case ErrorCode::corrupt: return "corrupt";
-        case ErrorCode::invalid: return "invalid";
-        case ErrorCode::busy: return "busy";
-        case ErrorCode::config: return "config";
-    }
-    return "internal";
+    static constexpr const char* names[] = {"internal", "io", "storage_full", "not_found",
+                                            "corrupt", "invalid", "busy", "config"};
+    return enum_name(code, names, "internal");
 }
 
 }  // namespace mw

@@ -2,6 +2,7 @@
 // (README "Replies", MAIL step 3; docs/design.md decision 2: the verify result is a fact, policy decides trust).
 #include <algorithm>
 
+#include "core/enum_names.hpp"
 #include "core/fingerprint.hpp"
 #include "policy/engine_internal.hpp"
 
@@ -46,12 +47,8 @@ std::string describe_names(const std::vector<std::string>& names) {
 }
 
 const char* level_name(TlsLevel l) {
-    switch (l) {
-        case TlsLevel::encrypt: return "encrypt";
-        case TlsLevel::verify: return "verify";
-        case TlsLevel::domain: return "domain";
-    }
-    return "encrypt";
+    static constexpr const char* names[] = {"encrypt", "verify", "domain"};
+    return enum_name(l, names, "encrypt");
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 
 #include <utility>
 
+#include "core/enum_names.hpp"
 #include "policy/facts.hpp"
 
 namespace mw::policy {
@@ -23,23 +24,13 @@ int expected_class(Action action) {
 }  // namespace
 
 const char* to_string(Action a) {
-    switch (a) {
-        case Action::accept: return "accept";
-        case Action::reject: return "reject";
-        case Action::tempfail: return "tempfail";
-        case Action::discard: return "discard";
-        case Action::quarantine: return "quarantine";
-    }
-    return "tempfail";
+    static constexpr const char* names[] = {"accept", "reject", "tempfail", "discard", "quarantine"};
+    return enum_name(a, names, "tempfail");
 }
 
 const char* to_string(Mta m) {
-    switch (m) {
-        case Mta::standalone: return "standalone";
-        case Mta::postfix: return "postfix";
-        case Mta::sendmail: return "sendmail";
-    }
-    return "standalone";
+    static constexpr const char* names[] = {"standalone", "postfix", "sendmail"};
+    return enum_name(m, names, "standalone");
 }
 
 Verdict make_reply(Action action, int code, std::string status, std::string text, std::string rule) {

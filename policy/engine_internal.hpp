@@ -100,6 +100,20 @@ Verdict reply_from_template(const ReplyTemplate& t, std::string rule);
 // to clients. Never throws: it runs inside the catch blocks that turn failures into 451 4.3.0.
 void trace_internal_error(Trace& trace, std::string_view stage) noexcept;
 
+// Runs a stage that may throw; any exception becomes 451 4.3.0 ("internal error at STAGE") with a
+// trace line, so no stage ever answers from half an evaluation. `Result` has `verdict` and `trace`.
+template <typename Result, typename Evaluate>
+Result guarded_stage(std::string_view stage, Evaluate&& evaluate) noexcept {
+    try {
+        return evaluate();
+    } catch (...) {
+        Result r;
+        r.verdict = internal_error("internal error at " + std::string(stage));
+        trace_internal_error(r.trace, stage);
+        return r;
+    }
+}
+
 // --- routing and outbound TLS (engine_route.cpp) --------------------------------------------------
 // The send connector that carries mail for `domain`: the most specific address space, then the
 // lowest cost, then file order. Null when the domain is authoritative (delivered here) or no

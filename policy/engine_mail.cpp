@@ -204,14 +204,7 @@ MailResult mail_impl(const Ruleset& rules, const SessionFacts& facts, const Conn
 
 MailResult evaluate_mail(const Ruleset& rules, const SessionFacts& facts, const ConnectResult& connect,
                          const Address& sender, std::optional<std::uint64_t> size_param) noexcept {
-    try {
-        return mail_impl(rules, facts, connect, sender, size_param);
-    } catch (...) {
-        MailResult r;
-        r.verdict = internal_error("internal error at MAIL");
-        detail::trace_internal_error(r.trace, "MAIL");
-        return r;
-    }
+    return detail::guarded_stage<MailResult>("MAIL", [&] { return mail_impl(rules, facts, connect, sender, size_param); });
 }
 
 }  // namespace mw::policy

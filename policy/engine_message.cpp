@@ -43,14 +43,8 @@ MessageResult message_impl(const Ruleset& rules, const SessionFacts& facts, cons
 MessageResult evaluate_message(const Ruleset& rules, const SessionFacts& facts, const MailContext& context,
                                const std::vector<Address>& recipients, const HeaderFacts& headers,
                                std::uint64_t size) noexcept {
-    try {
-        return message_impl(rules, facts, context, recipients, headers, size);
-    } catch (...) {
-        MessageResult r;
-        r.verdict = internal_error("internal error at end of message");
-        detail::trace_internal_error(r.trace, "end of message");
-        return r;
-    }
+    return detail::guarded_stage<MessageResult>(
+        "end of message", [&] { return message_impl(rules, facts, context, recipients, headers, size); });
 }
 
 }  // namespace mw::policy

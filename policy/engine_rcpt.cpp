@@ -168,14 +168,8 @@ RcptResult rcpt_impl(const Ruleset& rules, const SessionFacts& facts, MailContex
 
 RcptResult evaluate_rcpt(const Ruleset& rules, const SessionFacts& facts, MailContext& context,
                          const Address& recipient, std::size_t accepted_so_far) noexcept {
-    try {
-        return rcpt_impl(rules, facts, context, recipient, accepted_so_far);
-    } catch (...) {
-        RcptResult r;
-        r.verdict = internal_error("internal error at RCPT");
-        detail::trace_internal_error(r.trace, "RCPT");
-        return r;
-    }
+    return detail::guarded_stage<RcptResult>(
+        "RCPT", [&] { return rcpt_impl(rules, facts, context, recipient, accepted_so_far); });
 }
 
 }  // namespace mw::policy

@@ -4,6 +4,7 @@
 // all route through here, so they can never disagree about which connector carries a domain.
 #include <algorithm>
 
+#include "core/enum_names.hpp"
 #include "policy/engine_internal.hpp"
 
 namespace mw::policy {
@@ -192,16 +193,8 @@ std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, 
 std::string NextHop::str() const { return kind == Kind::mx ? domain : host.str(); }
 
 const char* to_string(OutboundTls::Level level) {
-    switch (level) {
-        case Level::none: return "none";
-        case Level::may: return "may";
-        case Level::encrypt: return "encrypt";
-        case Level::verify: return "verify";
-        case Level::secure: return "secure";
-        case Level::dane_only: return "dane-only";
-        case Level::fingerprint: return "fingerprint";
-    }
-    return "may";
+    static constexpr const char* names[] = {"none", "may", "encrypt", "verify", "secure", "dane-only", "fingerprint"};
+    return enum_name(level, names, "may");
 }
 
 int strength(OutboundTls::Level level) {

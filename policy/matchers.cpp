@@ -3,6 +3,8 @@
 
 #include <algorithm>
 
+#include "core/enum_names.hpp"
+
 namespace mw::policy {
 
 namespace {
@@ -45,12 +47,8 @@ Match match_and(Match a, Match b) {
 }
 
 const char* to_string(Match m) {
-    switch (m) {
-        case Match::match: return "match";
-        case Match::no_match: return "no match";
-        case Match::unknown: return "unknown";
-    }
-    return "unknown";
+    static constexpr const char* names[] = {"no match", "match", "unknown"};
+    return enum_name(m, names, "unknown");
 }
 
 void MatchEnv::note(std::string line) const {

@@ -2,6 +2,8 @@
 
 #include <algorithm>
 
+#include "core/enum_names.hpp"
+
 namespace mw::policy {
 
 const Group* Ruleset::find_group(std::string_view name) const {
@@ -138,15 +140,9 @@ bool RuleCondition::empty() const {
 }
 
 const char* to_string(SendTls t) {
-    switch (t) {
-        case SendTls::none: return "none";
-        case SendTls::opportunistic: return "opportunistic";
-        case SendTls::encryption_only: return "encryption-only";
-        case SendTls::certificate_validation: return "certificate-validation";
-        case SendTls::domain_validation: return "domain-validation";
-        case SendTls::dane: return "dane";
-    }
-    return "none";
+    static constexpr const char* names[] = {"none", "opportunistic", "encryption-only", "certificate-validation",
+                                            "domain-validation", "dane"};
+    return enum_name(t, names, "none");
 }
 
 }  // namespace mw::policy

@@ -5,6 +5,7 @@
 
 #include <algorithm>
 
+#include "core/enum_names.hpp"
 #include "policy/engine.hpp"
 
 namespace mw::postfix {
@@ -97,13 +98,8 @@ std::string tls_policy_text(const OutboundTls& tls) {
 }
 
 const char* to_string(MapAnswer::Status s) {
-    switch (s) {
-        case MapAnswer::Status::ok: return "OK";
-        case MapAnswer::Status::notfound: return "NOTFOUND";
-        case MapAnswer::Status::temp: return "TEMP";
-        case MapAnswer::Status::perm: return "PERM";
-    }
-    return "PERM";
+    static constexpr const char* names[] = {"OK", "NOTFOUND", "TEMP", "PERM"};
+    return enum_name(s, names, "PERM");
 }
 
 MapAnswer lookup_transport(const Ruleset& rules, std::string_view key) noexcept {

@@ -112,9 +112,8 @@ asio::awaitable<Session::Flow> Session::dispatch(const Command& c) {
         case Verb::starttls: co_return co_await on_starttls(c);
         case Verb::auth: co_return co_await on_auth(c);
         case Verb::rset:
-            if (tx_ && tx_->bdat && !tx_->bdat_failed) {
-                // RFC 3030: RSET aborts a BDAT transfer in progress; allowed.
-            }
+            // RFC 3030 2: RSET also ends a BDAT transfer, in progress or failed: its chunks and its
+            // failure mark belong to the transaction.
             reset_transaction();
             reply(Reply{250, "2.0.0", "Ok"});
             co_return Flow::proceed;

@@ -320,3 +320,38 @@ BOOST_AUTO_TEST_CASE(smtp_source_volume_is_delivered) {
     BOOST_TEST(mta.mailbox("teacher").size() == before + 300);
     BOOST_TEST(mta.queue({"list"}).out.find("teacher@example.com") == std::string::npos);
 }
+
+// RFC 3030: RSET ends a BDAT transfer, one in progress as well as one that failed.
+BOOST_AUTO_TEST_CASE(rset_ends_a_bdat_transfer_in_progress_or_failed) {
+    auto& mta = world().mta;
+    SmtpSession s("127.0.0.1", mta.limits_port());
+    s.command("EHLO client.example");
+    std::string aborted = "Subject: bdat-aborted\r\n\r\nnever delivered\r\n";
+    BOOST_TEST(s.command("MAIL FROM:<someone@elsewhere.example>") == "250 2.1.0 Ok");
+    BOOST_TEST(s.command("RCPT TO:<bob@example.com>") == "250 2.1.5 Ok");
+    s.send_raw("BDAT " + std::to_string(aborted.size()) + "\r\n" + aborted);
+    BOOST_TEST(s.read_reply() == "250 2.0.0 " + std::to_string(aborted.size()) + " bytes received");
+    BOOST_TEST(s.command("RSET") == "250 2.0.0 Ok");
+    s.send_raw("BDAT 3 LAST\r\nx\r\n");
+    BOOST_TEST(s.read_reply() == "503 5.5.1 Error: need MAIL command");
+
+    // A chunk over the connector's 64KB: every BDAT is refused until RSET.
+    BOOST_TEST(s.command("MAIL FROM:<someone@elsewhere.example>") == "250 2.1.0 Ok");
+    BOOST_TEST(s.command("RCPT TO:<bob@example.com>") == "250 2.1.5 Ok");
+    std::string big(70 * 1024, 'b');
+    s.send_raw("BDAT " + std::to_string(big.size()) + "\r\n" + big);
+    BOOST_TEST(s.read_reply() == "552 5.3.4 Message size exceeds fixed maximum message size");
+    s.send_raw("BDAT 3 LAST\r\nx\r\n");
+    BOOST_TEST(s.read_reply() == "503 5.5.1 Error: an earlier BDAT failed; send RSET");
+    BOOST_TEST(s.command("RSET") == "250 2.0.0 Ok");
+
+    std::string kept = "Subject: bdat-after-rset\r\n\r\nkept\r\n";
+    BOOST_TEST(s.command("MAIL FROM:<someone@elsewhere.example>") == "250 2.1.0 Ok");
+    BOOST_TEST(s.command("RCPT TO:<bob@example.com>") == "250 2.1.5 Ok");
+    s.send_raw("BDAT " + std::to_string(kept.size()) + " LAST\r\n" + kept);
+    BOOST_TEST(s.read_reply().rfind("250 2.0.0 Ok: queued as ", 0) == 0u);
+    auto m = mta.wait_message("bob", "Subject: bdat-after-rset");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(m->find("never delivered") == std::string::npos, *m);
+    BOOST_TEST(m->find("bbbb") == std::string::npos);
+}

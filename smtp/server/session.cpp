@@ -130,9 +130,15 @@ asio::awaitable<Session::Flow> Session::dispatch(const Command& c) {
         case Verb::expn:
             reply(Reply{502, "5.5.1", "Error: command not implemented"});
             co_return too_many_errors() ? Flow::close : Flow::proceed;
-        case Verb::help:
-            reply(Reply{214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH"});
+        case Verb::help: {
+            // What this connector offers at some point of a session: STARTTLS with a certificate,
+            // AUTH where logins are taken (perhaps only after STARTTLS).
+            std::string commands = "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP";
+            if (shared_.tls) commands += " STARTTLS";
+            if (auth_offered()) commands += " AUTH";
+            reply(Reply{214, "2.0.0", commands});
             co_return Flow::proceed;
+        }
     }
     reply(Reply{500, "5.5.1", "Command unrecognized"});
     co_return too_many_errors() ? Flow::close : Flow::proceed;

@@ -321,6 +321,18 @@ BOOST_AUTO_TEST_CASE(smtp_source_volume_is_delivered) {
     BOOST_TEST(mta.queue({"list"}).out.find("teacher@example.com") == std::string::npos);
 }
 
+// HELP names what this connector offers: AUTH only where a login can ever be given.
+BOOST_AUTO_TEST_CASE(help_lists_auth_only_where_it_is_offered) {
+    SmtpSession internet("127.0.0.1", world().mta.smtp_port());
+    std::string help = internet.command("HELP");
+    BOOST_TEST(help.rfind("214 2.0.0 ", 0) == 0u, help);
+    BOOST_TEST(help.find("STARTTLS") != std::string::npos, help);
+    BOOST_TEST(help.find("AUTH") == std::string::npos, help);
+    SmtpSession submission("127.0.0.1", world().mta.submission_port());
+    help = submission.command("HELP");
+    BOOST_TEST(help.find("AUTH") != std::string::npos, help);
+}
+
 // RFC 3030: RSET ends a BDAT transfer, one in progress as well as one that failed.
 BOOST_AUTO_TEST_CASE(rset_ends_a_bdat_transfer_in_progress_or_failed) {
     auto& mta = world().mta;

@@ -333,6 +333,31 @@ BOOST_AUTO_TEST_CASE(help_lists_auth_only_where_it_is_offered) {
     BOOST_TEST(help.find("AUTH") != std::string::npos, help);
 }
 
+namespace {
+
+// `openssl s_client -starttls smtp` at one protocol version with the given cipher list (TLS 1.2) or
+// suites (TLS 1.3); it ends the session as soon as the handshake is done (stdin is empty).
+RunResult s_client(const std::string& version, const std::string& ciphers, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(world().mta.smtp_port()),
+                                  "-starttls", "smtp", "-name", "client.example", "-brief", "-no_ign_eof", version};
+    if (!ciphers.empty()) argv.insert(argv.end(), {version == "-tls1_3" ? "-ciphersuites" : "-cipher", ciphers});
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run_capture(argv, {}, 30s, true);
+}
+
+}  // namespace
+
+// A failed handshake is logged with OpenSSL's reason: here the alert of a client that does not trust
+// our certificate.
+BOOST_AUTO_TEST_CASE(tls_handshake_failure_names_the_alert_the_client_sent) {
+    auto& daemon = world().mta.daemon();
+    std::size_t mark = daemon.log_size();
+    auto untrusting = s_client("-tls1_3", "", {"-verify_return_error", "-CAfile", world().pki.partner_ca().cert.string()});
+    BOOST_TEST(untrusting.status != 0, untrusting.out);
+    BOOST_TEST(daemon.wait_log("TLS handshake failed with unknown[127.0.0.1]: ", 20s, mark), daemon.log().substr(mark));
+    BOOST_TEST(daemon.wait_log("alert unknown ca", 20s, mark), daemon.log().substr(mark));
+}
+
 // RFC 3030: RSET ends a BDAT transfer, one in progress as well as one that failed.
 BOOST_AUTO_TEST_CASE(rset_ends_a_bdat_transfer_in_progress_or_failed) {
     auto& mta = world().mta;

@@ -358,6 +358,29 @@ BOOST_AUTO_TEST_CASE(tls_handshake_failure_names_the_alert_the_client_sent) {
     BOOST_TEST(daemon.wait_log("alert unknown ca", 20s, mark), daemon.log().substr(mark));
 }
 
+// Mozilla's "intermediate" profile: at TLS 1.2 only ECDHE with AES-GCM or ChaCha20-Poly1305 (no CBC:
+// LUCKY13), TLS 1.3 unchanged.
+BOOST_AUTO_TEST_CASE(tls12_offers_only_aead_suites) {
+    auto& daemon = world().mta.daemon();
+    std::size_t mark = daemon.log_size();
+    auto cbc = s_client("-tls1_2", "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-ECDSA-AES128-SHA256:"
+                                   "ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES128-SHA:AES128-SHA:AES256-SHA256");
+    BOOST_TEST(cbc.status != 0, cbc.out);
+    BOOST_TEST(cbc.out.find("Ciphersuite:") == std::string::npos, cbc.out);
+    BOOST_TEST(daemon.wait_log("TLS handshake failed with unknown[127.0.0.1]: error:", 20s, mark), daemon.log().substr(mark));
+    BOOST_TEST(daemon.wait_log(":no shared cipher\n", 20s, mark), daemon.log().substr(mark));
+    for (std::string suite : {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"}) {
+        auto aead = s_client("-tls1_2", suite);
+        BOOST_TEST(aead.status == 0, aead.out);
+        BOOST_TEST(aead.out.find("Ciphersuite: " + suite) != std::string::npos, aead.out);
+    }
+    for (std::string suite : {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}) {
+        auto tls13 = s_client("-tls1_3", suite);
+        BOOST_TEST(tls13.status == 0, tls13.out);
+        BOOST_TEST(tls13.out.find("Ciphersuite: " + suite) != std::string::npos, tls13.out);
+    }
+}
+
 // RFC 3030: RSET ends a BDAT transfer, one in progress as well as one that failed.
 BOOST_AUTO_TEST_CASE(rset_ends_a_bdat_transfer_in_progress_or_failed) {
     auto& mta = world().mta;

@@ -39,11 +39,18 @@ asio::awaitable<void> Session::run() {
                 if (!line) break;
                 auto parsed = parse_command(*line);
                 Flow flow = Flow::proceed;
+                last_code_ = 0;
                 if (auto* error = std::get_if<Reply>(&parsed)) {
+                    stats_.attempted(command_verb(*line));
                     reply(*error);
                     if (too_many_errors()) flow = Flow::close;
                 } else {
-                    flow = co_await dispatch(std::get<Command>(parsed));
+                    const Command& command = std::get<Command>(parsed);
+                    stats_.attempted(command.verb);
+                    flow = co_await dispatch(command);
+                    // As Postfix counts: a command succeeded when its final reply is 2xx (a DATA
+                    // whose connection broke after the 354 did not).
+                    if (last_code_ / 100 == 2) stats_.succeeded(command.verb);
                 }
                 if (flow == Flow::close) break;
             }
@@ -55,8 +62,12 @@ asio::awaitable<void> Session::run() {
     }
     timer_.cancel();
     io_.close();
+    queue_id_.clear();
+    // Postfix's smtpd line, which admins grep for: "disconnect from NAME[ADDR] ehlo=1 ... commands=5".
+    if (!client_address_text_.empty()) log_event("disconnect from " + client_text() + stats_.format());
     shared_.counters.sessions_active--;
 }
+
 
 asio::awaitable<Session::Flow> Session::greet() {
     rules_ = shared_.hooks.snapshot();
@@ -151,6 +162,7 @@ asio::awaitable<Session::Flow> Session::on_helo(const Command& c) {
     reset_transaction();  // RFC 5321 4.1.4: EHLO/HELO reset the transaction
     if (esmtp_) {
         output_ += ehlo_reply();
+        last_code_ = 250;
     } else {
         reply(Reply{250, "", rules_->organization.hostname});
     }
@@ -240,9 +252,12 @@ void Session::arm_timer(std::chrono::steady_clock::time_point deadline, bool ina
     });
 }
 
-void Session::reply(const Reply& r) { output_ += r.wire(); }
+void Session::reply(const Reply& r) {
+    output_ += r.wire();
+    last_code_ = r.code;
+}
 
-void Session::reply(const policy::Verdict& v) { output_ += Reply{v.code, v.status, v.text}.wire(); }
+void Session::reply(const policy::Verdict& v) { reply(Reply{v.code, v.status, v.text}); }
 
 asio::awaitable<void> Session::flush() {
     if (output_.empty()) co_return;

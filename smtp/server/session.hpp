@@ -16,6 +16,7 @@
 #include "policy/engine.hpp"
 #include "smtp/asio.hpp"
 #include "smtp/server/command_parser.hpp"
+#include "smtp/server/command_stats.hpp"
 #include "smtp/server/data_decoder.hpp"
 #include "smtp/server/line_reader.hpp"
 #include "smtp/server/reply.hpp"
@@ -111,6 +112,8 @@ private:
     unsigned auth_failures_ = 0;
     bool timed_out_ = false;
     bool in_auth_ = false;  // reading a SASL answer, not a command
+    int last_code_ = 0;  // of the last reply: 2xx means the command in progress succeeded
+    CommandStats stats_;
     std::chrono::steady_clock::time_point session_deadline_;
 };
 

@@ -71,6 +71,7 @@ asio::awaitable<Session::Flow> Session::on_starttls(const Command& c) {
         // Postfix logs OpenSSL's reason too ("SSL_accept error ... no shared cipher"): without it an
         // admin cannot tell a client with old ciphers from one that distrusts our certificate.
         log_event("TLS handshake failed with " + client_text() + ": " + handshake_error_text(failed));
+        last_code_ = 0;  // the 220 does not make the STARTTLS a success
         co_return Flow::close;
     }
     std::string ca_error;

@@ -381,6 +381,51 @@ BOOST_AUTO_TEST_CASE(tls12_offers_only_aead_suites) {
     }
 }
 
+// Postfix's `disconnect from` line, which admins grep for: per command the successes, and
+// successes/attempts when some failed.
+BOOST_AUTO_TEST_CASE(disconnect_line_counts_commands_as_postfix_does) {
+    auto& mta = world().mta;
+    std::size_t mark = mta.daemon().log_size();
+    {
+        SmtpSession s("127.0.0.1", mta.smtp_port());
+        s.command("EHLO client.example");
+        BOOST_TEST(s.command("MAIL FROM:<someone@elsewhere.example>") == "250 2.1.0 Ok");
+        BOOST_TEST(s.command("RCPT TO:<bob@example.com>") == "250 2.1.5 Ok");
+        BOOST_TEST(s.command("RCPT TO:<nobody@example.com>") == "550 5.1.1 <nobody@example.com>: User unknown");
+        BOOST_TEST(s.send_data("Subject: counted-1\n\nhello\n").rfind("250 2.0.0 Ok: queued as ", 0) == 0u);
+        BOOST_TEST(s.command("QUIT") == "221 2.0.0 Bye");
+    }
+    BOOST_TEST(mta.daemon().wait_log("smtp: disconnect from unknown[127.0.0.1] ehlo=1 mail=1 rcpt=1/2 data=1 quit=1 commands=5/6\n",
+                                     20s, mark),
+               mta.daemon().log().substr(mark));
+
+    // Failures, a command we do not know, and a client that leaves without QUIT.
+    mark = mta.daemon().log_size();
+    {
+        SmtpSession s("127.0.0.1", mta.smtp_port());
+        BOOST_TEST(s.command("HELO").rfind("501 5.5.4", 0) == 0u);
+        s.command("EHLO client.example");
+        BOOST_TEST(s.command("NOOP") == "250 2.0.0 Ok");
+        BOOST_TEST(s.command("VRFY bob").rfind("252 ", 0) == 0u);
+        BOOST_TEST(s.command("BOGUS") == "500 5.5.1 Command unrecognized");
+        BOOST_TEST(s.command("MAIL FROM:<ceo@example.com>").rfind("550 5.7.1", 0) == 0u);
+        BOOST_TEST(s.command("RSET") == "250 2.0.0 Ok");
+    }
+    BOOST_TEST(mta.daemon().wait_log("smtp: disconnect from unknown[127.0.0.1] helo=0/1 ehlo=1 mail=0/1 rset=1 noop=1 vrfy=1 "
+                                     "unknown=0/1 commands=4/7\n",
+                                     20s, mark),
+               mta.daemon().log().substr(mark));
+
+    // STARTTLS and AUTH, by the names Postfix gives them.
+    mark = mta.daemon().log_size();
+    auto r = swaks(with_subject(mta.submission("alice", "alice-secret", {"bob@example.com"}), "counted-2"));
+    BOOST_TEST(r.status == 0, r.transcript);
+    BOOST_TEST(mta.daemon().wait_log("smtp: disconnect from unknown[127.0.0.1] ehlo=2 starttls=1 auth=1 mail=1 rcpt=1 data=1 "
+                                     "quit=1 commands=8\n",
+                                     20s, mark),
+               mta.daemon().log().substr(mark));
+}
+
 // RFC 3030: RSET ends a BDAT transfer, one in progress as well as one that failed.
 BOOST_AUTO_TEST_CASE(rset_ends_a_bdat_transfer_in_progress_or_failed) {
     auto& mta = world().mta;

@@ -237,8 +237,8 @@ int serve(const DaemonConfig& cfg) {
     log_info(sig ? std::string("stopping on signal ") + ::strsignal(sig) + ": finishing sessions in flight"
                  : std::string("stopping: libmilter ended"));
     watcher.stop();
-    // Standalone sessions end now: a transaction not yet answered 250 is not acknowledged, so its
-    // client retries; everything acknowledged is in the queue.
+    // Standalone sessions end now with 421 4.3.2, each once its command is done (up to 30 s), so a
+    // message being received or queued still gets its 250; everything acknowledged is in the queue.
     if (mta) mta->stop();
     if (milter_on) {
         milter::milter_drain();

@@ -32,6 +32,12 @@ void Session::start(ServerContext& shared, Transport::Socket socket) {
 asio::awaitable<void> Session::run() {
     shared_.counters.sessions_active++;
     shared_.counters.sessions_total++;
+    // The stop is posted to this session's strand, where everything else of it runs.
+    registration_.emplace(shared_.sessions.add([weak = weak_from_this(), executor = io_.socket().get_executor()] {
+        asio::post(executor, [weak] {
+            if (auto self = weak.lock()) self->on_stop();
+        });
+    }));
     try {
         if (co_await greet() == Flow::proceed) {
             for (;;) {
@@ -65,9 +71,19 @@ asio::awaitable<void> Session::run() {
     queue_id_.clear();
     // Postfix's smtpd line, which admins grep for: "disconnect from NAME[ADDR] ehlo=1 ... commands=5".
     if (!client_address_text_.empty()) log_event("disconnect from " + client_text() + stats_.format());
+    registration_.reset();
     shared_.counters.sessions_active--;
 }
 
+void Session::on_stop() {
+    stopping_ = true;
+    if (!idle_) return;  // read_line answers 421 when the command in progress is done
+    // Waiting for the client's next command: wake the read (as the inactivity timer does), and
+    // read_line answers 421 at once.
+    stop_cut_ = true;
+    boost::system::error_code ignored;
+    io_.socket().cancel(ignored);
+}
 
 asio::awaitable<Session::Flow> Session::greet() {
     rules_ = shared_.hooks.snapshot();
@@ -201,7 +217,7 @@ asio::awaitable<bool> Session::read_more() {
         n = 0;
     }
     if (n > 0) co_return true;
-    if (timed_out_) {
+    if (timed_out_ && !stop_cut_) {
         log_event("timeout after " + std::string(tx_ ? "MAIL" : "command") + " from " + client_text());
         output_ = Reply{421, "4.4.2", rules_->organization.hostname + " Error: timeout exceeded"}.wire();
         timed_out_ = false;
@@ -213,12 +229,24 @@ asio::awaitable<bool> Session::read_more() {
 asio::awaitable<std::optional<std::string>> Session::read_line() {
     std::string line;
     for (;;) {
+        // Stopping: the next command is answered 421 instead of run, even one already pipelined.
+        // A SASL answer is still read: its exchange ends first.
+        if (stopping_ && !in_auth_) {
+            reply(Reply{421, "4.3.2", rules_->organization.hostname + " Service shutting down"});
+            co_await flush();
+            co_return std::nullopt;
+        }
         switch (reader_.next(line)) {
             case LineStatus::line: co_return line;
-            case LineStatus::need_more:
+            case LineStatus::need_more: {
                 co_await flush();
-                if (!co_await read_more()) co_return std::nullopt;
+                if (stopping_ && !in_auth_) break;
+                idle_ = !in_auth_;
+                bool more = co_await read_more();
+                idle_ = false;
+                if (!more && !stop_cut_) co_return std::nullopt;
                 break;
+            }
             case LineStatus::too_long:
                 // Inside a SASL exchange the line is an answer, not a command: the exchange ends
                 // (the caller answers 501 Authentication aborted).

@@ -38,7 +38,8 @@ struct DaemonConfig {
     // Group given the MTA-facing sockets (milter, socketmap, policy service), mode 0660: the MTA's
     // unprivileged processes must reach them, nobody else (the policy service accepts certificate
     // fingerprints, so it must not be writable by every local user). Default: "postfix" when that
-    // group exists, else the daemon's own group.
+    // group exists, else the daemon's own group. Started without root, serve can give the sockets
+    // only a group of its own; for any other it keeps their group and logs a warning.
     std::string socket_group;
     ListenerConfig milter{true, "unix:/var/spool/postfix/mailwarden/milter.sock"};
     ListenerConfig socketmap{true, "unix:/var/spool/postfix/mailwarden/socketmap.sock"};

@@ -27,6 +27,33 @@ std::optional<gid_t> find_group(const std::string& name) {
     return gr.gr_gid;
 }
 
+std::string user_name(uid_t uid) {
+    std::vector<char> buf(16384);
+    passwd pw{};
+    passwd* found = nullptr;
+    if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || !found) return std::to_string(uid);
+    return pw.pw_name;
+}
+
+std::string group_name(gid_t gid) {
+    std::vector<char> buf(16384);
+    group gr{};
+    group* found = nullptr;
+    if (::getgrgid_r(gid, &gr, buf.data(), buf.size(), &found) != 0 || !found) return std::to_string(gid);
+    return gr.gr_name;
+}
+
+bool process_has_group(gid_t g) {
+    if (::getegid() == g) return true;
+    int n = ::getgroups(0, nullptr);
+    if (n <= 0) return false;
+    std::vector<gid_t> groups(static_cast<std::size_t>(n));
+    n = ::getgroups(n, groups.data());
+    for (int i = 0; i < n; ++i)
+        if (groups[static_cast<std::size_t>(i)] == g) return true;
+    return false;
+}
+
 void drop_privileges(const Account& a) {
     auto fail = [&](const char* what) {
         throw std::runtime_error(std::string("cannot drop privileges to ") + a.name + ": " + what + ": " +

@@ -72,6 +72,18 @@ Identity resolve_identity(const DaemonConfig& cfg) {
         id.mta_sockets.owner = id.run_as->uid;
         id.control_socket.owner = id.run_as->uid;
         id.control_socket.group = id.run_as->gid;
+    } else if (group && !process_has_group(*group)) {
+        // Started as another user (README "mailwarden serve": it then runs as that user). Only root may give a file
+        // to a group its owner is not in: rather than fail on chown, keep the sockets' own group and
+        // mode, and say what would let the MTA in.
+        std::string name = cfg.socket_group.empty() ? "postfix" : cfg.socket_group;
+        std::string me = user_name(::geteuid());
+        log_warning(std::string(cfg.socket_group.empty() ? "" : "socket_group " + name + ": ") + "mailwarden runs as " + me +
+                    ", which is not in group " + name + ": the MTA-facing sockets keep group " + group_name(::getegid()) +
+                    " and mode 0660, so the MTA's processes in group " + name + " cannot connect to them; add " + me +
+                    " to group " + name + ", set socket_group in mailwarden.toml to a group of " + me +
+                    ", or start serve as root");
+        group.reset();
     }
     id.mta_sockets.group = group;
     id.mta_sockets.mode = 0660;
@@ -235,8 +247,8 @@ int serve(const DaemonConfig& cfg) {
     log_info(sig ? std::string("stopping on signal ") + ::strsignal(sig) + ": finishing sessions in flight"
                  : std::string("stopping: libmilter ended"));
     watcher.stop();
-    // Standalone sessions end now: a transaction not yet answered 250 is not acknowledged, so its
-    // client retries; everything acknowledged is in the queue.
+    // Standalone sessions end now with 421 4.3.2, each once its command is done (up to 30 s), so a
+    // message being received or queued still gets its 250; everything acknowledged is in the queue.
     if (mta) mta->stop();
     if (milter_on) {
         milter::milter_drain();

@@ -64,9 +64,11 @@ void prepare_unix_socket_path(const ListenAddress& a, const SocketAccess& access
         fs::create_directories(dir, ec);
         if (ec) throw std::runtime_error(a.str() + ": cannot create " + dir.string() + ": " + ec.message());
         // Owned by root (the daemon's user must not be able to swap the socket for a symlink
-        // while root sets its owner), searchable by the MTA's group only.
+        // while root sets its owner), searchable by the MTA's group only. Started without root,
+        // the daemon's own user owns it, and `access.group` is one of its groups (or unset).
         ::chmod(dir.c_str(), access.group ? 0750 : 0755);
-        if (access.group && ::geteuid() == 0 && ::lchown(dir.c_str(), 0, *access.group) != 0)
+        bool root = ::geteuid() == 0;
+        if (access.group && ::lchown(dir.c_str(), root ? 0 : static_cast<uid_t>(-1), *access.group) != 0)
             fail(a.str() + ": chown " + dir.string());
     }
     struct stat st{};

@@ -14,7 +14,7 @@ namespace mw::daemon {
 
 struct SocketAccess {
     std::optional<uid_t> owner;  // chown when set (we run as root then)
-    std::optional<gid_t> group;
+    std::optional<gid_t> group;  // without root: only one of the process's own groups
     mode_t mode = 0660;
 };
 

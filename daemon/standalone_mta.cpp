@@ -81,8 +81,10 @@ void StandaloneMta::start(RuleService& rules) {
 }
 
 void StandaloneMta::stop() {
-    std::lock_guard lock(state_->mutex);
+    // Sessions get up to 30 s to finish: outside the lock, so `status` and `queue flush` still answer
+    // meanwhile (only this thread ever takes the server apart, below).
     if (state_->server) state_->server->stop();
+    std::lock_guard lock(state_->mutex);
     if (state_->delivery) state_->delivery->stop();
     // The queue's destructor finishes its last commit round; the server's sessions are gone by now.
     state_->queue.reset();

@@ -25,7 +25,8 @@ public:
     // As the daemon's user: opens the queue (recovery after a crash happens here), starts delivery
     // and the sessions. Throws std::runtime_error.
     void start(RuleService& rules);
-    // Stops accepting and ends sessions, then stops delivery and closes the queue.
+    // Stops accepting and ends sessions (421 4.3.2, each after its command in progress), then stops
+    // delivery and closes the queue.
     void stop();
 
     // `mailwarden queue flush`: deliver now what waits.

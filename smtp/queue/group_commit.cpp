@@ -33,6 +33,34 @@ LmdbQueue::~LmdbQueue() {
     }
     wake_.notify_all();
     if (committer_.joinable()) committer_.join();
+    if (!admin_) close_segments();
+}
+
+void LmdbQueue::close_segments() {
+    // The committer is gone, so nothing appends any more: the current segment is sealed like any
+    // other, and every segment without a live message goes now -- the current one emptied by
+    // deliveries, sealed ones emptied by `mailwarden queue delete` (the admin never unlinks). The next
+    // open then finds only referenced segments, and reports unreferenced ones only after a crash.
+    segments_.seal();
+    current_segment_.store(0);
+    auto present = segments_.existing();
+    if (!present) return log("queue: closing: " + present.error().origin + ": " + present.error().detail);
+    std::vector<std::uint64_t> empty;
+    {
+        auto txn = index_.read();
+        if (!txn) return log("queue: closing: " + txn.error().origin + ": " + txn.error().detail);
+        for (std::uint64_t n : *present) {
+            auto live = index_.live_count(*txn, n);
+            if (live && *live == 0) empty.push_back(n);
+        }
+    }
+    if (empty.empty()) return;
+    // Every index change was synced before it returned; once more, so no record that names these
+    // files can come back after a crash.
+    if (auto s = index_.sync(); !s) return log("queue: closing: " + s.error().origin + ": " + s.error().detail);
+    for (std::uint64_t n : empty)
+        if (auto u = segments_.unlink(n); !u) log("queue: closing: " + u.error().origin + ": " + u.error().detail);
+    if (auto s = sync_directory(root_ / "segments"); !s) log("queue: closing: " + s.error().origin + ": " + s.error().detail);
 }
 
 void LmdbQueue::start_committer() {

@@ -24,7 +24,9 @@ public:
     // refused, segment files never unlinked (the daemon owns them).
     LmdbQueue(std::filesystem::path root, QueueIndex index, const QueueOptions& options, bool admin,
               std::uint64_t next_segment);
-    ~LmdbQueue() override;  // completes every pending submit, then joins the committer
+    // Completes every pending submit, joins the committer, then (not for admin access) removes the
+    // segments that hold no live message, so a clean stop leaves nothing for recovery to report.
+    ~LmdbQueue() override;
     LmdbQueue(const LmdbQueue&) = delete;
     LmdbQueue& operator=(const LmdbQueue&) = delete;
 
@@ -64,6 +66,8 @@ private:
     // emptied it is already durable (else the index is synced first, so a crash can never leave a
     // record pointing into a removed file).
     void reclaim(std::uint64_t segment, bool synced);
+    // At a clean close: seals the current segment and unlinks every segment without live messages.
+    void close_segments();
     // Read-modify-write of one message in its own durable transaction; false when it is not queued.
     Result<bool> modify(const std::string& id, const std::function<bool(IndexRecord&)>& change);
     void log(const std::string& line) const;

@@ -131,6 +131,8 @@ Result<std::unique_ptr<Queue>> Queue::open(const fs::path& state_dir, const Queu
         highest = std::max(highest, n);
         if (found->counts.count(n)) continue;
         if (auto gone = segments.unlink(n); !gone) return gone.error();
+        // A clean close leaves no such file (LmdbQueue::close_segments): this one was left by a
+        // crash, or emptied by `mailwarden queue delete` while the daemon was stopped.
         options.log("queue: removed unreferenced segment " + segments.path_of(n).filename().string());
         removed = true;
     }

@@ -125,13 +125,23 @@ std::optional<Reply> apply_rcpt_param(RcptTo& rcpt, const EsmtpParam& p) {
     return std::nullopt;
 }
 
+const VerbName* find_verb(std::string_view line) {
+    std::string_view name = line.substr(0, line.find(' '));
+    auto it = std::find_if(verbs.begin(), verbs.end(), [&](const VerbName& v) { return ascii_iequals(v.name, name); });
+    return it == verbs.end() ? nullptr : &*it;
+}
+
 }  // namespace
+
+std::optional<Verb> command_verb(std::string_view line) {
+    const VerbName* v = find_verb(line);
+    return v ? std::optional<Verb>(v->verb) : std::nullopt;
+}
 
 std::variant<Command, Reply> parse_command(std::string_view line) {
     auto space = line.find(' ');
-    std::string_view name = line.substr(0, space);
-    auto it = std::find_if(verbs.begin(), verbs.end(), [&](const VerbName& v) { return ascii_iequals(v.name, name); });
-    if (it == verbs.end()) return Reply{500, "5.5.1", "Command unrecognized"};
+    const VerbName* it = find_verb(line);
+    if (!it) return Reply{500, "5.5.1", "Command unrecognized"};
     Command command{it->verb, {}};
     if (space != std::string_view::npos) {
         std::string_view argument = line.substr(space + 1);

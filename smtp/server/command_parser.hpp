@@ -26,6 +26,8 @@ struct Command {
 // "Command unrecognized"; a verb that takes no argument but got one (DATA x, RSET x, QUIT x,
 // STARTTLS x): 501 5.5.4 "Syntax error in parameters"; HELO/EHLO without a name: 501 5.5.4.
 std::variant<Command, Reply> parse_command(std::string_view line);
+// The verb a command line names, whether or not its arguments parse; nullopt for an unknown verb.
+std::optional<Verb> command_verb(std::string_view line);
 
 enum class Body { seven_bit, eight_bit_mime };
 

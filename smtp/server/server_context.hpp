@@ -5,8 +5,11 @@
 #include <openssl/ssl.h>
 
 #include <atomic>
+#include <chrono>
+#include <condition_variable>
 #include <cstdint>
 #include <functional>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -68,6 +71,38 @@ private:
     std::map<std::pair<std::string, IpAddress>, std::uint32_t> per_source_;
 };
 
+// The sessions alive, so that a stop reaches each one (SmtpServer::stop): a session registers a
+// notification that posts to its own strand, and stays registered for its life.
+class SessionRegistry {
+public:
+    using Notify = std::function<void()>;
+    class Entry {
+    public:
+        Entry(SessionRegistry* owner, std::list<Notify>::iterator it) : owner_(owner), it_(it) {}
+        Entry(Entry&& o) noexcept : owner_(std::exchange(o.owner_, nullptr)), it_(o.it_) {}
+        Entry& operator=(Entry&&) = delete;
+        ~Entry() { if (owner_) owner_->remove(it_); }
+
+    private:
+        SessionRegistry* owner_;
+        std::list<Notify>::iterator it_;
+    };
+    // Registers a session's stop notification; once a stop has begun, it is also called at once (a
+    // session accepted just before the listeners closed is told like the others).
+    Entry add(Notify notify);
+    // Calls every notification, from the stopping thread.
+    void stop_all();
+    // Waits until every session has ended, or until `deadline`; returns how many are left.
+    std::size_t wait_empty(std::chrono::steady_clock::time_point deadline);
+
+private:
+    void remove(std::list<Notify>::iterator it);
+    std::mutex mutex_;
+    std::condition_variable emptied_;
+    std::list<Notify> sessions_;
+    bool stopping_ = false;
+};
+
 struct ServerContext {
     ServerHooks hooks;
     queue::Queue* queue = nullptr;
@@ -77,6 +112,7 @@ struct ServerContext {
     asio::thread_pool* blocking_pool = nullptr;  // password hashing runs here, not on the I/O threads
     ServerCounters counters;
     ConnectionSlots slots;
+    SessionRegistry sessions;
     void log(std::string_view line) const { if (hooks.log) hooks.log(line); }
 };
 

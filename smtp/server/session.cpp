@@ -32,6 +32,12 @@ void Session::start(ServerContext& shared, Transport::Socket socket) {
 asio::awaitable<void> Session::run() {
     shared_.counters.sessions_active++;
     shared_.counters.sessions_total++;
+    // The stop is posted to this session's strand, where everything else of it runs.
+    registration_.emplace(shared_.sessions.add([weak = weak_from_this(), executor = io_.socket().get_executor()] {
+        asio::post(executor, [weak] {
+            if (auto self = weak.lock()) self->on_stop();
+        });
+    }));
     try {
         if (co_await greet() == Flow::proceed) {
             for (;;) {
@@ -39,11 +45,18 @@ asio::awaitable<void> Session::run() {
                 if (!line) break;
                 auto parsed = parse_command(*line);
                 Flow flow = Flow::proceed;
+                last_code_ = 0;
                 if (auto* error = std::get_if<Reply>(&parsed)) {
+                    stats_.attempted(command_verb(*line));
                     reply(*error);
                     if (too_many_errors()) flow = Flow::close;
                 } else {
-                    flow = co_await dispatch(std::get<Command>(parsed));
+                    const Command& command = std::get<Command>(parsed);
+                    stats_.attempted(command.verb);
+                    flow = co_await dispatch(command);
+                    // As Postfix counts: a command succeeded when its final reply is 2xx (a DATA
+                    // whose connection broke after the 354 did not).
+                    if (last_code_ / 100 == 2) stats_.succeeded(command.verb);
                 }
                 if (flow == Flow::close) break;
             }
@@ -55,7 +68,21 @@ asio::awaitable<void> Session::run() {
     }
     timer_.cancel();
     io_.close();
+    queue_id_.clear();
+    // Postfix's smtpd line, which admins grep for: "disconnect from NAME[ADDR] ehlo=1 ... commands=5".
+    if (!client_address_text_.empty()) log_event("disconnect from " + client_text() + stats_.format());
+    registration_.reset();
     shared_.counters.sessions_active--;
+}
+
+void Session::on_stop() {
+    stopping_ = true;
+    if (!idle_) return;  // read_line answers 421 when the command in progress is done
+    // Waiting for the client's next command: wake the read (as the inactivity timer does), and
+    // read_line answers 421 at once.
+    stop_cut_ = true;
+    boost::system::error_code ignored;
+    io_.socket().cancel(ignored);
 }
 
 asio::awaitable<Session::Flow> Session::greet() {
@@ -112,9 +139,8 @@ asio::awaitable<Session::Flow> Session::dispatch(const Command& c) {
         case Verb::starttls: co_return co_await on_starttls(c);
         case Verb::auth: co_return co_await on_auth(c);
         case Verb::rset:
-            if (tx_ && tx_->bdat && !tx_->bdat_failed) {
-                // RFC 3030: RSET aborts a BDAT transfer in progress; allowed.
-            }
+            // RFC 3030 2: RSET also ends a BDAT transfer, in progress or failed: its chunks and its
+            // failure mark belong to the transaction.
             reset_transaction();
             reply(Reply{250, "2.0.0", "Ok"});
             co_return Flow::proceed;
@@ -131,9 +157,15 @@ asio::awaitable<Session::Flow> Session::dispatch(const Command& c) {
         case Verb::expn:
             reply(Reply{502, "5.5.1", "Error: command not implemented"});
             co_return too_many_errors() ? Flow::close : Flow::proceed;
-        case Verb::help:
-            reply(Reply{214, "2.0.0", "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP STARTTLS AUTH"});
+        case Verb::help: {
+            // What this connector offers at some point of a session: STARTTLS with a certificate,
+            // AUTH where logins are taken (perhaps only after STARTTLS).
+            std::string commands = "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP";
+            if (shared_.tls) commands += " STARTTLS";
+            if (auth_offered()) commands += " AUTH";
+            reply(Reply{214, "2.0.0", commands});
             co_return Flow::proceed;
+        }
     }
     reply(Reply{500, "5.5.1", "Command unrecognized"});
     co_return too_many_errors() ? Flow::close : Flow::proceed;
@@ -146,6 +178,7 @@ asio::awaitable<Session::Flow> Session::on_helo(const Command& c) {
     reset_transaction();  // RFC 5321 4.1.4: EHLO/HELO reset the transaction
     if (esmtp_) {
         output_ += ehlo_reply();
+        last_code_ = 250;
     } else {
         reply(Reply{250, "", rules_->organization.hostname});
     }
@@ -184,7 +217,7 @@ asio::awaitable<bool> Session::read_more() {
         n = 0;
     }
     if (n > 0) co_return true;
-    if (timed_out_) {
+    if (timed_out_ && !stop_cut_) {
         log_event("timeout after " + std::string(tx_ ? "MAIL" : "command") + " from " + client_text());
         output_ = Reply{421, "4.4.2", rules_->organization.hostname + " Error: timeout exceeded"}.wire();
         timed_out_ = false;
@@ -196,12 +229,24 @@ asio::awaitable<bool> Session::read_more() {
 asio::awaitable<std::optional<std::string>> Session::read_line() {
     std::string line;
     for (;;) {
+        // Stopping: the next command is answered 421 instead of run, even one already pipelined.
+        // A SASL answer is still read: its exchange ends first.
+        if (stopping_ && !in_auth_) {
+            reply(Reply{421, "4.3.2", rules_->organization.hostname + " Service shutting down"});
+            co_await flush();
+            co_return std::nullopt;
+        }
         switch (reader_.next(line)) {
             case LineStatus::line: co_return line;
-            case LineStatus::need_more:
+            case LineStatus::need_more: {
                 co_await flush();
-                if (!co_await read_more()) co_return std::nullopt;
+                if (stopping_ && !in_auth_) break;
+                idle_ = !in_auth_;
+                bool more = co_await read_more();
+                idle_ = false;
+                if (!more && !stop_cut_) co_return std::nullopt;
                 break;
+            }
             case LineStatus::too_long:
                 // Inside a SASL exchange the line is an answer, not a command: the exchange ends
                 // (the caller answers 501 Authentication aborted).
@@ -235,9 +280,12 @@ void Session::arm_timer(std::chrono::steady_clock::time_point deadline, bool ina
     });
 }
 
-void Session::reply(const Reply& r) { output_ += r.wire(); }
+void Session::reply(const Reply& r) {
+    output_ += r.wire();
+    last_code_ = r.code;
+}
 
-void Session::reply(const policy::Verdict& v) { output_ += v.reply().wire(); }
+void Session::reply(const policy::Verdict& v) { reply(v.reply()); }
 
 asio::awaitable<void> Session::flush() {
     if (output_.empty()) co_return;

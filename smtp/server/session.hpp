@@ -16,6 +16,7 @@
 #include "policy/engine.hpp"
 #include "smtp/asio.hpp"
 #include "smtp/server/command_parser.hpp"
+#include "smtp/server/command_stats.hpp"
 #include "smtp/server/data_decoder.hpp"
 #include "smtp/server/line_reader.hpp"
 #include "smtp/server/reply.hpp"
@@ -79,6 +80,10 @@ private:
     asio::awaitable<void> flush();
     // Counts a protocol error; true when the session has made too many and must end (421 sent).
     bool too_many_errors();
+    // The server stops (on the session's strand): a session waiting for a command is woken to get
+    // 421 4.3.2 now; any other gets it once its command is done (a message being received or
+    // queued is finished and acknowledged first).
+    void on_stop();
     asio::awaitable<void> tarpit();
 
     // Facts that change with STARTTLS and AUTH.
@@ -112,6 +117,14 @@ private:
     unsigned auth_failures_ = 0;
     bool timed_out_ = false;
     bool in_auth_ = false;  // reading a SASL answer, not a command
+    // Stopping: `stopping_` once told; `idle_` while waiting for a command line, when the stop may
+    // cancel that read; `stop_cut_` when it did.
+    bool stopping_ = false;
+    bool idle_ = false;
+    bool stop_cut_ = false;
+    int last_code_ = 0;  // of the last reply: 2xx means the command in progress succeeded
+    CommandStats stats_;
+    std::optional<SessionRegistry::Entry> registration_;
     std::chrono::steady_clock::time_point session_deadline_;
 };
 

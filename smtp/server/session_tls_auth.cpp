@@ -67,8 +67,11 @@ asio::awaitable<Session::Flow> Session::on_starttls(const Command& c) {
                                     " bytes sent after STARTTLS by " + client_text());
     reader_.clear();
     arm_timer(std::chrono::steady_clock::now() + std::chrono::seconds(connect_.connector->inactivity_timeout_s), false);
-    if (!co_await io_.start_tls(*shared_.tls)) {
-        log_event("TLS handshake failed with " + client_text());
+    if (auto failed = co_await io_.start_tls(*shared_.tls)) {
+        // Postfix logs OpenSSL's reason too ("SSL_accept error ... no shared cipher"): without it an
+        // admin cannot tell a client with old ciphers from one that distrusts our certificate.
+        log_event("TLS handshake failed with " + client_text() + ": " + handshake_error_text(failed));
+        last_code_ = 0;  // the 220 does not make the STARTTLS a success
         co_return Flow::close;
     }
     std::string ca_error;

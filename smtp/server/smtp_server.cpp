@@ -12,6 +12,10 @@ namespace mw::smtp::server {
 
 namespace {
 
+// How long a stop waits for sessions to finish what they are doing (a message being received or
+// queued) after each was told 421; as long as the milter's drain. Then the rest are cut.
+constexpr auto stop_grace = std::chrono::seconds(30);
+
 struct Listen {
     asio::ip::address address;
     std::uint16_t port = 0;
@@ -84,7 +88,8 @@ void SmtpServer::open(const policy::Ruleset& rules, const ServerOptions& options
         context_.log("warning: smtp: no users file at " + options.users_file.string() + ": AUTH is not offered");
     }
     for (const auto& l : listeners_for(rules)) {
-        auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
+        // On a strand of its own: stop() closes it there, never while its accept loop runs.
+        auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(asio::make_strand(io_));
         asio::ip::tcp::endpoint endpoint(l.address, l.port);
         acceptor->open(endpoint.protocol());
         acceptor->set_option(asio::socket_base::reuse_address(true));
@@ -106,13 +111,30 @@ void SmtpServer::start(queue::Queue& queue, std::function<std::shared_ptr<const 
     context_.hooks.snapshot = std::move(snapshot);
     context_.hooks.queued = std::move(queued);
     work_.emplace(io_.get_executor());
-    for (auto& a : acceptors_) asio::co_spawn(io_, accept_loop(*a), asio::detached);
+    for (auto& a : acceptors_) asio::co_spawn(a->get_executor(), accept_loop(*a), asio::detached);
     for (unsigned i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { io_.run(); });
 }
 
 void SmtpServer::stop() {
     if (stopped_) return;
     stopped_ = true;
+    if (!threads_.empty()) {
+        // No new sessions, then every open one is told: 421 4.3.2 at once when it waits for a
+        // command, after its command otherwise, so a message in transfer or being queued still gets
+        // its 250 (SMTP clients retry after a 421; one cut off before its 250 would send the message
+        // again).
+        for (auto& a : acceptors_)
+            asio::post(a->get_executor(), [&acceptor = *a] {
+                boost::system::error_code ignored;
+                acceptor.close(ignored);
+            });
+        context_.log("stopping: " + std::to_string(context_.counters.sessions_active.load()) +
+                     " session(s) open: each gets 421 4.3.2 once its command is done");
+        context_.sessions.stop_all();
+        if (std::size_t left = context_.sessions.wait_empty(std::chrono::steady_clock::now() + stop_grace))
+            context_.log("warning: smtp: stopping with " + std::to_string(left) + " session(s) still busy after " +
+                         std::to_string(stop_grace.count()) + "s; what they did not get a 250 for, their clients send again");
+    }
     work_.reset();
     io_.stop();
     for (auto& t : threads_) t.join();

@@ -34,8 +34,10 @@ public:
     void open(const policy::Ruleset& rules, const ServerOptions& options);
     void start(queue::Queue& queue, std::function<std::shared_ptr<const policy::Ruleset>()> snapshot,
                std::function<void()> queued);
-    // Stops accepting, ends sessions (their transactions are lost unacknowledged: the clients retry),
-    // and joins the threads.
+    // Stops accepting and tells every session 421 4.3.2 "Service shutting down": one waiting for a
+    // command at once, one in a command (a message being received or queued) once that is done and
+    // answered. Waits for them to end (at most 30 s; what is left then is cut, unacknowledged, and
+    // its clients retry), then joins the threads.
     void stop();
 
     std::vector<std::string> listening() const;  // "127.0.0.1:2525", ...

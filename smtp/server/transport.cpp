@@ -1,5 +1,8 @@
 #include "smtp/server/transport.hpp"
 
+#include <openssl/err.h>
+#include <openssl/ssl.h>
+
 #include <array>
 
 namespace mw::smtp::server {
@@ -46,11 +49,24 @@ asio::awaitable<void> Transport::write(std::string_view bytes) {
         co_await asio::async_write(socket_, asio::buffer(bytes.data(), bytes.size()), asio::use_awaitable);
 }
 
-asio::awaitable<bool> Transport::start_tls(asio::ssl::context& context) {
+asio::awaitable<boost::system::error_code> Transport::start_tls(asio::ssl::context& context) {
     tls_.emplace(socket_, context);
     boost::system::error_code ec;
     co_await tls_->async_handshake(asio::ssl::stream_base::server, asio::redirect_error(asio::use_awaitable, ec));
-    co_return !ec;
+    co_return ec;
+}
+
+std::string handshake_error_text(const boost::system::error_code& ec) {
+    if (ec.category() == asio::error::get_ssl_category()) {
+        // Asio keeps the packed OpenSSL error code (ERR_get_error) in an int; the error strings are
+        // loaded once (already done wherever a TLS context exists).
+        OPENSSL_init_ssl(OPENSSL_INIT_LOAD_SSL_STRINGS | OPENSSL_INIT_LOAD_CRYPTO_STRINGS, nullptr);
+        char text[256];
+        ERR_error_string_n(static_cast<unsigned long>(static_cast<unsigned int>(ec.value())), text, sizeof text);
+        return text;
+    }
+    if (ec == asio::error::operation_aborted) return "timed out";
+    return ec.message();
 }
 
 void Transport::close() {

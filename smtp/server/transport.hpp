@@ -25,8 +25,8 @@ public:
     // Throws boost::system::system_error on errors (also when close() cancelled the read).
     asio::awaitable<std::size_t> read_some(LineReader& reader);
     asio::awaitable<void> write(std::string_view bytes);
-    // Server-side handshake. False when it failed (the caller closes the connection).
-    asio::awaitable<bool> start_tls(asio::ssl::context& context);
+    // Server-side handshake: no error, or why it failed (the caller closes the connection).
+    asio::awaitable<boost::system::error_code> start_tls(asio::ssl::context& context);
 
     bool tls_active() const { return tls_.has_value(); }
     SSL* ssl() { return tls_ ? tls_->native_handle() : nullptr; }
@@ -39,5 +39,10 @@ private:
     std::optional<asio::ssl::stream<Socket&>> tls_;
     std::unique_ptr<char[]> tls_buffer_;
 };
+
+// Why a handshake failed, for the log line: OpenSSL's error string with its reason ("error:0A0000C1:SSL
+// routines::no shared cipher"; an alert the client sent is such a reason: "...:tlsv1 alert unknown
+// ca"), "timed out" when our timer cancelled it, else the system's words ("Connection reset by peer").
+std::string handshake_error_text(const boost::system::error_code& ec);
 
 }  // namespace mw::smtp::server

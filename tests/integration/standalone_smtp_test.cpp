@@ -329,3 +329,143 @@ BOOST_AUTO_TEST_CASE(smtp_source_volume_is_delivered) {
     BOOST_TEST(mta.mailbox("teacher").size() == before + 300);
     BOOST_TEST(mta.queue({"list"}).out.find("teacher@example.com") == std::string::npos);
 }
+
+// HELP names what this connector offers: AUTH only where a login can ever be given.
+BOOST_AUTO_TEST_CASE(help_lists_auth_only_where_it_is_offered) {
+    SmtpSession internet("127.0.0.1", world().mta.smtp_port());
+    std::string help = internet.command("HELP");
+    BOOST_TEST(help.rfind("214 2.0.0 ", 0) == 0u, help);
+    BOOST_TEST(help.find("STARTTLS") != std::string::npos, help);
+    BOOST_TEST(help.find("AUTH") == std::string::npos, help);
+    SmtpSession submission("127.0.0.1", world().mta.submission_port());
+    help = submission.command("HELP");
+    BOOST_TEST(help.find("AUTH") != std::string::npos, help);
+}
+
+namespace {
+
+// `openssl s_client -starttls smtp` at one protocol version with the given cipher list (TLS 1.2) or
+// suites (TLS 1.3); it ends the session as soon as the handshake is done (stdin is empty).
+RunResult s_client(const std::string& version, const std::string& ciphers, std::vector<std::string> extra = {}) {
+    std::vector<std::string> argv{"openssl", "s_client", "-connect", "127.0.0.1:" + std::to_string(world().mta.smtp_port()),
+                                  "-starttls", "smtp", "-name", "client.example", "-brief", "-no_ign_eof", version};
+    if (!ciphers.empty()) argv.insert(argv.end(), {version == "-tls1_3" ? "-ciphersuites" : "-cipher", ciphers});
+    argv.insert(argv.end(), extra.begin(), extra.end());
+    return run_capture(argv, {}, 30s, true);
+}
+
+}  // namespace
+
+// A failed handshake is logged with OpenSSL's reason: here the alert of a client that does not trust
+// our certificate.
+BOOST_AUTO_TEST_CASE(tls_handshake_failure_names_the_alert_the_client_sent) {
+    auto& daemon = world().mta.daemon();
+    std::size_t mark = daemon.log_size();
+    auto untrusting = s_client("-tls1_3", "", {"-verify_return_error", "-CAfile", world().pki.partner_ca().cert.string()});
+    BOOST_TEST(untrusting.status != 0, untrusting.out);
+    BOOST_TEST(daemon.wait_log("TLS handshake failed with unknown[127.0.0.1]: ", 20s, mark), daemon.log().substr(mark));
+    BOOST_TEST(daemon.wait_log("alert unknown ca", 20s, mark), daemon.log().substr(mark));
+}
+
+// Mozilla's "intermediate" profile: at TLS 1.2 only ECDHE with AES-GCM or ChaCha20-Poly1305 (no CBC:
+// LUCKY13), TLS 1.3 unchanged.
+BOOST_AUTO_TEST_CASE(tls12_offers_only_aead_suites) {
+    auto& daemon = world().mta.daemon();
+    std::size_t mark = daemon.log_size();
+    auto cbc = s_client("-tls1_2", "ECDHE-ECDSA-AES128-SHA:ECDHE-ECDSA-AES256-SHA:ECDHE-ECDSA-AES128-SHA256:"
+                                   "ECDHE-ECDSA-AES256-SHA384:ECDHE-RSA-AES128-SHA:AES128-SHA:AES256-SHA256");
+    BOOST_TEST(cbc.status != 0, cbc.out);
+    BOOST_TEST(cbc.out.find("Ciphersuite:") == std::string::npos, cbc.out);
+    BOOST_TEST(daemon.wait_log("TLS handshake failed with unknown[127.0.0.1]: error:", 20s, mark), daemon.log().substr(mark));
+    BOOST_TEST(daemon.wait_log(":no shared cipher\n", 20s, mark), daemon.log().substr(mark));
+    for (std::string suite : {"ECDHE-ECDSA-AES128-GCM-SHA256", "ECDHE-ECDSA-AES256-GCM-SHA384", "ECDHE-ECDSA-CHACHA20-POLY1305"}) {
+        auto aead = s_client("-tls1_2", suite);
+        BOOST_TEST(aead.status == 0, aead.out);
+        BOOST_TEST(aead.out.find("Ciphersuite: " + suite) != std::string::npos, aead.out);
+    }
+    for (std::string suite : {"TLS_AES_128_GCM_SHA256", "TLS_AES_256_GCM_SHA384", "TLS_CHACHA20_POLY1305_SHA256"}) {
+        auto tls13 = s_client("-tls1_3", suite);
+        BOOST_TEST(tls13.status == 0, tls13.out);
+        BOOST_TEST(tls13.out.find("Ciphersuite: " + suite) != std::string::npos, tls13.out);
+    }
+}
+
+// Postfix's `disconnect from` line, which admins grep for: per command the successes, and
+// successes/attempts when some failed.
+BOOST_AUTO_TEST_CASE(disconnect_line_counts_commands_as_postfix_does) {
+    auto& mta = world().mta;
+    std::size_t mark = mta.daemon().log_size();
+    {
+        SmtpSession s("127.0.0.1", mta.smtp_port());
+        s.command("EHLO client.example");
+        BOOST_TEST(s.command("MAIL FROM:<someone@elsewhere.example>") == "250 2.1.0 Ok");
+        BOOST_TEST(s.command("RCPT TO:<bob@example.com>") == "250 2.1.5 Ok");
+        BOOST_TEST(s.command("RCPT TO:<nobody@example.com>") == "550 5.1.1 <nobody@example.com>: User unknown");
+        BOOST_TEST(s.send_data("Subject: counted-1\n\nhello\n").rfind("250 2.0.0 Ok: queued as ", 0) == 0u);
+        BOOST_TEST(s.command("QUIT") == "221 2.0.0 Bye");
+    }
+    BOOST_TEST(mta.daemon().wait_log("smtp: disconnect from unknown[127.0.0.1] ehlo=1 mail=1 rcpt=1/2 data=1 quit=1 commands=5/6\n",
+                                     20s, mark),
+               mta.daemon().log().substr(mark));
+
+    // Failures, a command we do not know, and a client that leaves without QUIT.
+    mark = mta.daemon().log_size();
+    {
+        SmtpSession s("127.0.0.1", mta.smtp_port());
+        BOOST_TEST(s.command("HELO").rfind("501 5.5.4", 0) == 0u);
+        s.command("EHLO client.example");
+        BOOST_TEST(s.command("NOOP") == "250 2.0.0 Ok");
+        BOOST_TEST(s.command("VRFY bob").rfind("252 ", 0) == 0u);
+        BOOST_TEST(s.command("BOGUS") == "500 5.5.1 Command unrecognized");
+        BOOST_TEST(s.command("MAIL FROM:<ceo@example.com>").rfind("550 5.7.1", 0) == 0u);
+        BOOST_TEST(s.command("RSET") == "250 2.0.0 Ok");
+    }
+    BOOST_TEST(mta.daemon().wait_log("smtp: disconnect from unknown[127.0.0.1] helo=0/1 ehlo=1 mail=0/1 rset=1 noop=1 vrfy=1 "
+                                     "unknown=0/1 commands=4/7\n",
+                                     20s, mark),
+               mta.daemon().log().substr(mark));
+
+    // STARTTLS and AUTH, by the names Postfix gives them.
+    mark = mta.daemon().log_size();
+    auto r = swaks(with_subject(mta.submission("alice", "alice-secret", {"bob@example.com"}), "counted-2"));
+    BOOST_TEST(r.status == 0, r.transcript);
+    BOOST_TEST(mta.daemon().wait_log("smtp: disconnect from unknown[127.0.0.1] ehlo=2 starttls=1 auth=1 mail=1 rcpt=1 data=1 "
+                                     "quit=1 commands=8\n",
+                                     20s, mark),
+               mta.daemon().log().substr(mark));
+}
+
+// RFC 3030: RSET ends a BDAT transfer, one in progress as well as one that failed.
+BOOST_AUTO_TEST_CASE(rset_ends_a_bdat_transfer_in_progress_or_failed) {
+    auto& mta = world().mta;
+    SmtpSession s("127.0.0.1", mta.limits_port());
+    s.command("EHLO client.example");
+    std::string aborted = "Subject: bdat-aborted\r\n\r\nnever delivered\r\n";
+    BOOST_TEST(s.command("MAIL FROM:<someone@elsewhere.example>") == "250 2.1.0 Ok");
+    BOOST_TEST(s.command("RCPT TO:<bob@example.com>") == "250 2.1.5 Ok");
+    s.send_raw("BDAT " + std::to_string(aborted.size()) + "\r\n" + aborted);
+    BOOST_TEST(s.read_reply() == "250 2.0.0 " + std::to_string(aborted.size()) + " bytes received");
+    BOOST_TEST(s.command("RSET") == "250 2.0.0 Ok");
+    s.send_raw("BDAT 3 LAST\r\nx\r\n");
+    BOOST_TEST(s.read_reply() == "503 5.5.1 Error: need MAIL command");
+
+    // A chunk over the connector's 64KB: every BDAT is refused until RSET.
+    BOOST_TEST(s.command("MAIL FROM:<someone@elsewhere.example>") == "250 2.1.0 Ok");
+    BOOST_TEST(s.command("RCPT TO:<bob@example.com>") == "250 2.1.5 Ok");
+    std::string big(70 * 1024, 'b');
+    s.send_raw("BDAT " + std::to_string(big.size()) + "\r\n" + big);
+    BOOST_TEST(s.read_reply() == "552 5.3.4 Message size exceeds fixed maximum message size");
+    s.send_raw("BDAT 3 LAST\r\nx\r\n");
+    BOOST_TEST(s.read_reply() == "503 5.5.1 Error: an earlier BDAT failed; send RSET");
+    BOOST_TEST(s.command("RSET") == "250 2.0.0 Ok");
+
+    std::string kept = "Subject: bdat-after-rset\r\n\r\nkept\r\n";
+    BOOST_TEST(s.command("MAIL FROM:<someone@elsewhere.example>") == "250 2.1.0 Ok");
+    BOOST_TEST(s.command("RCPT TO:<bob@example.com>") == "250 2.1.5 Ok");
+    s.send_raw("BDAT " + std::to_string(kept.size()) + " LAST\r\n" + kept);
+    BOOST_TEST(s.read_reply().rfind("250 2.0.0 Ok: queued as ", 0) == 0u);
+    auto m = mta.wait_message("bob", "Subject: bdat-after-rset");
+    BOOST_REQUIRE(m);
+    BOOST_TEST(m->find("never delivered") == std::string::npos, *m);
+    BOOST_TEST(m->find("bbbb") == std::string::npos);
+}

@@ -2,6 +2,8 @@
 
 #include "support/net.hpp"
 
+#include <grp.h>
+#include <pwd.h>
 #include <signal.h>
 #include <unistd.h>
 
@@ -62,6 +64,13 @@ MailwardenDaemon::MailwardenDaemon(fs::path dir, MailwardenOptions options)
                            << "[log]\ntarget = \"" << log_.string() << "\"\n"
                            << options_.extra_config;
     open_up(config_);
+    if (!options_.start_as_user.empty()) {
+        // The unprivileged daemon writes its log and state_dir here; the test (root) still reads them.
+        passwd* pw = ::getpwnam(options_.start_as_user.c_str());
+        if (!pw) throw std::runtime_error("no user " + options_.start_as_user);
+        for (const fs::path& p : {dir_, dir_ / "run"})
+            if (::chown(p.c_str(), pw->pw_uid, pw->pw_gid) != 0) throw std::runtime_error("cannot chown " + p.string());
+    }
 }
 
 MailwardenDaemon::~MailwardenDaemon() { stop(); }
@@ -85,6 +94,12 @@ void MailwardenDaemon::start() {
     std::size_t mark = log_size();
     SpawnOptions o;
     o.argv = {MW_BINARY, "serve", "--config", config_.string()};
+    if (!options_.start_as_user.empty()) {
+        std::string groups;
+        for (const auto& g : options_.start_with_groups) groups += (groups.empty() ? "" : ",") + g;
+        o.argv.insert(o.argv.begin(), {"setpriv", "--reuid=" + options_.start_as_user, "--regid=" + options_.start_as_group,
+                                       groups.empty() ? std::string("--clear-groups") : "--groups=" + groups, "--"});
+    }
     o.stdout_path = dir_ / "serve.out";
     o.stderr_path = dir_ / "serve.out";
     process_.emplace(std::move(o));

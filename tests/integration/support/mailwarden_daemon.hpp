@@ -1,7 +1,8 @@
 // `mailwarden serve` for integration tests: its own mailwarden.toml, a copy of a rules directory
 // (so a test can edit it), state and log under a test directory, and the MTA-facing sockets where
 // a private Postfix reaches them (PostfixInstance::socket_dir()). Started as root, it drops to
-// `nobody`, as a production daemon drops to its own user.
+// `nobody`, as a production daemon drops to its own user; or it is started as another user from the
+// beginning (setpriv), as an admin may run it without root.
 #pragma once
 
 #include <chrono>
@@ -10,6 +11,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "support/process.hpp"
 
@@ -23,6 +25,12 @@ struct MailwardenOptions {
     std::string user = "nobody";
     bool milter = true;                               // false: [milter] enabled = false (standalone tests)
     std::string extra_config;                         // appended to mailwarden.toml: [smtp], [delivery]
+    // Set: `serve` is started as this user and group with these supplementary groups (none when
+    // empty), never as root; the test directory is given to that user so it can write its log and
+    // state there.
+    std::string start_as_user;
+    std::string start_as_group;
+    std::vector<std::string> start_with_groups;
 };
 
 class MailwardenDaemon {

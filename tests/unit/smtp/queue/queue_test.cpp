@@ -360,6 +360,42 @@ BOOST_AUTO_TEST_CASE(finished_messages_go_and_sealed_segments_are_unlinked) {
     BOOST_TEST(*q->read_body(c) == body1);
 }
 
+// A clean close takes away what recovery would otherwise find and report at the next open: the
+// current segment once its messages are gone, and sealed ones an admin emptied meanwhile.
+BOOST_AUTO_TEST_CASE(a_clean_close_leaves_nothing_for_the_next_open_to_remove) {
+    TempDir dir;
+    std::vector<std::string> logged;
+    QueueOptions quiet;
+    quiet.log = [&](const std::string& line) { logged.push_back(line); };
+    {
+        auto q = open_ok(dir.path, quiet);
+        std::string a = submit_ok(*q, body1);
+        BOOST_TEST(*q->remove(a));
+        BOOST_TEST(segment_files(dir.path).size() == 1u);  // current, so kept while the queue is open
+    }
+    BOOST_TEST(segment_files(dir.path).empty());
+
+    std::string kept;
+    quiet.segment_bytes = 1;  // every batch opens a new segment
+    {
+        auto q = open_ok(dir.path, quiet);
+        std::string gone = submit_ok(*q, body1);
+        kept = submit_ok(*q, body2);
+        BOOST_TEST(segment_files(dir.path).size() == 2u);
+        // `mailwarden queue delete` while the daemon runs: the admin never unlinks a segment.
+        auto admin = open_for_admin(dir.path);
+        BOOST_TEST_REQUIRE(admin.ok());
+        BOOST_TEST(*(*admin)->remove(gone));
+        BOOST_TEST(segment_files(dir.path).size() == 2u);
+    }
+    BOOST_TEST(segment_files(dir.path).size() == 1u);  // the one holding `kept`
+    auto q = open_ok(dir.path, quiet);
+    BOOST_TEST(*q->read_body(kept) == body2);
+    std::string all;
+    for (const auto& line : logged) all += line + "\n";
+    BOOST_TEST(logged.empty(), all);
+}
+
 BOOST_AUTO_TEST_CASE(hold_release_due_and_flush) {
     TempDir dir;
     auto q = open_ok(dir.path);

@@ -61,6 +61,18 @@ BOOST_AUTO_TEST_CASE(unknown_verbs_and_bad_arguments) {
     BOOST_TEST((value_of(parse_command("DATA  ")).verb == Verb::data));  // trailing spaces only
 }
 
+// The verb of a line whose arguments do not parse still counts for that command (the
+// "disconnect from" statistics): HELO without a name is a failed HELO, not an unknown command.
+BOOST_AUTO_TEST_CASE(the_verb_of_a_line_whatever_its_arguments) {
+    BOOST_TEST((command_verb("HELO") == Verb::helo));
+    BOOST_TEST((command_verb("data x") == Verb::data));
+    BOOST_TEST((command_verb("MAIL FROM:<a@b> FOO=BAR") == Verb::mail));
+    BOOST_TEST((command_verb("Auth") == Verb::auth));
+    BOOST_TEST(!command_verb("FOO bar").has_value());
+    BOOST_TEST(!command_verb("MAILFROM:<a@b>").has_value());
+    BOOST_TEST(!command_verb("").has_value());
+}
+
 BOOST_AUTO_TEST_CASE(mail_from_basic) {
     auto m = value_of(parse_mail_from("FROM:<Alice@Example.COM>"));
     BOOST_TEST(m.sender.str() == "alice@example.com");

@@ -172,12 +172,12 @@ std::vector<Decision> DeliveryAgent::State::deliver_local(const queue::MessageIn
 
 void DeliveryAgent::State::log_decision(const queue::MessageInfo& message, const queue::Recipient& r,
                                         const Decision& d, const char* status, std::int64_t now) {
-    std::string text = d.relay.starts_with("lmtp[") ? d.outcome.reply() : d.outcome.text;
+    std::string text = d.relay.starts_with("lmtp[") ? d.outcome.reply() : d.outcome.smtp_reply.text;
     if (d.outcome.kind != Kind::ok && !d.outcome.detail.empty()) text += ": " + d.outcome.detail;
     if (d.expired) text = "message expired after " + std::to_string(now - message.envelope.arrival) + "s; " + text;
     log(message.id + ": to=<" + r.address + ">, relay=" + d.relay +
-        ", delay=" + std::to_string(now - message.envelope.arrival) + ", dsn=" + (d.expired ? "4.4.7" : d.outcome.status) +
-        ", status=" + status + " (" + text + ")");
+        ", delay=" + std::to_string(now - message.envelope.arrival) +
+        ", dsn=" + (d.expired ? "4.4.7" : d.outcome.smtp_reply.status) + ", status=" + status + " (" + text + ")");
 }
 
 bool DeliveryAgent::State::notify(const queue::MessageInfo& message, DsnKind kind,
@@ -241,7 +241,7 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
             r.state = RecipientState::delivered;
             log_decision(message, r, d, "sent", t);
             if (wants_success_notice(envelope, r))
-                succeeded.push_back({r.address, r.orcpt, d.outcome.status, d.outcome.reply()});
+                succeeded.push_back({r.address, r.orcpt, d.outcome.smtp_reply.status, d.outcome.reply()});
             continue;
         }
         if (d.outcome.kind == Kind::temporary && !is_expired) {
@@ -254,7 +254,8 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
         r.state = RecipientState::failed;
         log_decision(message, r, d, "bounced", t);
         if (wants_failure_notice(envelope, r)) {
-            failed.push_back({r.address, r.orcpt, d.expired ? "4.4.7" : d.outcome.status, d.outcome.reply()});
+            const std::string& status = d.expired ? std::string("4.4.7") : d.outcome.smtp_reply.status;
+            failed.push_back({r.address, r.orcpt, status, d.outcome.reply()});
             failed_indices.push_back(d.index);
         }
     }

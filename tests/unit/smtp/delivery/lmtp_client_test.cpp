@@ -230,10 +230,10 @@ BOOST_AUTO_TEST_CASE(dovecot_delivers_to_each_recipient_and_refuses_unknown_user
     auto out = client.deliver(two_recipients({"bob@example.com", "nobody@example.com", "carol@example.com"}));
     BOOST_TEST_REQUIRE(out.size() == 3u);
     BOOST_TEST((out[0].kind == Kind::ok), out[0].reply());
-    BOOST_TEST(out[0].status == "2.0.0");
+    BOOST_TEST(out[0].smtp_reply.status == "2.0.0");
     BOOST_TEST((out[1].kind == Kind::permanent), out[1].reply());
-    BOOST_TEST(out[1].code == 550);
-    BOOST_TEST(out[1].status == "5.1.1");
+    BOOST_TEST(out[1].smtp_reply.code == 550);
+    BOOST_TEST(out[1].smtp_reply.status == "5.1.1");
     BOOST_TEST((out[2].kind == Kind::ok), out[2].reply());
 
     for (const char* user : {"bob", "carol"}) {
@@ -267,14 +267,14 @@ BOOST_AUTO_TEST_CASE(connection_failures_are_temporary_for_everyone) {
         BOOST_TEST_REQUIRE(out.size() == 2u);
         for (const auto& o : out) {
             BOOST_TEST((o.kind == Kind::temporary), address);
-            BOOST_TEST(o.status == "4.4.1");
+            BOOST_TEST(o.smtp_reply.status == "4.4.1");
             BOOST_TEST(o.detail.find("connect") != std::string::npos, o.detail);
         }
     }
     LmtpClient bad({"inet:localhost:24"});
     auto out = bad.deliver(two_recipients({"bob@example.com"}));
     BOOST_TEST((out.at(0).kind == Kind::temporary));
-    BOOST_TEST(out.at(0).status == "4.3.5");
+    BOOST_TEST(out.at(0).smtp_reply.status == "4.3.5");
 }
 
 BOOST_AUTO_TEST_CASE(per_recipient_data_replies) {
@@ -295,7 +295,7 @@ BOOST_AUTO_TEST_CASE(per_recipient_data_replies) {
     BOOST_TEST((out[2].kind == Kind::temporary));
     BOOST_TEST(out[2].reply() == "452 4.2.2 mailbox");
     BOOST_TEST((out[3].kind == Kind::permanent));
-    BOOST_TEST(out[3].status == "5.6.0");
+    BOOST_TEST(out[3].smtp_reply.status == "5.6.0");
 
     const std::string t = server.transcript();
     BOOST_TEST(t.find("LHLO mx.example.com\n") != std::string::npos);
@@ -327,7 +327,7 @@ BOOST_AUTO_TEST_CASE(a_connection_lost_after_some_replies_defers_the_rest) {
     BOOST_TEST_REQUIRE(out.size() == 2u);
     BOOST_TEST((out[0].kind == Kind::ok));
     BOOST_TEST((out[1].kind == Kind::temporary));
-    BOOST_TEST(out[1].status == "4.4.2");
+    BOOST_TEST(out[1].smtp_reply.status == "4.4.2");
 }
 
 BOOST_AUTO_TEST_CASE(a_silent_server_times_out_temporarily) {

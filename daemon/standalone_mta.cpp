@@ -9,6 +9,7 @@
 
 #include "daemon/logger.hpp"
 #include "policy/loader.hpp"
+#include "smtp/delivery/courier_setup.hpp"
 #include "smtp/delivery/delivery_agent.hpp"
 #include "smtp/queue/queue.hpp"
 #include "smtp/server/smtp_server.hpp"
@@ -72,7 +73,7 @@ void StandaloneMta::start(RuleService& rules) {
     delivery.delay_warning_s = static_cast<std::int64_t>(config_.delivery.delay_warning_seconds);
     delivery.hostname = rules.snapshot()->organization.hostname;
     state_->delivery = std::make_unique<smtp::delivery::DeliveryAgent>(
-        *state_->queue, [&rules] { return rules.snapshot(); }, delivery,
+        *state_->queue, [&rules] { return rules.snapshot(); }, delivery, smtp::delivery::make_couriers(delivery),
         [](const std::string& line) { log_info("delivery: " + line); });
     state_->delivery->start();
 

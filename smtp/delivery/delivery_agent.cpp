@@ -11,11 +11,9 @@
 #include <vector>
 
 #include "policy/address.hpp"
+#include "smtp/delivery/courier_setup.hpp"
 #include "smtp/delivery/delivery_schedule.hpp"
 #include "smtp/delivery/dsn_message.hpp"
-#include "smtp/delivery/lmtp_client.hpp"
-#include "smtp/delivery/mailbox_name.hpp"
-#include "smtp/delivery/maildir_writer.hpp"
 
 namespace mw::smtp::delivery {
 
@@ -38,7 +36,8 @@ struct Decision {
     std::size_t index = 0;
     DeliveryOutcome outcome;
     std::string relay;
-    bool remote = false;   // not ours to deliver: waits for outbound delivery
+    bool remote_reply = false;  // the outcome is a server's reply: the log shows all of it
+    bool waiting = false;       // no courier for its route: waits, and the attempt does not count
     bool expired = false;
 };
 
@@ -49,8 +48,7 @@ struct DeliveryAgent::State {
     RulesSnapshot rules;
     DeliveryConfig config;
     LogFunction log;
-    MaildirWriter maildir;
-    std::optional<LmtpClient> lmtp;
+    Couriers couriers;
 
     std::mutex mutex;
     std::condition_variable cv;
@@ -59,15 +57,8 @@ struct DeliveryAgent::State {
     std::thread worker;
     std::map<std::string, std::int64_t> not_before;  // worker thread only: queue errors
 
-    State(queue::Queue& q, RulesSnapshot r, DeliveryConfig c, LogFunction l)
-        : queue(q), rules(std::move(r)), config(std::move(c)), log(std::move(l)),
-          maildir(config.maildir, config.hostname) {
-        if (!config.lmtp.empty()) {
-            LmtpOptions o;
-            o.address = config.lmtp;
-            o.lhlo_name = config.hostname.empty() ? "localhost" : config.hostname;
-            lmtp.emplace(std::move(o));
-        }
+    State(queue::Queue& q, RulesSnapshot r, DeliveryConfig c, Couriers k, LogFunction l)
+        : queue(q), rules(std::move(r)), config(std::move(c)), log(std::move(l)), couriers(std::move(k)) {
         if (!log) log = [](const std::string&) {};
     }
 
@@ -80,8 +71,8 @@ struct DeliveryAgent::State {
     void run();
     bool pass();  // true: a full batch was processed, more may be due
     void process(const queue::MessageInfo& message);
-    std::vector<Decision> deliver_local(const queue::MessageInfo& message, const policy::Ruleset& rules,
-                                        const std::string& body, std::vector<std::size_t>& remote);
+    std::vector<Decision> deliver(const queue::MessageInfo& message, const policy::Ruleset& rules,
+                                  const std::string& body);
     bool notify(const queue::MessageInfo& message, DsnKind kind, const std::vector<DsnRecipient>& recipients,
                 const std::string& body, std::int64_t now);
     void log_decision(const queue::MessageInfo& message, const queue::Recipient& r, const Decision& d,
@@ -124,60 +115,63 @@ bool DeliveryAgent::State::pass() {
     return processed >= config.batch;
 }
 
-std::vector<Decision> DeliveryAgent::State::deliver_local(const queue::MessageInfo& message,
-                                                          const policy::Ruleset& rules, const std::string& body,
-                                                          std::vector<std::size_t>& remote) {
+std::vector<Decision> DeliveryAgent::State::deliver(const queue::MessageInfo& message, const policy::Ruleset& rules,
+                                                    const std::string& body) {
     const auto& envelope = message.envelope;
-    std::vector<Decision> decisions;
-    std::vector<std::size_t> local;
-    std::vector<Address> addresses;
+    std::vector<Decision> decisions, waiting;
+    // Per route, the recipients its courier gets in one call: an LMTP server stores the message
+    // once per mailbox and answers per recipient (RFC 2033).
+    struct Batch {
+        std::vector<std::size_t> indices;
+        std::vector<CourierRecipient> recipients;
+    };
+    std::map<RecipientRoute, Batch> batches;
     for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
         if (envelope.recipients[i].state != RecipientState::pending) continue;
         auto parsed = parse_address(envelope.recipients[i].address);
         if (!parsed.address) {
             decisions.push_back({i, DeliveryOutcome::permanent("5.1.3", "bad recipient address syntax", parsed.error),
                                  "none"});
-        } else if (is_local_recipient(rules, *parsed.address)) {
-            local.push_back(i);
-            addresses.push_back(*parsed.address);
-        } else {
-            remote.push_back(i);
-        }
-    }
-    if (local.empty()) return decisions;
-    if (lmtp) {
-        // One transaction for all local recipients: the LMTP server stores the message once per
-        // mailbox and answers per recipient (RFC 2033).
-        LmtpMessage m{envelope.sender, {}, envelope.body_8bit, envelope.smtputf8, body};
-        for (std::size_t i : local) m.recipients.push_back(envelope.recipients[i].address);
-        auto outcomes = lmtp->deliver(m);
-        for (std::size_t k = 0; k < local.size(); ++k)
-            decisions.push_back({local[k], std::move(outcomes[k]), lmtp->relay_name()});
-        return decisions;
-    }
-    for (std::size_t k = 0; k < local.size(); ++k) {
-        auto user = mailbox_user(addresses[k]);
-        if (!user) {
-            // The server refuses such recipients at RCPT; one queued before a rules change lands here.
-            decisions.push_back({local[k], DeliveryOutcome::permanent("5.1.3", "bad recipient address syntax"), "local"});
             continue;
         }
-        decisions.push_back({local[k],
-                             maildir.deliver(envelope.sender, envelope.recipients[local[k]].address,
-                                             addresses[k].domain, *user, body),
-                             "local"});
+        const RecipientRoute route = route_of(rules, *parsed.address);
+        const Courier* courier = couriers.for_route(route);
+        if (!courier) {
+            waiting.push_back({i, remote_pending, "none", false, true});
+        } else if (auto refused = courier->check_recipient(*parsed.address)) {
+            // The server refuses such recipients at RCPT; one queued before a rules change lands here.
+            decisions.push_back({i, std::move(*refused), courier->relay_name(), courier->remote_replies()});
+        } else {
+            batches[route].indices.push_back(i);
+            batches[route].recipients.push_back({envelope.recipients[i].address, std::move(*parsed.address)});
+        }
     }
+    const CourierMessage m{envelope.sender, envelope.body_8bit, envelope.smtputf8, body};
+    for (auto& [route, batch] : batches) {
+        Courier& courier = *couriers.for_route(route);
+        auto outcomes = courier.deliver(m, batch.recipients);
+        for (std::size_t k = 0; k < batch.indices.size(); ++k) {
+            // A courier answers for every recipient; should one not, the rest is retried, never lost.
+            DeliveryOutcome outcome =
+                k < outcomes.size() ? std::move(outcomes[k])
+                                    : DeliveryOutcome::temporary("4.3.0", "mail system error", "no outcome from courier");
+            decisions.push_back(
+                {batch.indices[k], std::move(outcome), courier.relay_name(), courier.remote_replies()});
+        }
+    }
+    // Waiting recipients last: their log lines follow those of the deliveries.
+    for (auto& d : waiting) decisions.push_back(std::move(d));
     return decisions;
 }
 
 void DeliveryAgent::State::log_decision(const queue::MessageInfo& message, const queue::Recipient& r,
                                         const Decision& d, const char* status, std::int64_t now) {
-    std::string text = d.relay.starts_with("lmtp[") ? d.outcome.reply() : d.outcome.text;
+    std::string text = d.remote_reply ? d.outcome.reply() : d.outcome.smtp_reply.text;
     if (d.outcome.kind != Kind::ok && !d.outcome.detail.empty()) text += ": " + d.outcome.detail;
     if (d.expired) text = "message expired after " + std::to_string(now - message.envelope.arrival) + "s; " + text;
     log(message.id + ": to=<" + r.address + ">, relay=" + d.relay +
-        ", delay=" + std::to_string(now - message.envelope.arrival) + ", dsn=" + (d.expired ? "4.4.7" : d.outcome.status) +
-        ", status=" + status + " (" + text + ")");
+        ", delay=" + std::to_string(now - message.envelope.arrival) +
+        ", dsn=" + (d.expired ? "4.4.7" : d.outcome.smtp_reply.status) + ", status=" + status + " (" + text + ")");
 }
 
 bool DeliveryAgent::State::notify(const queue::MessageInfo& message, DsnKind kind,
@@ -225,9 +219,7 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
 
     const auto& envelope = message.envelope;
     std::vector<queue::Recipient> recipients = envelope.recipients;
-    std::vector<std::size_t> remote;
-    std::vector<Decision> decisions = deliver_local(message, *rules_snapshot, *body, remote);
-    for (std::size_t i : remote) decisions.push_back({i, remote_pending, "none", true});
+    std::vector<Decision> decisions = deliver(message, *rules_snapshot, *body);
 
     const bool is_expired = expired(config, envelope, t);
     std::vector<DsnRecipient> failed, succeeded;
@@ -236,17 +228,17 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
     for (auto& d : decisions) {
         queue::Recipient& r = recipients[d.index];
         r.last_reply = d.outcome.reply();
-        if (!d.remote) ++r.attempts;
+        if (!d.waiting) ++r.attempts;
         if (d.outcome.kind == Kind::ok) {
             r.state = RecipientState::delivered;
             log_decision(message, r, d, "sent", t);
             if (wants_success_notice(envelope, r))
-                succeeded.push_back({r.address, r.orcpt, d.outcome.status, d.outcome.reply()});
+                succeeded.push_back({r.address, r.orcpt, d.outcome.smtp_reply.status, d.outcome.reply()});
             continue;
         }
         if (d.outcome.kind == Kind::temporary && !is_expired) {
             log_decision(message, r, d, "deferred", t);
-            if (!d.remote) wanted = std::min(wanted, t + retry_delay(config, r.attempts));
+            if (!d.waiting) wanted = std::min(wanted, t + retry_delay(config, r.attempts));
             continue;
         }
         // Permanent, or temporary for longer than queue_lifetime (RFC 3463 4.4.7).
@@ -254,7 +246,8 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
         r.state = RecipientState::failed;
         log_decision(message, r, d, "bounced", t);
         if (wants_failure_notice(envelope, r)) {
-            failed.push_back({r.address, r.orcpt, d.expired ? "4.4.7" : d.outcome.status, d.outcome.reply()});
+            const std::string& status = d.expired ? std::string("4.4.7") : d.outcome.smtp_reply.status;
+            failed.push_back({r.address, r.orcpt, status, d.outcome.reply()});
             failed_indices.push_back(d.index);
         }
     }
@@ -286,8 +279,12 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
     if (!any_pending) log(message.id + ": removed");
 }
 
+DeliveryAgent::DeliveryAgent(queue::Queue& queue, RulesSnapshot rules, DeliveryConfig config, Couriers couriers,
+                             LogFunction log)
+    : state_(std::make_unique<State>(queue, std::move(rules), std::move(config), std::move(couriers), std::move(log))) {}
+
 DeliveryAgent::DeliveryAgent(queue::Queue& queue, RulesSnapshot rules, DeliveryConfig config, LogFunction log)
-    : state_(std::make_unique<State>(queue, std::move(rules), std::move(config), std::move(log))) {}
+    : DeliveryAgent(queue, std::move(rules), config, make_couriers(config), std::move(log)) {}
 
 DeliveryAgent::~DeliveryAgent() { stop(); }
 

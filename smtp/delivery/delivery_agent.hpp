@@ -1,9 +1,10 @@
-// Local delivery for standalone mode: takes due messages from the queue and delivers their local
-// recipients to Maildir (one folder tree per user under `[delivery] maildir`) or to an LMTP server
-// (`[delivery] lmtp`, e.g. Dovecot). Per recipient: success -> delivered; temporary failure -> retried
-// on a schedule (and a delay DSN after `delay_warning`, a bounce after `queue_lifetime`); permanent
-// failure -> a DSN bounce to the sender (RFC 3464), never for the null sender. Recipients outside the
-// authoritative domains stay queued: outbound delivery does not exist in this version.
+// Delivery for standalone mode: takes due messages from the queue and hands each recipient to the
+// courier of its route (courier.hpp): for local recipients Maildir (one folder tree per user under
+// `[delivery] maildir`) or an LMTP server (`[delivery] lmtp`, e.g. Dovecot), as courier_setup.cpp
+// decides. Per recipient: success -> delivered; temporary failure -> retried on a schedule (and a
+// delay DSN after `delay_warning`, a bounce after `queue_lifetime`); permanent failure -> a DSN bounce
+// to the sender (RFC 3464), never for the null sender. A route without a courier (outbound, in this
+// version) keeps its recipients queued.
 #pragma once
 
 #include <cstddef>
@@ -13,11 +14,13 @@
 #include <string>
 
 #include "policy/ruleset.hpp"
+#include "smtp/delivery/courier.hpp"
 #include "smtp/queue/queue.hpp"
 
 namespace mw::smtp::delivery {
 
 struct DeliveryConfig {
+    // The couriers' settings (courier_setup.hpp), for the constructor that builds them:
     std::string maildir = "/var/mail/{domain}/{user}/";  // used when lmtp is empty
     std::string lmtp;                                     // "unix:/path" or "inet:host:port"
     std::int64_t queue_lifetime_s = 5 * 86400;
@@ -43,6 +46,8 @@ using RulesSnapshot = std::function<std::shared_ptr<const policy::Ruleset>()>;
 
 class DeliveryAgent {
 public:
+    DeliveryAgent(queue::Queue& queue, RulesSnapshot rules, DeliveryConfig config, Couriers couriers, LogFunction log);
+    // The couriers make_couriers(config) builds.
     DeliveryAgent(queue::Queue& queue, RulesSnapshot rules, DeliveryConfig config, LogFunction log);
     ~DeliveryAgent();  // stops and joins
     void start();      // starts the worker thread(s)

@@ -1,6 +1,8 @@
-// A blocking LMTP client (RFC 2033) for `[delivery] lmtp`: one transaction delivers a message to
-// several local recipients, and the server answers the final dot once per accepted recipient, so
-// every recipient gets its own outcome (a full mailbox defers one user, not the whole message).
+// The LMTP client (RFC 2033) for `[delivery] lmtp`: one transaction delivers a message to several
+// local recipients, and the server answers the final dot once per accepted recipient, so every
+// recipient gets its own outcome (a full mailbox defers one user, not the whole message). The
+// protocol is client_session.hpp's, with LMTP chosen; every step is asynchronous on Boost.Asio
+// with a timeout.
 //
 // The LMTP server (Dovecot) adds Return-Path and Delivered-To itself; the message is sent as it
 // is in the queue (CRLF), dot-stuffed (RFC 5321 section 4.5.2).
@@ -11,6 +13,7 @@
 #include <string_view>
 #include <vector>
 
+#include "smtp/asio.hpp"
 #include "smtp/delivery/delivery_outcome.hpp"
 
 namespace mw::smtp::delivery {
@@ -39,6 +42,11 @@ public:
     // said; a failure to connect, a timeout or a lost connection makes every recipient without
     // a final answer temporary (4.4.1 / 4.4.2), so nothing is lost or bounced because the local
     // mail store was restarting.
+    //
+    // async_deliver runs on the calling coroutine's executor; `message` (and the data it views)
+    // must live until it completes. deliver() runs it on an io_context of its own, in the calling
+    // thread (the delivery agent's worker), and returns when the session is over.
+    asio::awaitable<std::vector<DeliveryOutcome>> async_deliver(const LmtpMessage& message) const;
     std::vector<DeliveryOutcome> deliver(const LmtpMessage& message) const;
 
     // "lmtp[/run/dovecot/lmtp]" for log lines.

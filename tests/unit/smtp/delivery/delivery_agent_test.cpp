@@ -1,9 +1,11 @@
 #define BOOST_TEST_MODULE smtp delivery agent
 #include <boost/test/unit_test.hpp>
 
-#include "delivery_test_support.hpp"
+#include "peer_test_support.hpp"
 #include "smtp/delivery/delivery_agent.hpp"
 #include "smtp/delivery/delivery_schedule.hpp"
+#include "smtp/delivery/lmtp_courier.hpp"
+#include "smtp/delivery/maildir_courier.hpp"
 
 using namespace mw::smtp::delivery;
 namespace dt = mw::delivery_test;
@@ -55,13 +57,18 @@ struct Fixture {
         if (agent) agent->stop();
     }
     void start() {
-        agent = std::make_unique<DeliveryAgent>(
-            queue, [this] { return rules; }, config,
-            [this](const std::string& line) {
-                std::lock_guard lock(log_mutex);
-                lines.push_back(line);
-            });
+        agent = std::make_unique<DeliveryAgent>(queue, [this] { return rules; }, config, logger());
         agent->start();
+    }
+    void start(Couriers couriers) {
+        agent = std::make_unique<DeliveryAgent>(queue, [this] { return rules; }, config, std::move(couriers), logger());
+        agent->start();
+    }
+    LogFunction logger() {
+        return [this](const std::string& line) {
+            std::lock_guard lock(log_mutex);
+            lines.push_back(line);
+        };
     }
     std::string log() {
         std::lock_guard lock(log_mutex);
@@ -319,4 +326,89 @@ BOOST_AUTO_TEST_CASE(stop_is_prompt) {
     const auto start = std::chrono::steady_clock::now();
     f.agent->stop();
     BOOST_TEST((std::chrono::steady_clock::now() - start) < 1s);
+}
+
+// The seam: the agent hands each recipient to the courier of its route and knows neither. Here the
+// outbound route, which has no courier in production yet, goes to a second courier (LMTP to a
+// real Dovecot), and the local route to Maildir.
+BOOST_AUTO_TEST_CASE(two_couriers_chosen_by_route) {
+    Fixture f;
+    dt::Dovecot dovecot(f.dir.path() / "dovecot", {"dave@other.example"});
+    LmtpOptions lmtp;
+    lmtp.address = dovecot.address();
+    lmtp.lhlo_name = "mx.example.com";
+    Couriers couriers;
+    couriers.local = std::make_shared<MaildirCourier>(f.config.maildir, f.config.hostname);
+    couriers.outbound = std::make_shared<LmtpCourier>(lmtp);
+    const auto id = f.queue.add(
+        envelope("alice@example.com", {rcpt("bob@example.com"), rcpt("dave@other.example"), rcpt("eve@other.example")}),
+        body);
+    f.start(couriers);
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return !f.queue.get(id).has_value(); }), f.log());
+
+    const std::string relay = "relay=lmtp[" + dovecot.socket().string() + "]";
+    BOOST_TEST(f.logged(id + ": to=<bob@example.com>, relay=local, delay=0, dsn=2.0.0, status=sent (delivered to maildir)"),
+               f.log());
+    BOOST_TEST(f.logged(id + ": to=<dave@other.example>, " + relay + ", delay=0, dsn=2.0.0, status=sent (250 2.0.0 "),
+               f.log());
+    BOOST_TEST(f.logged(id + ": to=<eve@other.example>, " + relay + ", delay=0, dsn=5.1.1, status=bounced (550 5.1.1 "),
+               f.log());
+    BOOST_TEST(!f.logged("outbound delivery is not available"), f.log());  // nothing waits
+    BOOST_TEST(dt::files_in(f.maildir("bob") / "new").size() == 1u);
+    BOOST_TEST(dt::files_in(dovecot.maildir("dave", "other.example") / "new").size() == 1u, dovecot.log());
+
+    auto removed = f.queue.removed();
+    BOOST_TEST_REQUIRE(!removed.empty());
+    const auto& r = removed[0].envelope.recipients;
+    BOOST_TEST((r[0].state == q::RecipientState::delivered && r[1].state == q::RecipientState::delivered));
+    BOOST_TEST((r[2].state == q::RecipientState::failed));
+    BOOST_TEST(r[2].last_reply.starts_with("550 5.1.1 "), r[2].last_reply);
+    BOOST_TEST(r[2].attempts == 1u);
+
+    // The bounce for eve is local mail for alice: it takes the local route, to her Maildir.
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return dt::files_in(f.maildir("alice") / "new").size() == 1u; }), f.log());
+    const std::string bounce = dt::read_file(dt::files_in(f.maildir("alice") / "new")[0]);
+    BOOST_TEST(bounce.find("Final-Recipient: rfc822; eve@other.example") != std::string::npos, bounce);
+}
+
+// A recipient queued before the rules changed, that the Maildir courier would have refused at
+// RCPT: the courier's check_recipient() bounces it at once, and nothing is written for it.
+BOOST_AUTO_TEST_CASE(a_recipient_the_courier_refuses_bounces_without_a_delivery) {
+    Fixture f;
+    const auto id = f.queue.add(envelope("alice@example.net", {rcpt("o'brien@example.com"), rcpt("bob@example.com")}), body);
+    f.start();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return !f.queue.get(id).has_value(); }), f.log());
+    BOOST_TEST(f.logged(id + ": to=<o'brien@example.com>, relay=local, delay=0, dsn=5.1.3, "
+                             "status=bounced (bad recipient address syntax)"),
+               f.log());
+    auto removed = f.queue.removed();
+    BOOST_TEST_REQUIRE(!removed.empty());
+    BOOST_TEST((removed[0].envelope.recipients[0].state == q::RecipientState::failed));
+    BOOST_TEST(removed[0].envelope.recipients[0].last_reply == "550 5.1.3 bad recipient address syntax");
+    BOOST_TEST((removed[0].envelope.recipients[1].state == q::RecipientState::delivered));
+    BOOST_TEST(dt::files_in(f.dir.path() / "mail" / "example.com").size() == 1u);  // bob's Maildir alone
+
+    auto bounces = f.notifications();
+    BOOST_TEST_REQUIRE(bounces.size() == 1u);
+    const std::string text = f.queue.body(bounces[0].id);
+    BOOST_TEST(text.find("Final-Recipient: rfc822; o'brien@example.com\r\nAction: failed\r\nStatus: 5.1.3\r\n") !=
+                   std::string::npos,
+               text);
+}
+
+// The refusal is the courier's: with LMTP the same recipient goes to the server, which decides.
+BOOST_AUTO_TEST_CASE(a_courier_that_refuses_nobody_leaves_the_recipient_to_its_server) {
+    Fixture f;
+    dt::Dovecot dovecot(f.dir.path() / "dovecot", {"bob@example.com"});
+    f.config.lmtp = dovecot.address();
+    const auto id = f.queue.add(envelope("alice@example.net", {rcpt("o'brien@example.com"), rcpt("bob@example.com")}), body);
+    f.start();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return !f.queue.get(id).has_value(); }), f.log());
+    const std::string relay = "relay=lmtp[" + dovecot.socket().string() + "]";
+    BOOST_TEST(f.logged(id + ": to=<o'brien@example.com>, " + relay + ", delay=0, dsn=5.1.1, status=bounced (550 5.1.1 "),
+               f.log());
+    BOOST_TEST(f.logged(id + ": to=<bob@example.com>, " + relay + ", delay=0, dsn=2.0.0, status=sent (250 2.0.0 "),
+               f.log());
+    BOOST_TEST(dt::files_in(dovecot.maildir("bob") / "new").size() == 1u, dovecot.log());
+    BOOST_TEST(!fs::exists(f.dir.path() / "mail" / "example.com"));  // no Maildir courier here
 }

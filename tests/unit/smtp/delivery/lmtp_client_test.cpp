@@ -1,127 +1,42 @@
 #define BOOST_TEST_MODULE smtp delivery lmtp client
 #include <boost/test/unit_test.hpp>
 
-#include <fcntl.h>
-#include <grp.h>
 #include <poll.h>
-#include <pwd.h>
-#include <signal.h>
 #include <sys/socket.h>
 #include <sys/un.h>
-#include <sys/wait.h>
 #include <unistd.h>
 
-#include "delivery_test_support.hpp"
+#include <deque>
+#include <future>
+
+#include "peer_test_support.hpp"
 #include "smtp/delivery/lmtp_client.hpp"
 
 using namespace mw::smtp::delivery;
 namespace dt = mw::delivery_test;
+namespace asio = boost::asio;
 namespace fs = std::filesystem;
 using namespace std::chrono_literals;
 using Kind = DeliveryOutcome::Kind;
+using dt::Dovecot;
 
 namespace {
 
 const std::string message = "Subject: lmtp test\r\nFrom: <alice@example.net>\r\n\r\nfirst\r\n.dot line\r\n..two dots\r\n";
 
-// A private Dovecot with only the LMTP service, its sockets, state, logs and mail under `dir`.
-// Users come from a passwd-file: bob and carol exist, anyone else gets 550 5.1.1.
-class Dovecot {
-public:
-    explicit Dovecot(const fs::path& dir) : dir_(dir) {
-        // Dovecot never delivers as root: mail belongs to nobody when we are root, else to us.
-        uid_t uid = ::getuid();
-        gid_t gid = ::getgid();
-        std::string internal_user;
-        if (uid == 0) {
-            const passwd* nobody = ::getpwnam("nobody");
-            BOOST_TEST_REQUIRE(nobody != nullptr);
-            uid = nobody->pw_uid;
-            gid = nobody->pw_gid;
-            internal_user = ::getpwnam("dovecot") ? "dovecot" : "nobody";
-        } else {
-            const passwd* self = ::getpwuid(uid);
-            BOOST_TEST_REQUIRE(self != nullptr);
-            internal_user = self->pw_name;
-        }
-        for (const char* sub : {"run", "state", "mail", "home"}) fs::create_directories(dir_ / sub);
-        for (const char* sub : {"mail", "home"}) BOOST_TEST_REQUIRE(::chown((dir_ / sub).c_str(), uid, gid) == 0);
-        std::string users;
-        for (const char* name : {"bob", "carol"})
-            users += std::string(name) + "@example.com::" + std::to_string(uid) + ":" + std::to_string(gid) +
-                     "::" + (dir_ / "home" / name).string() + "::\n";
-        std::ofstream(dir_ / "users") << users;
-        std::ofstream(dir_ / "dovecot.conf")
-            << "protocols = lmtp\n"
-            << "base_dir = " << (dir_ / "run").string() << "\n"
-            << "state_dir = " << (dir_ / "state").string() << "\n"
-            << "instance_name = mailwarden-lmtp-test\n"
-            << "log_path = " << (dir_ / "dovecot.log").string() << "\n"
-            << "ssl = no\n"
-            << "default_internal_user = " << internal_user << "\n"
-            << "default_login_user = " << (uid == ::getuid() ? internal_user : std::string("nobody")) << "\n"
-            << "mail_location = maildir:" << (dir_ / "mail").string() << "/%d/%n\n"
-            << "passdb {\n  driver = static\n  args = nopassword=y\n}\n"
-            << "userdb {\n  driver = passwd-file\n  args = username_format=%u " << (dir_ / "users").string()
-            << "\n}\n"
-            << "service lmtp {\n  unix_listener lmtp {\n    mode = 0666\n  }\n}\n";
-
-        const std::string conf = (dir_ / "dovecot.conf").string();
-        const std::string out = (dir_ / "dovecot.out").string();
-        pid_ = ::fork();
-        BOOST_TEST_REQUIRE(pid_ >= 0);
-        if (pid_ == 0) {
-            ::setpgid(0, 0);  // its own group: the destructor stops master and children together
-            int fd = ::open(out.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
-            if (fd >= 0) {
-                ::dup2(fd, 1);
-                ::dup2(fd, 2);
-            }
-            ::execl("/usr/sbin/dovecot", "dovecot", "-F", "-c", conf.c_str(), static_cast<char*>(nullptr));
-            ::_exit(127);
-        }
-        ::setpgid(pid_, pid_);
-        const bool up = dt::wait_until([&] { return connectable(socket()); }, 20s);
-        BOOST_TEST_REQUIRE(up, "dovecot did not start:\n" << dt::read_file(dir_ / "dovecot.out")
-                                                          << dt::read_file(dir_ / "dovecot.log"));
-    }
-    ~Dovecot() {
-        ::kill(-pid_, SIGTERM);
-        for (int i = 0; i < 100; ++i) {
-            if (::waitpid(pid_, nullptr, WNOHANG) == pid_) return;
-            std::this_thread::sleep_for(50ms);
-        }
-        ::kill(-pid_, SIGKILL);
-        ::waitpid(pid_, nullptr, 0);
-    }
-    fs::path socket() const { return dir_ / "run" / "lmtp"; }
-    fs::path maildir(const std::string& user) const { return dir_ / "mail" / "example.com" / user; }
-    std::string log() const { return dt::read_file(dir_ / "dovecot.log"); }
-
-    static bool connectable(const fs::path& path) {
-        int fd = ::socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-        sockaddr_un a{};
-        a.sun_family = AF_UNIX;
-        std::snprintf(a.sun_path, sizeof a.sun_path, "%s", path.c_str());
-        bool ok = ::connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-        ::close(fd);
-        return ok;
-    }
-
-private:
-    fs::path dir_;
-    pid_t pid_ = -1;
-};
-
-// A scripted LMTP server on a unix socket, for replies Dovecot will not give on demand: one
-// connection, recipients containing "refuse" get 550 at RCPT, the data replies come from a list.
+// A scripted LMTP server on a unix socket, for replies and timings Dovecot will not give on demand:
+// one connection, recipients containing "refuse" get 550 at RCPT, the data replies come from a list.
 class FakeServer {
 public:
     struct Script {
         std::vector<std::string> lhlo_extensions = {"PIPELINING", "ENHANCEDSTATUSCODES"};
         std::vector<std::string> data_replies;  // one per accepted recipient, sent as given
         bool silent = false;                     // accept, then say nothing
+        std::shared_future<void> hold;           // silent: close the connection once this is ready
         bool drop_after_first_data_reply = false;
+        // MAIL is answered only after this many more lines (the RCPTs) have arrived: a client that
+        // waits for each reply before the next command never gets one.
+        std::size_t lines_before_mail_reply = 0;
     };
 
     FakeServer(const fs::path& path, Script script) : path_(path), script_(std::move(script)) {
@@ -140,18 +55,28 @@ public:
     std::string address() const { return "unix:" + path_.string(); }
     // What the client sent (after the server finished).
     std::string transcript() {
-        thread_.join();
-        thread_ = std::thread([] {});
+        finish();
         return transcript_;
+    }
+    // Whether the client had sent more than MAIL when MAIL was read (after the server finished).
+    bool sent_ahead_of_mail_reply() {
+        finish();
+        return sent_ahead_;
     }
 
 private:
+    void finish() {
+        if (!thread_.joinable()) return;
+        thread_.join();
+        thread_ = std::thread([] {});
+    }
+
     void serve() {
         pollfd p{listener_, POLLIN, 0};
         if (::poll(&p, 1, 10'000) != 1) return;
         int fd = ::accept(listener_, nullptr, nullptr);
         if (fd < 0) return;
-        auto send = [&](const std::string& s) { (void)!::write(fd, s.data(), s.size()); };
+        auto send = [&](const std::string& s) { (void)!::send(fd, s.data(), s.size(), MSG_NOSIGNAL); };
         std::string buffer;
         auto line = [&]() -> std::optional<std::string> {
             for (;;) {
@@ -168,19 +93,36 @@ private:
             }
         };
         if (script_.silent) {
-            while (line()) {
+            if (script_.hold.valid()) {
+                script_.hold.wait();
+            } else {
+                while (line()) {
+                }
             }
             ::close(fd);
             return;
         }
+        std::deque<std::string> ahead;  // lines read before their turn
+        auto next = [&]() -> std::optional<std::string> {
+            if (ahead.empty()) return line();
+            std::string l = std::move(ahead.front());
+            ahead.pop_front();
+            return l;
+        };
         send("220 fake LMTP\r\n");
         int accepted = 0;
-        while (auto l = line()) {
+        while (auto l = next()) {
             if (l->starts_with("LHLO")) {
                 std::string r = "250-fake\r\n";
                 for (const auto& e : script_.lhlo_extensions) r += "250-" + e + "\r\n";
                 send(r + "250 SIZE\r\n");
             } else if (l->starts_with("MAIL")) {
+                sent_ahead_ = sent_ahead_ || !buffer.empty();
+                for (std::size_t i = 0; i < script_.lines_before_mail_reply; ++i) {
+                    auto more = line();
+                    if (!more) break;
+                    ahead.push_back(std::move(*more));
+                }
                 send("250 2.1.0 Ok\r\n");
             } else if (l->starts_with("RCPT")) {
                 if (l->find("refuse") != std::string::npos) {
@@ -213,6 +155,7 @@ private:
     int listener_ = -1;
     std::thread thread_;
     std::string transcript_;
+    bool sent_ahead_ = false;
 };
 
 LmtpMessage two_recipients(std::vector<std::string> rcpts) {
@@ -230,10 +173,10 @@ BOOST_AUTO_TEST_CASE(dovecot_delivers_to_each_recipient_and_refuses_unknown_user
     auto out = client.deliver(two_recipients({"bob@example.com", "nobody@example.com", "carol@example.com"}));
     BOOST_TEST_REQUIRE(out.size() == 3u);
     BOOST_TEST((out[0].kind == Kind::ok), out[0].reply());
-    BOOST_TEST(out[0].status == "2.0.0");
+    BOOST_TEST(out[0].smtp_reply.status == "2.0.0");
     BOOST_TEST((out[1].kind == Kind::permanent), out[1].reply());
-    BOOST_TEST(out[1].code == 550);
-    BOOST_TEST(out[1].status == "5.1.1");
+    BOOST_TEST(out[1].smtp_reply.code == 550);
+    BOOST_TEST(out[1].smtp_reply.status == "5.1.1");
     BOOST_TEST((out[2].kind == Kind::ok), out[2].reply());
 
     for (const char* user : {"bob", "carol"}) {
@@ -267,14 +210,14 @@ BOOST_AUTO_TEST_CASE(connection_failures_are_temporary_for_everyone) {
         BOOST_TEST_REQUIRE(out.size() == 2u);
         for (const auto& o : out) {
             BOOST_TEST((o.kind == Kind::temporary), address);
-            BOOST_TEST(o.status == "4.4.1");
+            BOOST_TEST(o.smtp_reply.status == "4.4.1");
             BOOST_TEST(o.detail.find("connect") != std::string::npos, o.detail);
         }
     }
     LmtpClient bad({"inet:localhost:24"});
     auto out = bad.deliver(two_recipients({"bob@example.com"}));
     BOOST_TEST((out.at(0).kind == Kind::temporary));
-    BOOST_TEST(out.at(0).status == "4.3.5");
+    BOOST_TEST(out.at(0).smtp_reply.status == "4.3.5");
 }
 
 BOOST_AUTO_TEST_CASE(per_recipient_data_replies) {
@@ -295,7 +238,7 @@ BOOST_AUTO_TEST_CASE(per_recipient_data_replies) {
     BOOST_TEST((out[2].kind == Kind::temporary));
     BOOST_TEST(out[2].reply() == "452 4.2.2 mailbox");
     BOOST_TEST((out[3].kind == Kind::permanent));
-    BOOST_TEST(out[3].status == "5.6.0");
+    BOOST_TEST(out[3].smtp_reply.status == "5.6.0");
 
     const std::string t = server.transcript();
     BOOST_TEST(t.find("LHLO mx.example.com\n") != std::string::npos);
@@ -327,7 +270,7 @@ BOOST_AUTO_TEST_CASE(a_connection_lost_after_some_replies_defers_the_rest) {
     BOOST_TEST_REQUIRE(out.size() == 2u);
     BOOST_TEST((out[0].kind == Kind::ok));
     BOOST_TEST((out[1].kind == Kind::temporary));
-    BOOST_TEST(out[1].status == "4.4.2");
+    BOOST_TEST(out[1].smtp_reply.status == "4.4.2");
 }
 
 BOOST_AUTO_TEST_CASE(a_silent_server_times_out_temporarily) {
@@ -341,4 +284,83 @@ BOOST_AUTO_TEST_CASE(a_silent_server_times_out_temporarily) {
     BOOST_TEST((std::chrono::steady_clock::now() - start) < 5s);
     BOOST_TEST((out.at(0).kind == Kind::temporary));
     BOOST_TEST(out.at(0).detail.find("timed out") != std::string::npos, out.at(0).detail);
+}
+
+BOOST_AUTO_TEST_CASE(rcpt_commands_are_pipelined_when_the_server_offers_it) {
+    dt::TempDir dir("lmtp-fake");
+    FakeServer::Script script;
+    script.lhlo_extensions = {"PIPELINING", "ENHANCEDSTATUSCODES"};
+    script.lines_before_mail_reply = 3;  // the three RCPTs, sent before MAIL's reply came
+    script.data_replies = {"250 2.0.0 saved\r\n", "250 2.0.0 saved\r\n"};
+    FakeServer server(dir.path() / "lmtp.sock", script);
+    LmtpClient client({server.address(), "mx.example.com", 10s, 10s, 10s});
+    auto out = client.deliver(two_recipients({"a@example.com", "refuse@example.com", "b@example.com"}));
+    BOOST_TEST_REQUIRE(out.size() == 3u);
+    BOOST_TEST((out[0].kind == Kind::ok), out[0].reply() << " " << out[0].detail);
+    BOOST_TEST((out[1].kind == Kind::permanent), out[1].reply());
+    BOOST_TEST(out[1].reply() == "550 5.1.1 first line");
+    BOOST_TEST((out[2].kind == Kind::ok), out[2].reply());
+    const std::string t = server.transcript();
+    BOOST_TEST(t.find("MAIL FROM:<alice@example.net>\nRCPT TO:<a@example.com>\nRCPT TO:<refuse@example.com>\n"
+                      "RCPT TO:<b@example.com>\nDATA\n") != std::string::npos,
+               t);
+}
+
+BOOST_AUTO_TEST_CASE(without_pipelining_each_command_waits_for_its_reply) {
+    dt::TempDir dir("lmtp-fake");
+    FakeServer::Script script;
+    script.lhlo_extensions = {"ENHANCEDSTATUSCODES"};
+    script.data_replies = {"250 2.0.0 saved\r\n", "250 2.0.0 saved\r\n"};
+    FakeServer server(dir.path() / "lmtp.sock", script);
+    LmtpClient client({server.address(), "mx.example.com"});
+    auto out = client.deliver(two_recipients({"a@example.com", "b@example.com"}));
+    BOOST_TEST_REQUIRE(out.size() == 2u);
+    BOOST_TEST((out[0].kind == Kind::ok && out[1].kind == Kind::ok));
+    BOOST_TEST(!server.sent_ahead_of_mail_reply());
+}
+
+// The client is asynchronous: on one io_context run by one thread, a session waiting for a server
+// that says nothing does not hold up a session with Dovecot. The stalled server lets go only once
+// the Dovecot session is over; a client that blocked its thread would wait for its own timeout
+// instead, and finish the stalled session first.
+BOOST_AUTO_TEST_CASE(sessions_on_one_io_context_do_not_wait_for_each_other) {
+    dt::TempDir dir("lmtp-async");
+    Dovecot dovecot(dir.path() / "dovecot");
+    std::promise<void> release;
+    FakeServer::Script script;
+    script.silent = true;
+    script.hold = release.get_future().share();
+    FakeServer stalled(dir.path() / "stalled.sock", script);
+    const LmtpClient to_stalled({stalled.address(), "mx.example.com", 60s, 60s, 60s});
+    const LmtpClient to_dovecot({dovecot.address(), "mx.example.com"});
+    const LmtpMessage for_stalled = two_recipients({"a@example.com"});
+    const LmtpMessage for_dovecot = two_recipients({"bob@example.com"});
+
+    asio::io_context io;
+    bool released = false;
+    std::vector<std::string> finished;
+    std::vector<DeliveryOutcome> stalled_out, dovecot_out;
+    asio::co_spawn(io, to_stalled.async_deliver(for_stalled),
+                   [&](std::exception_ptr, std::vector<DeliveryOutcome> out) {
+                       finished.push_back("stalled");
+                       stalled_out = std::move(out);
+                   });
+    asio::co_spawn(io, to_dovecot.async_deliver(for_dovecot),
+                   [&](std::exception_ptr, std::vector<DeliveryOutcome> out) {
+                       finished.push_back("dovecot");
+                       dovecot_out = std::move(out);
+                       release.set_value();
+                       released = true;
+                   });
+    io.run();
+    if (!released) release.set_value();  // whatever happened, the stalled server lets go
+
+    BOOST_TEST_REQUIRE(finished.size() == 2u);
+    BOOST_TEST(finished[0] == "dovecot");
+    BOOST_TEST_REQUIRE(dovecot_out.size() == 1u);
+    BOOST_TEST((dovecot_out[0].kind == Kind::ok), dovecot_out[0].reply() << " " << dovecot_out[0].detail);
+    BOOST_TEST(dt::files_in(dovecot.maildir("bob") / "new").size() == 1u, dovecot.log());
+    BOOST_TEST_REQUIRE(stalled_out.size() == 1u);
+    BOOST_TEST(stalled_out[0].reply() == "451 4.4.2 lost connection with LMTP server");
+    BOOST_TEST(stalled_out[0].detail == "connection closed by LMTP server");
 }

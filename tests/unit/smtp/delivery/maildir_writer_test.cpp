@@ -144,7 +144,7 @@ BOOST_AUTO_TEST_CASE(a_missing_prefix_is_a_temporary_configuration_error) {
     MaildirWriter writer(tmpl(dir), "mx.example.com");  // dir/mail does not exist
     auto out = writer.deliver("alice@example.net", "bob@example.com", "example.com", "bob", message);
     BOOST_TEST((out.kind == DeliveryOutcome::Kind::temporary));
-    BOOST_TEST(out.status == "4.3.5");
+    BOOST_TEST(out.smtp_reply.status == "4.3.5");
     BOOST_TEST(!fs::exists(dir.path() / "mail"));
 }
 

@@ -24,8 +24,23 @@ struct StandaloneMta::State {
     std::unique_ptr<smtp::server::SmtpServer> server;
     std::unique_ptr<smtp::queue::Queue> queue;
     std::unique_ptr<smtp::delivery::DeliveryAgent> delivery;
+    smtp::delivery::Couriers couriers;  // shared by RCPT (check_recipient) and delivery
     std::vector<std::string> listening;
 };
+
+namespace {
+
+smtp::delivery::DeliveryConfig delivery_config(const DaemonConfig& config, const std::string& hostname) {
+    smtp::delivery::DeliveryConfig delivery;
+    delivery.maildir = config.delivery.maildir;
+    delivery.lmtp = config.delivery.lmtp;
+    delivery.queue_lifetime_s = static_cast<std::int64_t>(config.delivery.queue_lifetime_seconds);
+    delivery.delay_warning_s = static_cast<std::int64_t>(config.delivery.delay_warning_seconds);
+    delivery.hostname = hostname;
+    return delivery;
+}
+
+}  // namespace
 
 StandaloneMta::StandaloneMta(const DaemonConfig& config) : config_(config), state_(std::make_unique<State>()) {}
 
@@ -48,7 +63,14 @@ void StandaloneMta::open() {
         throw std::runtime_error("smtp: the rules do not load, so there is nothing to listen on:" + errors);
     }
     smtp::server::ServerHooks hooks;
-    hooks.maildir_names = config_.delivery.lmtp.empty();
+    // The couriers delivery will use, made now so that RCPT can ask the local one.
+    state_->couriers = smtp::delivery::make_couriers(delivery_config(config_, rules.ruleset->organization.hostname));
+    hooks.check_local_recipient = [local = state_->couriers.local](const Address& rcpt) -> std::optional<SmtpReply> {
+        if (!local) return std::nullopt;
+        auto refusal = local->check_recipient(rcpt);
+        if (!refusal) return std::nullopt;
+        return refusal->smtp_reply;
+    };
     hooks.log = [](std::string_view line) { log_info(std::string("smtp: ") + std::string(line)); };
     state_->server = std::make_unique<smtp::server::SmtpServer>(std::move(hooks));
     smtp::server::ServerOptions options;
@@ -66,14 +88,9 @@ void StandaloneMta::start(RuleService& rules) {
     if (!queue) throw std::runtime_error("queue: " + queue.error().origin + ": " + queue.error().detail);
     state_->queue = std::move(queue.value());
 
-    smtp::delivery::DeliveryConfig delivery;
-    delivery.maildir = config_.delivery.maildir;
-    delivery.lmtp = config_.delivery.lmtp;
-    delivery.queue_lifetime_s = static_cast<std::int64_t>(config_.delivery.queue_lifetime_seconds);
-    delivery.delay_warning_s = static_cast<std::int64_t>(config_.delivery.delay_warning_seconds);
-    delivery.hostname = rules.snapshot()->organization.hostname;
+    smtp::delivery::DeliveryConfig delivery = delivery_config(config_, rules.snapshot()->organization.hostname);
     state_->delivery = std::make_unique<smtp::delivery::DeliveryAgent>(
-        *state_->queue, [&rules] { return rules.snapshot(); }, delivery, smtp::delivery::make_couriers(delivery),
+        *state_->queue, [&rules] { return rules.snapshot(); }, delivery, state_->couriers,
         [](const std::string& line) { log_info("delivery: " + line); });
     state_->delivery->start();
 

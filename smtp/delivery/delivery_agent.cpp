@@ -10,6 +10,7 @@
 #include <thread>
 #include <vector>
 
+#include "frontdoor/decision_log.hpp"
 #include "policy/address.hpp"
 #include "smtp/delivery/courier_setup.hpp"
 #include "smtp/delivery/delivery_schedule.hpp"
@@ -169,9 +170,10 @@ void DeliveryAgent::State::log_decision(const queue::MessageInfo& message, const
     std::string text = d.remote_reply ? d.outcome.reply() : d.outcome.smtp_reply.text;
     if (d.outcome.kind != Kind::ok && !d.outcome.detail.empty()) text += ": " + d.outcome.detail;
     if (d.expired) text = "message expired after " + std::to_string(now - message.envelope.arrival) + "s; " + text;
-    log(message.id + ": to=<" + r.address + ">, relay=" + d.relay +
-        ", delay=" + std::to_string(now - message.envelope.arrival) +
-        ", dsn=" + (d.expired ? "4.4.7" : d.outcome.smtp_reply.status) + ", status=" + status + " (" + text + ")");
+    // The one mail log (frontdoor/decision_log.hpp), in Postfix's delivery shape.
+    log(frontdoor::format(frontdoor::Delivery{message.id, r.address, d.relay, now - message.envelope.arrival,
+                                              d.expired ? "4.4.7" : d.outcome.smtp_reply.status, status,
+                                              std::move(text)}));
 }
 
 bool DeliveryAgent::State::notify(const queue::MessageInfo& message, DsnKind kind,

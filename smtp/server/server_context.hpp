@@ -29,9 +29,10 @@ struct ServerHooks {
     std::function<std::shared_ptr<const policy::Ruleset>()> snapshot;  // the rules in force
     std::function<void(std::string_view)> log;                         // one line per event
     std::function<void()> queued;                                      // a message became durable
-    // Maildir delivery: recipients must name a mailbox (550 5.1.3 otherwise). False with LMTP,
-    // where the LMTP server decides.
-    bool maildir_names = true;
+    // Asked at RCPT for a recipient delivered here: the local courier's refusal before DATA (Maildir:
+    // 550 5.1.3 for a local part that cannot name a mailbox), or nothing. Empty, or a courier that
+    // leaves it to its server (LMTP): nothing is refused in advance.
+    std::function<std::optional<SmtpReply>(const Address&)> check_local_recipient;
 };
 
 struct ServerCounters {

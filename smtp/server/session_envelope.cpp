@@ -1,5 +1,7 @@
 // MAIL and RCPT: sequence checks, parameter parsing, then the policy engine (the same evaluate_mail
-// and evaluate_rcpt the milter calls), plus what only standalone mode checks: the Maildir name rule.
+// and evaluate_rcpt the milter calls), plus what only standalone mode checks: the local courier's own refusals.
+#include <cctype>
+
 #include "frontdoor/message_result.hpp"
 #include "smtp/delivery/mailbox_name.hpp"
 #include "smtp/server/session.hpp"
@@ -61,11 +63,16 @@ asio::awaitable<Session::Flow> Session::on_rcpt(const Command& c) {
     }
     auto result = policy::evaluate_rcpt(*rules_, facts_, tx_->policy.context, rcpt.recipient, tx_->recipients.size());
     policy::Verdict verdict = result.verdict;
-    if (verdict.continues() && shared_.hooks.maildir_names && delivery::is_local_recipient(*rules_, rcpt.recipient) &&
-        !delivery::mailbox_user(rcpt.recipient)) {
-        // README "Local delivery": a local part that cannot name a mailbox directory.
-        verdict = policy::make_reply(policy::Action::reject, 550, "5.1.3",
-                                     "<" + rcpt.raw + ">: Bad recipient address syntax", "maildir name rule");
+    if (verdict.continues() && shared_.hooks.check_local_recipient &&
+        delivery::is_local_recipient(*rules_, rcpt.recipient)) {
+        // README "Local delivery": the courier that would deliver it may refuse it now, rather than
+        // accept a message it can only bounce.
+        if (auto refusal = shared_.hooks.check_local_recipient(rcpt.recipient)) {
+            std::string text = refusal->text;
+            if (!text.empty()) text[0] = static_cast<char>(std::toupper(static_cast<unsigned char>(text[0])));
+            verdict = policy::make_reply(policy::Action::reject, refusal->code, refusal->status,
+                                         "<" + rcpt.raw + ">: " + text, "local delivery: " + refusal->text);
+        }
     }
     log_decision("RCPT", verdict, {rcpt.raw}, tx_->mail.raw);
     if (!verdict.continues()) {

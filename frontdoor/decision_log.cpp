@@ -45,6 +45,27 @@ std::string format(const Decision& d) {
     return line;
 }
 
+std::string session_decision(const SessionView& session, std::string_view stage, const policy::Verdict& v,
+                             std::optional<std::string_view> sender, std::vector<std::string> recipients) {
+    Decision d;
+    d.queue_id = session.queue_id;
+    d.action = action_word(v);
+    d.stage = stage;
+    d.client = session.client;
+    d.reply = reply_field(v);
+    d.rule = v.rule;
+    d.connector = session.connector ? std::string_view(session.connector->name) : std::string_view();
+    d.sender = sender;
+    d.recipients = std::move(recipients);
+    d.proto = session.proto;
+    if (session.facts) {
+        d.helo = session.facts->helo;
+        if (session.facts->tls) d.extra.emplace_back("tls", session.facts->tls->version);
+        if (session.facts->auth_login) d.extra.emplace_back("sasl_username", *session.facts->auth_login);
+    }
+    return format(d);
+}
+
 std::string format(const Delivery& d) {
     return printable_text(d.queue_id) + ": to=" + address_field(d.recipient) + ", relay=" + printable_text(d.relay) +
            ", delay=" + std::to_string(d.delay) + ", dsn=" + printable_text(d.dsn) + ", status=" +

@@ -22,6 +22,8 @@
 #include <vector>
 
 #include "policy/decision.hpp"
+#include "policy/facts.hpp"
+#include "policy/ruleset.hpp"
 
 namespace mw::frontdoor {
 
@@ -45,6 +47,19 @@ const char* action_word(const policy::Verdict& v);
 std::string reply_field(const policy::Verdict& v);
 
 std::string format(const Decision& d);
+
+// What the milter and the SMTP server log for a session's decision: the fields both fill from the
+// session the same way (rule, connector, envelope, HELO, TLS version, login), so the same decision
+// reads the same from either. `sender` is nullopt before MAIL.
+struct SessionView {
+    std::string_view queue_id;
+    std::string_view client;                              // "name[address]"
+    const policy::SessionFacts* facts = nullptr;
+    const policy::ReceiveConnector* connector = nullptr;  // null: no connector serves the client
+    std::string_view proto = "ESMTP";
+};
+std::string session_decision(const SessionView& session, std::string_view stage, const policy::Verdict& v,
+                             std::optional<std::string_view> sender, std::vector<std::string> recipients);
 
 // ` key=value` with the value escaped as above.
 std::string field(std::string_view key, std::string_view value);

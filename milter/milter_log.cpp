@@ -6,21 +6,11 @@ namespace mw::milter {
 
 std::string decision_line(const MilterSession& s, std::string_view stage, const policy::Verdict& v,
                           std::vector<std::string> to) {
-    frontdoor::Decision d;
-    d.queue_id = s.queue_id;
-    d.action = frontdoor::action_word(v);
-    d.stage = stage;
-    d.client = s.client_text;
-    d.reply = frontdoor::reply_field(v);
-    d.rule = v.rule;
-    d.connector = s.connect.connector ? std::string_view(s.connect.connector->name) : std::string_view();
-    if (s.mail || !s.sender_text.empty()) d.sender = s.sender_text;
-    d.recipients = std::move(to);
-    d.proto = "ESMTP";
-    d.helo = s.facts.helo;
-    if (s.facts.tls) d.extra.emplace_back("tls", s.facts.tls->version);
-    if (s.facts.auth_login) d.extra.emplace_back("sasl_username", *s.facts.auth_login);
-    return frontdoor::format(d);
+    // The MTA reports no HELO/EHLO difference to milters: ESMTP, as Postfix logs it.
+    frontdoor::SessionView view{s.queue_id, s.client_text, &s.facts, s.connect.connector, "ESMTP"};
+    std::optional<std::string_view> sender;
+    if (s.mail || !s.sender_text.empty()) sender = s.sender_text;
+    return frontdoor::session_decision(view, stage, v, sender, std::move(to));
 }
 
 std::vector<std::string> recipient_list(const MilterSession& s) {

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <set>
 
+#include "core/add_once.hpp"
+
 namespace mw::policy {
 
 std::map<const policy::ReceiveConnector*, std::string> derived_daemon_names(const policy::Ruleset& rules) {
@@ -25,6 +27,17 @@ std::map<const policy::ReceiveConnector*, std::string> derived_daemon_names(cons
         taken.insert(name);
         out[&c] = name;
     }
+    return out;
+}
+
+ListenerNames listener_names(const std::vector<const ReceiveConnector*>& connectors,
+                             const std::map<const ReceiveConnector*, std::string>& derived) {
+    ListenerNames out;
+    for (const auto* c : connectors) {
+        if (c->daemon_name) add_once(out.explicit_names, *c->daemon_name);
+        else out.unnamed.push_back(c);
+    }
+    out.name = out.explicit_names.empty() ? derived.at(connectors.front()) : out.explicit_names.front();
     return out;
 }
 

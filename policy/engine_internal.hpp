@@ -100,6 +100,16 @@ Verdict reply_from_template(const ReplyTemplate& t, std::string rule);
 // to clients. Never throws: it runs inside the catch blocks that turn failures into 451 4.3.0.
 void trace_internal_error(Trace& trace, std::string_view stage) noexcept;
 
+// A stage reached without the MAIL context it needs (no connector) fails closed with 451 4.3.0.
+// True when it did: the caller returns `r` as it is.
+template <typename Result>
+bool missing_context(const MailContext& ctx, Result& r, std::string_view stage) {
+    if (ctx.connector) return false;
+    r.verdict = internal_error("no receive connector");
+    r.trace.push_back(std::string(stage) + " without a MAIL context: fails closed");
+    return true;
+}
+
 // Runs a stage that may throw; any exception becomes 451 4.3.0 ("internal error at STAGE") with a
 // trace line, so no stage ever answers from half an evaluation. `Result` has `verdict` and `trace`.
 template <typename Result, typename Evaluate>

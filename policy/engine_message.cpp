@@ -8,11 +8,7 @@ namespace {
 MessageResult message_impl(const Ruleset& rules, const SessionFacts& facts, const MailContext& ctx,
                            const std::vector<Address>& recipients, const HeaderFacts& headers, std::uint64_t size) {
     MessageResult r;
-    if (!ctx.connector) {
-        r.verdict = internal_error("no receive connector");
-        r.trace.push_back("message without a MAIL context: fails closed");
-        return r;
-    }
+    if (detail::missing_context(ctx, r, "message")) return r;
     const ReceiveConnector& c = *ctx.connector;
     // SIZE= is only the client's claim; the real size decides (RFC 1870 section 6).
     if (size > c.max_message_size) {

@@ -100,11 +100,7 @@ std::optional<Verdict> check_recipient_policies(const MatchEnv& env, const MailC
 RcptResult rcpt_impl(const Ruleset& rules, const SessionFacts& facts, MailContext& ctx, const Address& rcpt,
                      std::size_t accepted_so_far) {
     RcptResult r;
-    if (!ctx.connector) {
-        r.verdict = internal_error("no receive connector");
-        r.trace.push_back("RCPT without a MAIL context: fails closed");
-        return r;
-    }
+    if (detail::missing_context(ctx, r, "RCPT")) return r;
     const ReceiveConnector& c = *ctx.connector;
     auto done = [&](Verdict v) {
         r.trace.push_back("RCPT TO:<" + rcpt.str() + ">: " + std::to_string(v.code) + " " + v.status + " " + v.text);

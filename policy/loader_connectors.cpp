@@ -76,11 +76,7 @@ void load_receive_connector(Context& ctx, const toml::table& table) {
                    "connection_timeout", "inactivity_timeout", "tarpit"});
     ReceiveConnector c;
     c.loc = r.loc();
-    ctx.attempt([&] {
-        const toml::node& n = r.require("name");
-        c.name = as_nonempty_string(n, "name");
-        ctx.unique_name(ctx.receive_names, "receive connector name", c.name, loc_of(n));
-    });
+    c.name = read_unique_name(ctx, r, ctx.receive_names, "receive connector name");
     r.with("bind", [&](const toml::node& n) {
         for (const toml::node& e : as_array(n, "bind")) {
             ctx.attempt([&] {
@@ -168,11 +164,7 @@ void load_send_connector(Context& ctx, const toml::table& table) {
     SendConnector c;
     c.loc = r.loc();
     SendConnectorExtra extra{c.loc};
-    ctx.attempt([&] {
-        const toml::node& n = r.require("name");
-        c.name = as_nonempty_string(n, "name");
-        ctx.unique_name(ctx.send_names, "send connector name", c.name, loc_of(n));
-    });
+    c.name = read_unique_name(ctx, r, ctx.send_names, "send connector name");
     ctx.attempt([&] {
         const toml::node& n = r.require("address_spaces");
         const toml::array& a = as_array(n, "address_spaces");

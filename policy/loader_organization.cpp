@@ -102,11 +102,7 @@ void load_group(Context& ctx, const toml::table& table) {
     TableReader r(ctx, table, "[[group]]", {"name", "members"});
     Group g;
     g.loc = r.loc();
-    ctx.attempt([&] {
-        const toml::node& n = r.require("name");
-        g.name = as_nonempty_string(n, "name");
-        ctx.unique_name(ctx.group_names, "group name", g.name, loc_of(n));
-    });
+    g.name = read_unique_name(ctx, r, ctx.group_names, "group name");
     ctx.attempt([&] { g.members = as_pattern_list(ctx, r.require("members"), "members", true, true); });
     ctx.rules.groups.push_back(std::move(g));
 }

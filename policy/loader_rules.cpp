@@ -7,11 +7,7 @@ void load_delivery_restriction(Context& ctx, const toml::table& table) {
     TableReader r(ctx, table, "[[delivery_restriction]]", {"name", "senders", "recipients", "action", "reply"});
     DeliveryRestriction d;
     d.loc = r.loc();
-    ctx.attempt([&] {
-        const toml::node& n = r.require("name");
-        d.name = as_nonempty_string(n, "name");
-        ctx.unique_name(ctx.restriction_names, "delivery restriction name", d.name, loc_of(n));
-    });
+    d.name = read_unique_name(ctx, r, ctx.restriction_names, "delivery restriction name");
     ctx.attempt([&] { d.senders = as_pattern_list(ctx, r.require("senders"), "senders"); });
     ctx.attempt([&] { d.recipients = as_pattern_list(ctx, r.require("recipients"), "recipients"); });
     // action defaults to "reject": a restriction exists to restrict.

@@ -185,11 +185,7 @@ void load_transport_rule(Context& ctx, const toml::table& table) {
     TransportRule rule;
     rule.loc = r.loc();
     rule.order = ctx.rule_order++;
-    ctx.attempt([&] {
-        const toml::node& n = r.require("name");
-        rule.name = as_nonempty_string(n, "name");
-        ctx.unique_name(ctx.rule_names, "transport rule name", rule.name, loc_of(n));
-    });
+    rule.name = read_unique_name(ctx, r, ctx.rule_names, "transport rule name");
     r.with("priority", [&](const toml::node& n) {
         rule.priority = static_cast<int>(as_integer(n, "priority", std::numeric_limits<int>::min(),
                                                     std::numeric_limits<int>::max()));

@@ -224,4 +224,14 @@ bool valid_header_name(std::string_view name) {
     });
 }
 
+std::string read_unique_name(Context& ctx, TableReader& r, NameIndex& index, std::string_view what) {
+    std::string name;
+    ctx.attempt([&] {
+        const toml::node& n = r.require("name");
+        name = as_nonempty_string(n, "name");
+        ctx.unique_name(index, what, name, loc_of(n));
+    });
+    return name;
+}
+
 }  // namespace mw::policy::loader

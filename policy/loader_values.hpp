@@ -48,6 +48,10 @@ private:
     std::string what_;
 };
 
+// The table's required, non-empty `name`, unique in `index` (duplicates are reported as `what`).
+// An error is reported through ctx.attempt; the name is "" when it could not be read.
+std::string read_unique_name(Context& ctx, TableReader& r, NameIndex& index, std::string_view what);
+
 [[noreturn]] void type_error(const toml::node& node, const Name& name, std::string_view expected);
 
 std::string as_string(const toml::node& node, const Name& name);

@@ -145,4 +145,8 @@ const char* to_string(SendTls t) {
     return enum_name(t, names, "none");
 }
 
+const std::string* Ruleset::domain_security_ca_file() const {
+    return domain_security && !domain_security->ca_file.empty() ? &domain_security->ca_file : nullptr;
+}
+
 }  // namespace mw::policy

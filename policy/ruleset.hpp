@@ -281,6 +281,8 @@ struct Ruleset {
 
     const Group* find_group(std::string_view name) const;
     const ReceiveConnector* find_receive_connector(std::string_view name) const;
+    // [domain_security] ca_file, the partners' trust anchors; null when none is set.
+    const std::string* domain_security_ca_file() const;
 };
 
 }  // namespace mw::policy

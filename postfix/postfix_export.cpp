@@ -86,18 +86,18 @@ std::string relay_settings(const DaemonConfig& config, const PostfixExportOption
     return out + "allow_percent_hack = no\nswap_bangpath = no\n";
 }
 
+constexpr const char* client_certificate_note =
+    "Client certificates: the milter sees {cert_subject}/{cert_issuer} (CN only) of verified certificates, "
+    "the policy service the SHA-256 fingerprints that Direct Trust pins are compared with (also for "
+    "unverified ones). Needs smtpd TLS (smtpd_tls_chain_files, smtpd_tls_security_level = may).";
+
 std::string client_certificate_settings(const Ruleset& rules) {
-    std::string out = comment(
-        "Client certificates: the milter sees {cert_subject}/{cert_issuer} (CN only) of verified certificates, "
-        "the policy service the SHA-256 fingerprints that Direct Trust pins are compared with (also for "
-        "unverified ones). Needs smtpd TLS (smtpd_tls_chain_files, smtpd_tls_security_level = may).");
-    out += "smtpd_tls_ask_ccert = yes\nsmtpd_tls_fingerprint_digest = sha256\n";
-    const DomainSecurity* ds = rules.domain_security ? &*rules.domain_security : nullptr;
-    if (ds && !ds->ca_file.empty()) {
+    std::string out = comment(client_certificate_note) + "smtpd_tls_ask_ccert = yes\nsmtpd_tls_fingerprint_digest = sha256\n";
+    if (const std::string* ca_file = rules.domain_security_ca_file()) {
         out += comment("\"Verified\" means verified against this file alone ([domain_security] ca_file): a system CA "
                        "bundle here or in smtpd_tls_CApath would make any public certificate \"verified\". Keep "
                        "tls_append_default_CA = no (the default).");
-        out += "smtpd_tls_CAfile = " + postfix_text::literal(absolute_path(ds->ca_file).string()) + "\nsmtpd_tls_CApath =\n";
+        out += "smtpd_tls_CAfile = " + postfix_text::literal(absolute_path(*ca_file).string()) + "\nsmtpd_tls_CApath =\n";
     } else {
         out += comment("[domain_security] sets no ca_file, so no partner certificate counts as verified: only Direct "
                        "Trust pins can pass. Leave smtpd_tls_CAfile unset; a system CA bundle there would make any "

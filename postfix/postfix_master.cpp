@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <map>
 
+#include "core/add_once.hpp"
 #include "policy/connector_names.hpp"
 #include "postfix/postfix_export.hpp"
 #include "postfix/postfix_text.hpp"
@@ -52,10 +53,8 @@ std::vector<Service> plan_services(const Ruleset& rules) {
                 out.push_back(std::move(s));
                 it = std::prev(out.end());
             }
-            std::string bind_text = b.to_string();
-            if (std::find(it->binds.begin(), it->binds.end(), bind_text) == it->binds.end()) it->binds.push_back(bind_text);
-            if (std::find(it->connectors.begin(), it->connectors.end(), &c) == it->connectors.end())
-                it->connectors.push_back(&c);
+            add_once(it->binds, b.to_string());
+            add_once(it->connectors, &c);
         }
     }
     return out;
@@ -84,23 +83,15 @@ using comment_text::join;
 
 std::string service_text(const Service& s, const std::map<const ReceiveConnector*, std::string>& derived,
                          const MasterOptions& options) {
-    std::vector<std::string> explicit_names;
-    std::vector<const ReceiveConnector*> unnamed;
+    auto [explicit_names, unnamed, name] = listener_names(s.connectors, derived);
     std::uint64_t size = 0;
     bool all_require_tls = true, sasl = false, plain_basic = false;
     for (const auto* c : s.connectors) {
-        if (c->daemon_name) {
-            if (std::find(explicit_names.begin(), explicit_names.end(), *c->daemon_name) == explicit_names.end())
-                explicit_names.push_back(*c->daemon_name);
-        } else {
-            unnamed.push_back(c);
-        }
         size = std::max(size, c->max_message_size);
         all_require_tls = all_require_tls && c->require_tls;
         if (c->has(AuthMechanism::basic) || c->has(AuthMechanism::basic_require_tls)) sasl = true;
         if (c->has(AuthMechanism::basic)) plain_basic = true;
     }
-    std::string name = explicit_names.empty() ? derived.at(s.connectors.front()) : explicit_names.front();
 
     std::string out = "\n";
     std::string about = std::string(s.connectors.size() == 1 ? "Receive connector " : "Receive connectors ") +

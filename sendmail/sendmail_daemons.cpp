@@ -9,8 +9,9 @@
 #include <algorithm>
 #include <map>
 
-#include "policy/connector_names.hpp"
+#include "core/add_once.hpp"
 #include "core/export_error.hpp"
+#include "policy/connector_names.hpp"
 #include "sendmail/sendmail_text.hpp"
 
 namespace mw::sendmail {
@@ -63,10 +64,8 @@ std::vector<Daemon> plan_daemons(const Ruleset& rules) {
                     out.push_back(std::move(wanted));
                     it = std::prev(out.end());
                 }
-                std::string text = b.to_string();
-                if (std::find(it->binds.begin(), it->binds.end(), text) == it->binds.end()) it->binds.push_back(text);
-                if (std::find(it->connectors.begin(), it->connectors.end(), &c) == it->connectors.end())
-                    it->connectors.push_back(&c);
+                add_once(it->binds, b.to_string());
+                add_once(it->connectors, &c);
             }
         }
     }
@@ -120,19 +119,8 @@ void check_names(const Ruleset& rules) {
 }
 
 std::string daemon_text(const Daemon& d, const std::map<const ReceiveConnector*, std::string>& derived) {
-    std::vector<std::string> explicit_names;
-    std::vector<const ReceiveConnector*> unnamed;
-    bool auth = false;
-    for (const auto* c : d.connectors) {
-        if (c->daemon_name) {
-            if (std::find(explicit_names.begin(), explicit_names.end(), *c->daemon_name) == explicit_names.end())
-                explicit_names.push_back(*c->daemon_name);
-        } else {
-            unnamed.push_back(c);
-        }
-        auth = auth || offers_basic(*c);
-    }
-    std::string name = explicit_names.empty() ? derived.at(d.connectors.front()) : explicit_names.front();
+    auto [explicit_names, unnamed, name] = listener_names(d.connectors, derived);
+    bool auth = std::any_of(d.connectors.begin(), d.connectors.end(), [](const auto* c) { return offers_basic(*c); });
 
     std::string about = std::string(d.connectors.size() == 1 ? "Receive connector " : "Receive connectors ") +
                         names_of(d.connectors) + " (bind " + join(d.binds) + ")";

@@ -150,18 +150,19 @@ std::string ca_guard() {
     return out;
 }
 
+constexpr const char* certificates_note =
+    "Client certificates: Sendmail asks every client for one by default (leave confTLS_SRV_OPTIONS without V; "
+    "Debian's starttls.m4 sets it to V, which stops that: remove it there) and hands the milter its full subject "
+    "and issuer, {verify} (only OK is verified) and, with SHA-256 fingerprints, {cert_fp}, which Direct Trust "
+    "pins are compared with. STARTTLS needs your own certificate: set confSERVER_CERT and confSERVER_KEY.";
+
 std::string certificates_section(const Ruleset& rules) {
-    std::string out = comment(
-        "Client certificates: Sendmail asks every client for one by default (leave confTLS_SRV_OPTIONS without V; "
-        "Debian's starttls.m4 sets it to V, which stops that: remove it there) and hands the milter its full subject "
-        "and issuer, {verify} (only OK is verified) and, with SHA-256 fingerprints, {cert_fp}, which Direct Trust "
-        "pins are compared with. STARTTLS needs your own certificate: set confSERVER_CERT and confSERVER_KEY.");
-    out += "define(`confCERT_FINGERPRINT_ALGORITHM', `sha256')dnl\n";
-    const DomainSecurity* ds = rules.domain_security ? &*rules.domain_security : nullptr;
     // Sendmail offers STARTTLS only when both CACertFile and CACertPath name something that exists
     // (observed on 8.17: "STARTTLS: CACertPath missing", and no STARTTLS in the EHLO reply).
-    if (ds && !ds->ca_file.empty()) {
-        fs::path file = fs::absolute(fs::path(ds->ca_file)).lexically_normal();
+    const std::string* ca_file = rules.domain_security_ca_file();
+    std::string out = comment(certificates_note) + "define(`confCERT_FINGERPRINT_ALGORITHM', `sha256')dnl\n";
+    if (ca_file) {
+        fs::path file = fs::absolute(fs::path(*ca_file)).lexically_normal();
         std::string path = sendmail_text::checked_path(file.string(), "[domain_security] ca_file");
         std::string dir = sendmail_text::checked_path(file.parent_path().string(),
                                                       "the directory of [domain_security] ca_file");

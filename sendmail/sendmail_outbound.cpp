@@ -14,9 +14,7 @@ namespace mw::sendmail {
 namespace {
 
 using namespace mw::policy;
-using sendmail_text::comment;
-using sendmail_text::line;
-
+using namespace sendmail_text;
 using comment_text::join;
 
 // The send connector that routes each address space: the lowest cost, the first in file order on a
@@ -147,32 +145,29 @@ std::string tls_part(const Ruleset& rules, const DaemonConfig& config) {
                        "Each TLS_Rcpt: entry also covers the domain's subdomains.");
         for (const auto& [domain, r] : reqs)
             out += line("TLS_Rcpt:" + domain + " " + (r.level == Level::verify ? "VERIFY:128" : "ENCR:128"));
-        if (!wildcards.empty())
-            out += comment(join(wildcards) + ": Sendmail has no subdomains-only form, so the entry for the parent "
-                           "domain covers the parent itself too.");
-        if (!by_name.empty())
-            out += comment("For " + join(by_name) + " mailwarden also wants the certificate to name the domain; "
-                           "VERIFY does not check names (an entry may add +CN:NAME for one exact name).");
-        if (!dane.empty())
-            out += comment("Send connectors " + join(dane) + " use dane: written as VERIFY:128; Sendmail's own DANE "
-                           "support is not set up by this export.");
+        out += named_notes({
+            {&wildcards, "", ": Sendmail has no subdomains-only form, so the entry for the parent domain covers the "
+                             "parent itself too."},
+            {&by_name, "For ", " mailwarden also wants the certificate to name the domain; VERIFY does not check "
+                               "names (an entry may add +CN:NAME for one exact name)."},
+            {&dane, "Send connectors ", " use dane: written as VERIFY:128; Sendmail's own DANE support is not set "
+                                        "up by this export."},
+        });
         out += comment("Sendmail verifies servers against the same confCACERT it verifies clients with: a server "
                        "whose CA is not in it fails VERIFY. Adding that CA also makes client certificates it signed "
                        "count as verified for domain security.");
     }
-    if (!everywhere.empty())
-        out += comment("Send connectors " + join(everywhere) + " route every other domain with TLS required: a "
-                       "\"TLS_Rcpt:\" entry without a domain would require it for every recipient, including domains "
-                       "other connectors route without; add it if that is what you want.");
-    if (!none.empty())
-        out += comment("Send connectors " + join(none) + " have tls = \"none\": Sendmail still uses STARTTLS where a "
-                       "server offers it (Try_TLS:SERVER NO in the access map turns that off per server).");
-    if (!ds_send.empty())
-        out += comment("Domain Security send (" + join(ds_send) + ") is mutual TLS: partners ask for our client "
-                       "certificate. Set define(`confCLIENT_CERT', `" + config.smtp.tls_cert.string() +
-                       "') and define(`confCLIENT_KEY', `" + config.smtp.tls_key.string() +
-                       "') (the certificate must name our domain).");
-    return out;
+    return out + named_notes({
+        {&everywhere, "Send connectors ", " route every other domain with TLS required: a \"TLS_Rcpt:\" entry "
+                                          "without a domain would require it for every recipient, including domains "
+                                          "other connectors route without; add it if that is what you want."},
+        {&none, "Send connectors ", " have tls = \"none\": Sendmail still uses STARTTLS where a server offers it "
+                                    "(Try_TLS:SERVER NO in the access map turns that off per server)."},
+        {&ds_send, "Domain Security send (", ") is mutual TLS: partners ask for our client certificate. Set "
+                                             "define(`confCLIENT_CERT', `" + config.smtp.tls_cert.string() +
+                                             "') and define(`confCLIENT_KEY', `" + config.smtp.tls_key.string() +
+                                             "') (the certificate must name our domain)."},
+    });
 }
 
 std::string credentials_part(const Ruleset& rules) {

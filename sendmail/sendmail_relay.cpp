@@ -14,9 +14,7 @@ namespace mw::sendmail {
 namespace {
 
 using namespace mw::policy;
-using sendmail_text::comment;
-using sendmail_text::line;
-
+using namespace sendmail_text;
 using comment_text::join;
 
 // The rights an unauthenticated session has on `c` without a partner certificate: anonymous, and
@@ -111,15 +109,15 @@ std::string address_relay_part(const Ruleset& rules) {
                        "and ::1 by itself.");
         out += entries + notes;
     }
-    if (!everyone.empty())
-        out += comment("warning: " + join(everyone) + " grants relaying to every address. No access-map entry is "
-                       "written for it: Sendmail keeps refusing to relay for unauthenticated clients there. An "
-                       "open relay is never exported.");
-    if (!partners.empty())
-        out += comment("Receive connectors " + join(partners) + " grant relaying to domain-security partners: "
-                       "Sendmail does not know them and refuses to relay for them unless access-map "
-                       "CERTISSUER:/CERTSUBJECT: RELAY entries name their certificates (see Sendmail's cf/README).");
-    return out;
+    return out + named_notes({
+        {&everyone, "warning: ", " grants relaying to every address. No access-map entry is written for it: "
+                                 "Sendmail keeps refusing to relay for unauthenticated clients there. An open relay "
+                                 "is never exported."},
+        {&partners, "Receive connectors ", " grant relaying to domain-security partners: Sendmail does not know "
+                                           "them and refuses to relay for them unless access-map "
+                                           "CERTISSUER:/CERTSUBJECT: RELAY entries name their certificates (see "
+                                           "Sendmail's cf/README)."},
+    });
 }
 
 std::string hex_group(unsigned v) {
@@ -169,16 +167,17 @@ ConnectKeys sendmail_connect_keys(const IpNetwork& network, std::size_t max_keys
     return out;
 }
 
+// Relaying stays Sendmail's to refuse as well: no FEATURE that opens relaying, and no class R
+// domain, is ever exported.
+constexpr const char* relay_note =
+    "Relaying stays Sendmail's to refuse as well, so no FEATURE that opens relaying, and no class R domain, is "
+    "ever exported: Sendmail relays only to the accepted domains (access-map To: entries) and for the clients "
+    "it trusts (authenticated, or listed RELAY by address in the access map), and its relay check looks through "
+    "user%other@ourdomain itself. mailwarden then refuses, recipient by recipient, what its rules do not grant "
+    "(554 5.7.1).";
+
 std::string sendmail_relay_section(const Ruleset& rules) {
-    std::string out = comment(
-        "Relaying stays Sendmail's to refuse as well, so no FEATURE that opens relaying, and no class R domain, is "
-        "ever exported: Sendmail relays only to the accepted domains (access-map To: entries) and for the clients "
-        "it trusts (authenticated, or listed RELAY by address in the access map), and its relay check looks through "
-        "user%other@ourdomain itself. mailwarden then refuses, recipient by recipient, what its rules do not grant "
-        "(554 5.7.1).");
-    out += domains_part(rules);
-    out += address_relay_part(rules);
-    return out;
+    return comment(relay_note) + domains_part(rules) + address_relay_part(rules);
 }
 
 }  // namespace mw::sendmail

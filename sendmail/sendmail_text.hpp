@@ -8,8 +8,10 @@
 // confMILTER_MACROS_* defaults.
 #pragma once
 
+#include <initializer_list>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "core/comment_text.hpp"
 #include "core/export_error.hpp"
@@ -21,6 +23,20 @@ using comment_text::printable;
 // A paragraph as "dnl " lines: m4 discards them, they are notes for the admin.
 inline std::string comment(std::string_view paragraph, std::size_t width = 100) {
     return comment_text::wrapped(paragraph, "dnl ", width);
+}
+
+// Notes about named things, each written only when it names something: BEFORE, the names joined
+// with ", ", then AFTER.
+struct NamedNote {
+    const std::vector<std::string>* names;
+    std::string before;
+    std::string after;
+};
+inline std::string named_notes(std::initializer_list<NamedNote> notes) {
+    std::string out;
+    for (const auto& n : notes)
+        if (!n.names->empty()) out += comment(n.before + comment_text::join(*n.names) + n.after);
+    return out;
 }
 
 // One line as is (a table line the admin copies elsewhere), as a dnl comment.

@@ -1,5 +1,6 @@
 #include "smtp/delivery/dsn_message.hpp"
 
+#include "core/enum_names.hpp"
 #include "core/xtext.hpp"
 
 #include <unistd.h>
@@ -27,21 +28,15 @@ std::string random_hex(int digits) {
 }
 
 const char* subject(DsnKind kind) {
-    switch (kind) {
-        case DsnKind::failure: return "Undelivered Mail Returned to Sender";
-        case DsnKind::delay: return "Delayed Mail (still being retried)";
-        case DsnKind::success: return "Successful Mail Delivery Report";
-    }
-    return "";
+    static constexpr const char* names[] = {"Undelivered Mail Returned to Sender", "Delayed Mail (still being retried)",
+                                            "Successful Mail Delivery Report"};
+    return enum_name(kind, names, "");
 }
 
 const char* action(DsnKind kind) {
-    switch (kind) {
-        case DsnKind::failure: return "failed";
-        case DsnKind::delay: return "delayed";
-        case DsnKind::success: return "delivered";
-    }
-    return "";
+    // RFC 3464 section 2.3.3, in the order of DsnKind.
+    static constexpr const char* names[] = {"failed", "delayed", "delivered"};
+    return enum_name(kind, names, "");
 }
 
 bool has_8bit(std::string_view s) {

@@ -118,13 +118,9 @@ Result<IndexRecord> decode_record(std::string_view id, std::string_view bytes) {
     m.next_attempt = r.i64();
     m.size = r.u64();
     std::uint8_t warned = r.u8();
-    e.sender = r.str();
-    e.dsn_ret = r.str();
-    e.dsn_envid = r.str();
+    for (std::string* field : {&e.sender, &e.dsn_ret, &e.dsn_envid}) *field = r.str();
     std::uint8_t flags = r.u8();
-    e.client = r.str();
-    e.helo = r.str();
-    e.connector = r.str();
+    for (std::string* field : {&e.client, &e.helo, &e.connector}) *field = r.str();
     e.arrival = r.i64();
     std::uint32_t count = r.u32();
     if (!r.ok()) return bad("truncated record");

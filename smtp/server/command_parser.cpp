@@ -72,6 +72,32 @@ std::optional<SplitPath> split_path(std::string_view text) {
     return std::nullopt;
 }
 
+// "FROM:<path> params" or "TO:<path> params": the path as written, parsed, and what follows it.
+struct PathArgument {
+    std::string raw;
+    AddressParse parsed;
+    std::string_view params;
+};
+std::variant<PathArgument, Reply> path_argument(std::string_view argument, std::string_view prefix, const char* usage) {
+    auto text = after_prefix(argument, prefix);
+    if (!text) return syntax_error(usage);
+    auto path = split_path(*text);
+    if (!path) return syntax_error(usage);
+    std::string raw(path->raw);
+    AddressParse parsed = parse_address("<" + raw + ">");
+    return PathArgument{std::move(raw), std::move(parsed), path->params};
+}
+
+// Applies each ESMTP parameter of `text` to `target` with `apply`; the first refusal is the reply.
+template <typename Target, typename Apply>
+std::optional<Reply> apply_params(Target& target, std::string_view text, Apply apply) {
+    auto params = detail::split_params(text);
+    if (auto* reply = std::get_if<Reply>(&params)) return std::move(*reply);
+    for (const auto& p : std::get<std::vector<EsmtpParam>>(params))
+        if (auto reply = apply(target, p)) return reply;
+    return std::nullopt;
+}
+
 // Applies one MAIL parameter; a Reply on a bad value or an unknown keyword.
 std::optional<Reply> apply_mail_param(MailFrom& mail, const EsmtpParam& p) {
     const std::string value = p.value.value_or("");
@@ -175,45 +201,48 @@ std::variant<Command, Reply> parse_command(std::string_view line) {
     return command;
 }
 
-std::variant<MailFrom, Reply> parse_mail_from(std::string_view argument) {
-    auto text = after_prefix(argument, "FROM:");
-    if (!text) return syntax_error("Syntax: MAIL FROM:<address>");
-    auto path = split_path(*text);
-    if (!path) return syntax_error("Syntax: MAIL FROM:<address>");
-    MailFrom mail;
-    mail.raw = std::string(path->raw);
-    auto parsed = parse_address("<" + mail.raw + ">");
-    if (!parsed.address) return Reply{501, "5.1.7", "Bad sender address syntax (" + parsed.error + ")"};
-    mail.sender = std::move(*parsed.address);
+namespace {
 
-    auto params = detail::split_params(path->params);
-    if (auto* reply = std::get_if<Reply>(&params)) return std::move(*reply);
-    for (const auto& p : std::get<std::vector<EsmtpParam>>(params))
-        if (auto reply = apply_mail_param(mail, p)) return std::move(*reply);
-    if (!mail.smtputf8 && has_non_ascii(mail.raw)) return needs_smtputf8();
-    return mail;
+// MAIL FROM and RCPT TO share one grammar, PREFIX<path> [params]: `take` judges the parsed
+// address and stores it, `apply` takes each parameter, and an address beyond ASCII needs SMTPUTF8
+// (given on MAIL, or for RCPT by the transaction's MAIL).
+template <typename Command, typename Take, typename Apply, typename Utf8>
+std::variant<Command, Reply> parse_path_command(std::string_view argument, std::string_view prefix, const char* usage,
+                                                Take take, Apply apply, Utf8 smtputf8) {
+    auto arg = path_argument(argument, prefix, usage);
+    if (auto* reply = std::get_if<Reply>(&arg)) return std::move(*reply);
+    auto& [raw, parsed, params_text] = std::get<PathArgument>(arg);
+    Command command;
+    command.raw = std::move(raw);
+    if (auto reply = take(command, parsed)) return std::move(*reply);
+    if (auto reply = apply_params(command, params_text, apply)) return std::move(*reply);
+    if (!smtputf8(command) && has_non_ascii(command.raw)) return needs_smtputf8();
+    return command;
+}
+
+}  // namespace
+
+std::variant<MailFrom, Reply> parse_mail_from(std::string_view argument) {
+    auto take = [](MailFrom& mail, AddressParse& parsed) -> std::optional<Reply> {
+        if (!parsed.address) return Reply{501, "5.1.7", "Bad sender address syntax (" + parsed.error + ")"};
+        mail.sender = std::move(*parsed.address);
+        return std::nullopt;
+    };
+    return parse_path_command<MailFrom>(argument, "FROM:", "Syntax: MAIL FROM:<address>", take, apply_mail_param,
+                                        [](const MailFrom& mail) { return mail.smtputf8; });
 }
 
 std::variant<RcptTo, Reply> parse_rcpt_to(std::string_view argument, bool smtputf8) {
-    auto text = after_prefix(argument, "TO:");
-    if (!text) return syntax_error("Syntax: RCPT TO:<address>");
-    auto path = split_path(*text);
-    if (!path) return syntax_error("Syntax: RCPT TO:<address>");
-    RcptTo rcpt;
-    rcpt.raw = std::string(path->raw);
-    auto parsed = parse_address("<" + rcpt.raw + ">");
-    if (!parsed.address) return Reply{501, "5.1.3", "Bad recipient address syntax (" + parsed.error + ")"};
-    // The null path is a sender only (RFC 5321 4.1.1.3); "<postmaster>" without a domain fails to
-    // parse above: mailwarden does not guess which domain's postmaster is meant.
-    if (parsed.address->null) return Reply{501, "5.1.3", "Bad recipient address syntax"};
-    rcpt.recipient = std::move(*parsed.address);
-
-    auto params = detail::split_params(path->params);
-    if (auto* reply = std::get_if<Reply>(&params)) return std::move(*reply);
-    for (const auto& p : std::get<std::vector<EsmtpParam>>(params))
-        if (auto reply = apply_rcpt_param(rcpt, p)) return std::move(*reply);
-    if (!smtputf8 && has_non_ascii(rcpt.raw)) return needs_smtputf8();
-    return rcpt;
+    auto take = [](RcptTo& rcpt, AddressParse& parsed) -> std::optional<Reply> {
+        if (!parsed.address) return Reply{501, "5.1.3", "Bad recipient address syntax (" + parsed.error + ")"};
+        // The null path is a sender only (RFC 5321 4.1.1.3); "<postmaster>" without a domain fails
+        // to parse above: mailwarden does not guess which domain's postmaster is meant.
+        if (parsed.address->null) return Reply{501, "5.1.3", "Bad recipient address syntax"};
+        rcpt.recipient = std::move(*parsed.address);
+        return std::nullopt;
+    };
+    return parse_path_command<RcptTo>(argument, "TO:", "Syntax: RCPT TO:<address>", take, apply_rcpt_param,
+                                      [smtputf8](const RcptTo&) { return smtputf8; });
 }
 
 std::variant<Bdat, Reply> parse_bdat(std::string_view argument) {

@@ -148,15 +148,13 @@ asio::awaitable<Session::Flow> Session::dispatch(const Command& c) {
         case Verb::quit: reply(Reply{221, "2.0.0", "Bye"}); co_return Flow::close;
         case Verb::vrfy:
             if (c.argument.empty()) {
-                reply(Reply{501, "5.5.4", "Syntax: VRFY address"});
-                co_return too_many_errors() ? Flow::close : Flow::proceed;
+                co_return refuse(Reply{501, "5.5.4", "Syntax: VRFY address"});
             }
             // RFC 5321 3.5.3: 252 neither confirms nor denies, so addresses cannot be harvested.
             reply(Reply{252, "2.0.0", "Cannot VRFY user, but will accept message and attempt delivery"});
             co_return Flow::proceed;
         case Verb::expn:
-            reply(Reply{502, "5.5.1", "Error: command not implemented"});
-            co_return too_many_errors() ? Flow::close : Flow::proceed;
+            co_return refuse(Reply{502, "5.5.1", "Error: command not implemented"});
         case Verb::help: {
             // What this connector offers at some point of a session: STARTTLS with a certificate,
             // AUTH where logins are taken (perhaps only after STARTTLS).
@@ -167,8 +165,7 @@ asio::awaitable<Session::Flow> Session::dispatch(const Command& c) {
             co_return Flow::proceed;
         }
     }
-    reply(Reply{500, "5.5.1", "Command unrecognized"});
-    co_return too_many_errors() ? Flow::close : Flow::proceed;
+    co_return refuse(Reply{500, "5.5.1", "Command unrecognized"});
 }
 
 asio::awaitable<Session::Flow> Session::on_helo(const Command& c) {
@@ -296,6 +293,11 @@ asio::awaitable<void> Session::flush() {
                   std::chrono::seconds(connect_.connector ? connect_.connector->inactivity_timeout_s : 60),
               false);
     co_await io_.write(out);
+}
+
+Session::Flow Session::refuse(const Reply& r) {
+    reply(r);
+    return too_many_errors() ? Flow::close : Flow::proceed;
 }
 
 bool Session::too_many_errors() {

@@ -80,6 +80,9 @@ private:
     asio::awaitable<void> flush();
     // Counts a protocol error; true when the session has made too many and must end (421 sent).
     bool too_many_errors();
+    // Answers a command that failed with `r`, and ends the session when the client has made too many
+    // errors (Postfix's smtpd_hard_error_limit).
+    Flow refuse(const Reply& r);
     // The server stops (on the session's strand): a session waiting for a command is woken to get
     // 421 4.3.2 now; any other gets it once its command is done (a message being received or
     // queued is finished and acknowledged first).

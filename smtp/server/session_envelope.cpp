@@ -10,12 +10,10 @@ namespace mw::smtp::server {
 
 asio::awaitable<Session::Flow> Session::on_mail(const Command& c) {
     if (!greeted_) {
-        reply(Reply{503, "5.5.1", "Error: send HELO/EHLO first"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{503, "5.5.1", "Error: send HELO/EHLO first"});
     }
     if (tx_) {
-        reply(Reply{503, "5.5.1", "Error: nested MAIL command"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{503, "5.5.1", "Error: nested MAIL command"});
     }
     auto parsed = parse_mail_from(c.argument);
     if (auto* error = std::get_if<Reply>(&parsed)) {
@@ -26,8 +24,7 @@ asio::awaitable<Session::Flow> Session::on_mail(const Command& c) {
     if (!esmtp_ && (mail.size || mail.smtputf8 || mail.body != Body::seven_bit || !mail.ret.empty() ||
                     !mail.envid.empty() || !mail.auth.empty())) {
         // RFC 5321 4.1.1.11: parameters only after EHLO.
-        reply(Reply{555, "5.5.4", "Unsupported option: parameters need EHLO"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{555, "5.5.4", "Unsupported option: parameters need EHLO"});
     }
     auto result = policy::evaluate_mail(*rules_, facts_, connect_, mail.sender, mail.size);
     if (!result.verdict.continues()) {
@@ -44,12 +41,10 @@ asio::awaitable<Session::Flow> Session::on_mail(const Command& c) {
 
 asio::awaitable<Session::Flow> Session::on_rcpt(const Command& c) {
     if (!tx_) {
-        reply(Reply{503, "5.5.1", "Error: need MAIL command"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{503, "5.5.1", "Error: need MAIL command"});
     }
     if (tx_->bdat) {
-        reply(Reply{503, "5.5.1", "Error: RCPT after BDAT"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{503, "5.5.1", "Error: RCPT after BDAT"});
     }
     auto parsed = parse_rcpt_to(c.argument, tx_->mail.smtputf8);
     if (auto* error = std::get_if<Reply>(&parsed)) {
@@ -58,8 +53,7 @@ asio::awaitable<Session::Flow> Session::on_rcpt(const Command& c) {
     }
     auto& rcpt = std::get<RcptTo>(parsed);
     if (!esmtp_ && (rcpt.notify != 0 || !rcpt.orcpt.empty())) {
-        reply(Reply{555, "5.5.4", "Unsupported option: parameters need EHLO"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{555, "5.5.4", "Unsupported option: parameters need EHLO"});
     }
     auto result = policy::evaluate_rcpt(*rules_, facts_, tx_->policy.context, rcpt.recipient, tx_->recipients.size());
     policy::Verdict verdict = result.verdict;

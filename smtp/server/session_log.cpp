@@ -10,23 +10,8 @@ namespace mw::smtp::server {
 
 std::string decision_line(const SessionLogView& view, std::string_view stage, const policy::Verdict& v,
                           std::optional<std::string_view> from, std::vector<std::string> to) {
-    frontdoor::Decision d;
-    d.queue_id = view.queue_id;
-    d.action = frontdoor::action_word(v);
-    d.stage = stage;
-    d.client = view.client;
-    d.reply = frontdoor::reply_field(v);
-    d.rule = v.rule;
-    d.connector = view.connector ? std::string_view(view.connector->name) : std::string_view();
-    d.sender = from;
-    d.recipients = std::move(to);
-    d.proto = view.esmtp ? "ESMTP" : "SMTP";
-    if (view.facts) {
-        d.helo = view.facts->helo;
-        if (view.facts->tls) d.extra.emplace_back("tls", view.facts->tls->version);
-        if (view.facts->auth_login) d.extra.emplace_back("sasl_username", *view.facts->auth_login);
-    }
-    return frontdoor::format(d);
+    frontdoor::SessionView session{view.queue_id, view.client, view.facts, view.connector, view.esmtp ? "ESMTP" : "SMTP"};
+    return frontdoor::session_decision(session, stage, v, from, std::move(to));
 }
 
 std::string Session::client_text() const { return printable_text(facts_.client_name) + "[" + client_address_text_ + "]"; }

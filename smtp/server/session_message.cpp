@@ -40,17 +40,14 @@ std::vector<std::string> recipient_texts(const std::vector<Address>& rcpts) {
 
 asio::awaitable<Session::Flow> Session::on_data() {
     if (!tx_) {
-        reply(Reply{503, "5.5.1", "Error: need MAIL command"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{503, "5.5.1", "Error: need MAIL command"});
     }
     if (tx_->bdat) {
-        reply(Reply{503, "5.5.1", "Error: DATA after BDAT"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{503, "5.5.1", "Error: DATA after BDAT"});
     }
     if (tx_->recipients.empty()) {
         // RFC 2920 3.1: a pipelined DATA after refused recipients gets 554, not 354.
-        reply(Reply{554, "5.5.1", "Error: no valid recipients"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{554, "5.5.1", "Error: no valid recipients"});
     }
     reply(Reply{354, "", "End data with <CR><LF>.<CR><LF>"});
     co_await flush();
@@ -102,12 +99,10 @@ asio::awaitable<Session::Flow> Session::on_bdat(const Command& c) {
         remaining -= n;
     }
     if (!tx_) {
-        reply(Reply{503, "5.5.1", "Error: need MAIL command"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{503, "5.5.1", "Error: need MAIL command"});
     }
     if (tx_->recipients.empty()) {
-        reply(Reply{554, "5.5.1", "Error: no valid recipients"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{554, "5.5.1", "Error: no valid recipients"});
     }
     if (tx_->bdat_failed) {
         // Chunks the client pipelined before it saw the failure: answered, not counted as errors.

@@ -48,16 +48,13 @@ bool Session::auth_needs_tls() const { return !connect_.connector->has(policy::A
 
 asio::awaitable<Session::Flow> Session::on_starttls(const Command& c) {
     if (!c.argument.empty()) {
-        reply(Reply{501, "5.5.4", "Syntax: STARTTLS"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{501, "5.5.4", "Syntax: STARTTLS"});
     }
     if (!shared_.tls) {
-        reply(Reply{502, "5.5.1", "Error: command not implemented"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{502, "5.5.1", "Error: command not implemented"});
     }
     if (io_.tls_active()) {
-        reply(Reply{554, "5.5.1", "Error: TLS already active"});
-        co_return too_many_errors() ? Flow::close : Flow::proceed;
+        co_return refuse(Reply{554, "5.5.1", "Error: TLS already active"});
     }
     reply(Reply{220, "2.0.0", "Ready to start TLS"});
     co_await flush();

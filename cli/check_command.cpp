@@ -4,8 +4,8 @@
 #include <cstdlib>
 #include <iostream>
 
-#include "cli/args.hpp"
 #include "cli/commands.hpp"
+#include "core/daemon_config.hpp"
 
 namespace mw::cli {
 
@@ -22,6 +22,17 @@ fs::path default_state_dir() {
     return fs::temp_directory_path() / ("mailwarden-" + std::to_string(::getuid()));
 }
 
+OptionSpec rules_option() { return {"rules", "DIR", "the rules directory (default /etc/mailwarden/rules)"}; }
+
+OptionSpec state_dir_option() {
+    return {"state-dir", "DIR", "where compiled lists are kept (default /var/lib/mailwarden when\n"
+                                "writable, else a per-user cache)"};
+}
+
+OptionSpec config_option() {
+    return {"config", "FILE", std::string("mailwarden.toml (default ") + mw::default_config_file + ")"};
+}
+
 policy::LoadResult load_rules_for_command(const fs::path& rules_dir, const fs::path& state_dir, bool warnings) {
     auto result = policy::load_rules({rules_dir, state_dir});
     for (const auto& d : result.diagnostics)
@@ -35,10 +46,7 @@ std::string plural(std::size_t n, const char* one, const char* many) {
     return std::to_string(n) + " " + (n == 1 ? one : many);
 }
 
-}  // namespace
-
-int check_command(const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {{"rules"}, {"state-dir"}});
+int check_command(const ParsedArgs& parsed) {
     if (!parsed.positional.empty()) throw UsageError("unexpected argument '" + parsed.positional.front() + "'");
     fs::path rules_dir = parsed.get_or("rules", default_rules_dir().string());
     fs::path state_dir = parsed.get_or("state-dir", default_state_dir().string());
@@ -65,6 +73,15 @@ int check_command(const std::vector<std::string>& args) {
               << plural(r.transport_rules.size(), "transport rule", "transport rules") << ", "
               << plural(warnings, "warning", "warnings") << "\n";
     return 0;
+}
+
+}  // namespace
+
+CommandSpec check_spec() {
+    return {.name = "check",
+            .summary = "validate the rule files: a summary, or every error at FILE:LINE:COL",
+            .options = {rules_option(), state_dir_option()},
+            .run = check_command};
 }
 
 }  // namespace mw::cli

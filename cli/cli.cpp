@@ -11,56 +11,44 @@ namespace mw::cli {
 
 namespace {
 
-constexpr const char* usage_text =
-    "usage: mailwarden COMMAND [OPTIONS]\n"
-    "\n"
-    "commands:\n"
-    "  check   [--rules DIR] [--state-dir DIR]       validate the rule files\n"
-    "  export  postfix [--config FILE] [--rules DIR] [--state-dir DIR] [--queue-directory DIR]\n"
-    "                                                print the MTA settings for the current rules\n"
-    "  explain [--rules DIR] (--connector NAME | --daemon-name NAME | --local ADDR:PORT)\n"
-    "          --client IP --from ADDR --to ADDR... [options]\n"
-    "                                                evaluate a hypothetical message, send nothing\n"
-    "  serve   [--config FILE] [--rules DIR] [--state-dir DIR]\n"
-    "                                                run the daemon (milter, socketmap, policy service)\n"
-    "  reload  [--config FILE]                       reload the running daemon's rules now\n"
-    "  status  [--config FILE] [--json]              generation, load time, counters\n"
-    "  queue   list [--json] | show ID | flush | delete ID | hold ID | release ID\n"
-    "          [--config FILE] [--state-dir DIR]     the standalone MTA's queue (held: '!' after the id)\n"
-    "  help                                          this text\n"
-    "\n"
-    "explain options: --helo NAME --tls VERSION --cipher NAME --cert-subject DN --cert-issuer DN\n"
-    "  --cert-verified --cert-san NAME... --cert-sha256 HEX --auth USER --header 'Name: value'...\n"
-    "  --size BYTES --size-param BYTES --mta standalone|postfix|sendmail --json\n";
+ProgramSpec program() {
+    return {.version = "mailwarden " MAILWARDEN_VERSION,
+            .summary = "mailwarden " MAILWARDEN_VERSION
+                       ": Exchange-style transport policy for Postfix, Sendmail and its own SMTP server",
+            .commands = {check_spec(), explain_spec(), serve_spec(), reload_spec(), status_spec(), export_spec(),
+                         queue_spec()}};
+}
 
 }  // namespace
 
 int run(int argc, char** argv) {
     std::vector<std::string> args(argv + 1, argv + argc);
+    const ProgramSpec spec = program();
     if (args.empty()) {
-        std::cerr << usage_text;
+        std::cerr << top_level_help(spec);
         return 2;
     }
-    std::string command = args.front();
-    args.erase(args.begin());
+    // Messages name the command as it was typed ("mailwarden queue: ...").
+    std::string command;
+    for (const auto& c : spec.commands)
+        if (c.name == args.front()) command = c.name;
+    std::string prefix = command.empty() ? "mailwarden" : "mailwarden " + command;
     try {
-        if (command == "check") return check_command(args);
-        if (command == "export") return export_command(args);
-        if (command == "explain") return explain_command(args);
-        if (command == "serve") return serve_command(args);
-        if (command == "reload") return reload_command(args);
-        if (command == "status") return status_command(args);
-        if (command == "queue") return queue_command(args);
-        if (command == "help" || command == "--help" || command == "-h") {
-            std::cout << usage_text;
+        Invocation inv = parse_command_line(spec, args);
+        if (inv.output) {
+            std::cout << *inv.output;
             return 0;
         }
-        throw UsageError("unknown command '" + command + "'");
+        if (!inv.command) {
+            std::cerr << top_level_help(spec);
+            return 2;
+        }
+        return inv.command->run(inv.args);
     } catch (const UsageError& e) {
-        std::cerr << "mailwarden " << command << ": " << e.what() << "\n(see 'mailwarden help')\n";
+        std::cerr << prefix << ": " << e.what() << "\n(see '" << prefix << " --help')\n";
         return 2;
     } catch (const std::exception& e) {
-        std::cerr << "mailwarden " << command << ": internal error: " << e.what() << "\n";
+        std::cerr << prefix << ": internal error: " << e.what() << "\n";
         return 2;
     }
 }

@@ -1,21 +1,29 @@
-// The subcommands. Each returns the process exit status; UsageError escapes to `run` (exit 2).
+// The commands. Each file declares its command line (a CommandSpec: options, help) next to the
+// command, which reads the parsed options and returns the process exit status; UsageError escapes
+// to `run` (exit 2).
 #pragma once
 
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "cli/args.hpp"
 #include "policy/loader.hpp"
 
 namespace mw::cli {
 
-int check_command(const std::vector<std::string>& args);
-int export_command(const std::vector<std::string>& args);
-int explain_command(const std::vector<std::string>& args);
-int serve_command(const std::vector<std::string>& args);
-int reload_command(const std::vector<std::string>& args);
-int status_command(const std::vector<std::string>& args);
-int queue_command(const std::vector<std::string>& args);
+CommandSpec check_spec();
+CommandSpec explain_spec();
+CommandSpec serve_spec();
+CommandSpec reload_spec();
+CommandSpec status_spec();
+CommandSpec export_spec();
+CommandSpec queue_spec();
+
+// Options several commands share, with one help text.
+OptionSpec rules_option();
+OptionSpec state_dir_option();
+OptionSpec config_option();
 
 // Where rules and compiled lists live when no flag says otherwise.
 std::filesystem::path default_rules_dir();

@@ -2,7 +2,6 @@
 #include <iostream>
 #include <sstream>
 
-#include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "core/daemon_config.hpp"
 #include "daemon/control_protocol.hpp"
@@ -19,10 +18,7 @@ mw::ListenAddress control_address(const ParsedArgs& parsed) {
     return mw::parse_listen_address(cfg.control.listen);
 }
 
-}  // namespace
-
-int reload_command(const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {{"config"}});
+int reload_command(const ParsedArgs& parsed) {
     if (!parsed.positional.empty()) throw UsageError("unexpected argument '" + parsed.positional.front() + "'");
     std::string answer;
     try {
@@ -47,8 +43,7 @@ int reload_command(const std::vector<std::string>& args) {
     return 1;
 }
 
-int status_command(const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {{"config"}, {"json", false}});
+int status_command(const ParsedArgs& parsed) {
     if (!parsed.positional.empty()) throw UsageError("unexpected argument '" + parsed.positional.front() + "'");
     try {
         std::cout << daemon::control_request(control_address(parsed), parsed.has("json") ? "status json" : "status");
@@ -57,6 +52,23 @@ int status_command(const std::vector<std::string>& args) {
         return 1;
     }
     return 0;
+}
+
+}  // namespace
+
+CommandSpec reload_spec() {
+    return {.name = "reload",
+            .summary = "reload the running daemon's rules now; rules with errors change\n"
+                       "nothing (exit 1)",
+            .options = {config_option()},
+            .run = reload_command};
+}
+
+CommandSpec status_spec() {
+    return {.name = "status",
+            .summary = "the running daemon's rules generation, load time and counters",
+            .options = {config_option(), {"json", "", "print the status as JSON"}},
+            .run = status_command};
 }
 
 }  // namespace mw::cli

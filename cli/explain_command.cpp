@@ -3,7 +3,6 @@
 #include <cctype>
 #include <iostream>
 
-#include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "cli/explain_report.hpp"
 #include "core/fingerprint.hpp"
@@ -16,13 +15,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using namespace mw::policy;
-
-const std::vector<OptionSpec> explain_options = {
-    {"rules"}, {"state-dir"}, {"connector"}, {"daemon-name"}, {"local"}, {"client"}, {"helo"},
-    {"tls"}, {"cipher"}, {"cert-subject"}, {"cert-issuer"}, {"cert-verified", false},
-    {"cert-san", true, true, true}, {"cert-sha256"}, {"auth"}, {"from"}, {"to", true, true, true},
-    {"header", true, true}, {"size"}, {"size-param"}, {"json", false}, {"mta"},
-};
 
 Mta parse_mta(const std::string& text) {
     if (text == "standalone") return Mta::standalone;
@@ -128,10 +120,7 @@ Verdict bad_syntax(bool sender, const std::string& given, const std::string& err
 
 void take_trace(Trace& into, const Trace& from) { into.insert(into.end(), from.begin(), from.end()); }
 
-}  // namespace
-
-int explain_command(const std::vector<std::string>& args) {
-    auto a = parse_args(args, explain_options);
+int explain_command(const ParsedArgs& a) {
     if (!a.positional.empty()) throw UsageError("unexpected argument '" + a.positional.front() + "'");
     int selectors = a.has("connector") + a.has("daemon-name") + a.has("local");
     if (selectors != 1) throw UsageError("give exactly one of --connector NAME, --daemon-name NAME, --local ADDR:PORT");
@@ -208,6 +197,49 @@ int explain_command(const std::vector<std::string>& args) {
     }
     std::cout << (a.has("json") ? render_json(report) : render_text(report));
     return 0;
+}
+
+}  // namespace
+
+CommandSpec explain_spec() {
+    using Count = OptionSpec::Count;
+    return {
+        .name = "explain",
+        .summary = "what would happen to a hypothetical message, and why: the engine the\n"
+                   "front doors use, sending nothing",
+        .options =
+            {
+                rules_option(),
+                state_dir_option(),
+                {"connector", "NAME", "judge as this receive connector (its remote ranges still apply)"},
+                {"daemon-name", "NAME", "pick the connector as a milter does, by Postfix's daemon_name\n"
+                                        "(implies --mta postfix)"},
+                {"local", "ADDR:PORT", "pick the connector as the standalone server does, by the address\n"
+                                       "the client connected to"},
+                {"client", "IP", "the client's address (required)"},
+                {"helo", "NAME", "the HELO/EHLO name"},
+                {"tls", "VERSION", "the session is TLS with this protocol version (TLSv1.3)"},
+                {"cipher", "NAME", "the TLS cipher"},
+                {"cert-subject", "DN", "the client certificate's subject"},
+                {"cert-issuer", "DN", "the client certificate's issuer"},
+                {"cert-verified", "", "the client certificate verified"},
+                {"cert-san", "NAME...", "the client certificate's subject alternative names", Count::multi},
+                {"cert-sha256", "HEX", "the client certificate's SHA-256 fingerprint (64 hex digits)"},
+                {"auth", "USER", "the client authenticated as USER"},
+                {"from", "ADDR", "the MAIL FROM address, '<>' for the null sender (required)"},
+                {"to", "ADDR...", "the RCPT TO addresses (required)", Count::multi},
+                {"header", "'Name: value'", "a header field of the message; may be repeated", Count::repeatable},
+                {"size", "BYTES", "the message's size (default: the size of the given headers)"},
+                {"size-param", "BYTES", "the SIZE= parameter of MAIL FROM"},
+                {"mta", "standalone|postfix|sendmail",
+                 "evaluate with what that front door can know (default standalone,\n"
+                 "postfix with --daemon-name)"},
+                {"json", "", "print the report as JSON"},
+            },
+        .run = explain_command,
+        .footer = "Give exactly one of --connector, --daemon-name and --local.\n"
+                  "Exit status 0 whatever the verdict, 2 on bad arguments or bad rules.",
+    };
 }
 
 }  // namespace mw::cli

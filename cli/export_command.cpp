@@ -3,7 +3,6 @@
 // mailwarden.toml (README "Attaching mailwarden to Postfix", "Attaching mailwarden to Sendmail").
 #include <iostream>
 
-#include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "core/daemon_config.hpp"
 #include "postfix/postfix_export.hpp"
@@ -17,15 +16,13 @@ namespace {
 
 constexpr const char* valid_targets = "postfix, sendmail";
 
-}  // namespace
-
-int export_command(const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {{"config"}, {"rules"}, {"state-dir"}, {"queue-directory"}});
-    if (parsed.positional.empty()) throw UsageError(std::string("which MTA? valid targets: ") + valid_targets);
-    const std::string& target = parsed.positional.front();
-    if (target != "postfix" && target != "sendmail")
-        throw UsageError("unknown target '" + target + "'; valid targets: " + valid_targets);
-    if (parsed.positional.size() > 1) throw UsageError("unexpected argument '" + parsed.positional[1] + "'");
+int export_command(const ParsedArgs& parsed) {
+    if (parsed.subcommand.empty()) {
+        if (parsed.positional.empty()) throw UsageError(std::string("which MTA? valid targets: ") + valid_targets);
+        throw UsageError("unknown target '" + parsed.positional.front() + "'; valid targets: " + valid_targets);
+    }
+    const std::string& target = parsed.subcommand;
+    if (!parsed.positional.empty()) throw UsageError("unexpected argument '" + parsed.positional.front() + "'");
 
     mw::DaemonConfig config;
     try {
@@ -61,6 +58,27 @@ int export_command(const std::vector<std::string>& args) {
         return 1;
     }
     return 0;
+}
+
+}  // namespace
+
+CommandSpec export_spec() {
+    return {
+        .name = "export",
+        .summary = "print the MTA configuration that attaches Postfix or Sendmail to\n"
+                   "mailwarden, for the current rules and mailwarden.toml",
+        .options = {config_option(), rules_option(), state_dir_option()},
+        .subcommands =
+            {
+                {.name = "postfix",
+                 .summary = "print the main.cf and master.cf settings that attach Postfix",
+                 .options = {{"queue-directory", "DIR",
+                              "Postfix's queue_directory, absolute (default /var/spool/postfix): the\n"
+                              "MTA-facing sockets are named relative to it"}}},
+                {.name = "sendmail", .summary = "print the sendmail.mc fragment that attaches Sendmail"},
+            },
+        .run = export_command,
+    };
 }
 
 }  // namespace mw::cli

@@ -7,7 +7,6 @@
 #include <cstdio>
 #include <iostream>
 
-#include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "core/daemon_config.hpp"
 #include "daemon/control_protocol.hpp"
@@ -169,18 +168,16 @@ int change(const std::string& id, const std::string& what, Result<bool> done) {
     return 0;
 }
 
-}  // namespace
-
-int queue_command(const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {{"config"}, {"state-dir"}, {"json", false}});
-    if (parsed.positional.empty()) throw UsageError(std::string("which subcommand? ") + subcommands);
-    const std::string sub = parsed.positional.front();
+int queue_command(const ParsedArgs& parsed) {
+    const std::string sub = parsed.subcommand;
+    if (sub.empty()) {
+        if (parsed.positional.empty()) throw UsageError(std::string("which subcommand? ") + subcommands);
+        throw UsageError("unknown subcommand '" + parsed.positional.front() + "'; valid: " + subcommands);
+    }
     bool takes_id = sub == "show" || sub == "delete" || sub == "hold" || sub == "release";
-    if (!takes_id && sub != "list" && sub != "flush")
-        throw UsageError("unknown subcommand '" + sub + "'; valid: " + subcommands);
-    if (takes_id && parsed.positional.size() < 2) throw UsageError("'queue " + sub + "' needs a queue id");
-    if (parsed.positional.size() > (takes_id ? 2u : 1u))
-        throw UsageError("unexpected argument '" + parsed.positional[takes_id ? 2 : 1] + "'");
+    if (takes_id && parsed.positional.empty()) throw UsageError("'queue " + sub + "' needs a queue id");
+    if (parsed.positional.size() > (takes_id ? 1u : 0u))
+        throw UsageError("unexpected argument '" + parsed.positional[takes_id ? 1 : 0] + "'");
     if (parsed.has("json") && sub != "list") throw UsageError("option '--json' is for 'queue list' only");
 
     mw::DaemonConfig config;
@@ -198,7 +195,7 @@ int queue_command(const std::vector<std::string>& args) {
         auto opened = smtp::queue::open_for_admin(state_dir);
         if (!opened) throw QueueFailure(opened.error().detail);
         smtp::queue::Queue& queue = **opened;
-        const std::string id = takes_id ? parsed.positional[1] : std::string();
+        const std::string id = takes_id ? parsed.positional[0] : std::string();
 
         if (sub == "list") {
             auto messages = checked(queue.list());
@@ -224,6 +221,31 @@ int queue_command(const std::vector<std::string>& args) {
         std::cerr << "mailwarden queue: " << e.what() << "\n";
         return 1;
     }
+}
+
+}  // namespace
+
+CommandSpec queue_spec() {
+    const std::vector<OptionSpec> id = {{"ID", "", "the message's queue id, as 'queue list' prints it"}};
+    return {
+        .name = "queue",
+        .summary = "the standalone MTA's queue, also while the daemon runs",
+        .options = {config_option(),
+                    {"state-dir", "DIR", "the state directory whose queue to use, instead of the file's\n"
+                                         "state_dir"}},
+        .subcommands =
+            {
+                {.name = "list",
+                 .summary = "list the queued messages like mailq ('!' after the id: held)",
+                 .options = {{"json", "", "print the list as JSON"}}},
+                {.name = "show", .summary = "print a message's envelope and the message", .arguments = id},
+                {.name = "flush", .summary = "deliver every active message now"},
+                {.name = "delete", .summary = "remove a message, without notice to its sender", .arguments = id},
+                {.name = "hold", .summary = "keep a message from delivery", .arguments = id},
+                {.name = "release", .summary = "let a held message go again", .arguments = id},
+            },
+        .run = queue_command,
+    };
 }
 
 }  // namespace mw::cli

@@ -4,7 +4,6 @@
 #include <iostream>
 #include <optional>
 
-#include "cli/args.hpp"
 #include "cli/commands.hpp"
 #include "core/daemon_config.hpp"
 #include "daemon/logger.hpp"
@@ -14,8 +13,9 @@ namespace mw::cli {
 
 namespace fs = std::filesystem;
 
-int serve_command(const std::vector<std::string>& args) {
-    auto parsed = parse_args(args, {{"config"}, {"rules"}, {"state-dir"}});
+namespace {
+
+int serve_command(const ParsedArgs& parsed) {
     if (!parsed.positional.empty()) throw UsageError("unexpected argument '" + parsed.positional.front() + "'");
 
     daemon::block_stop_signals();
@@ -40,6 +40,19 @@ int serve_command(const std::vector<std::string>& args) {
         std::cerr << "mailwarden serve: " << e.what() << "\n";
         return 1;
     }
+}
+
+}  // namespace
+
+CommandSpec serve_spec() {
+    return {.name = "serve",
+            .summary = "run the daemon: the milter, the socketmap, the Postfix policy service,\n"
+                       "the control socket, and the standalone SMTP server (queue, delivery)\n"
+                       "when [smtp] enabled = true; rules reload when they change",
+            .options = {config_option(),
+                        {"rules", "DIR", "the rules directory, instead of the file's rules"},
+                        {"state-dir", "DIR", "the state directory, instead of the file's state_dir"}},
+            .run = serve_command};
 }
 
 }  // namespace mw::cli

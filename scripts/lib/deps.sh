@@ -7,7 +7,7 @@ SUDO=
 MAILWARDEN_PACKAGES=(
   g++ clang cmake ninja-build pkg-config
   libtomlplusplus-dev libpcre2-dev liblmdb-dev libidn2-dev libssl-dev
-  libboost-dev libboost-test-dev libmilter-dev libcrypt-dev
+  libboost-dev libboost-test-dev libmilter-dev libcrypt-dev libcli11-dev
 )
 
 # The real peers the integration tests drive: a private Postfix with smtp-sink, swaks (with TLS and IPv6),

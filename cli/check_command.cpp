@@ -33,6 +33,17 @@ OptionSpec config_option() {
     return {"config", "FILE", std::string("mailwarden.toml (default ") + mw::default_config_file + ")"};
 }
 
+std::optional<DaemonConfig> load_config_for_command(const ParsedArgs& parsed) {
+    try {
+        std::optional<fs::path> file;
+        if (auto c = parsed.get("config")) file = *c;
+        return load_daemon_config(file);
+    } catch (const ConfigError& e) {
+        std::cerr << e.what() << "\n";
+        return std::nullopt;
+    }
+}
+
 policy::LoadResult load_rules_for_command(const fs::path& rules_dir, const fs::path& state_dir, bool warnings) {
     auto result = policy::load_rules({rules_dir, state_dir});
     for (const auto& d : result.diagnostics)

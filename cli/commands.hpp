@@ -4,10 +4,13 @@
 #pragma once
 
 #include <filesystem>
+#include <iostream>
+#include <optional>
 #include <string>
 #include <vector>
 
 #include "cli/args.hpp"
+#include "core/daemon_config.hpp"
 #include "policy/loader.hpp"
 
 namespace mw::cli {
@@ -35,5 +38,22 @@ std::filesystem::path default_state_dir();
 // leaves warnings to `check`, so its answer is not buried under them.
 policy::LoadResult load_rules_for_command(const std::filesystem::path& rules_dir,
                                           const std::filesystem::path& state_dir, bool warnings);
+
+// mailwarden.toml as `--config` names it (or the default file, or built-in defaults); a bad file is
+// printed as FILE:LINE:COL to stderr and gives nullopt (the command exits 1).
+std::optional<DaemonConfig> load_config_for_command(const ParsedArgs& parsed);
+
+// Prints what `produce` returns, or "mailwarden COMMAND: what" to stderr when it throws `Failure`:
+// the exit status, 0 or 1.
+template <typename Failure, typename Produce>
+int print_or_fail(const char* command, Produce&& produce) {
+    try {
+        std::cout << produce();
+    } catch (const Failure& e) {
+        std::cerr << "mailwarden " << command << ": " << e.what() << "\n";
+        return 1;
+    }
+    return 0;
+}
 
 }  // namespace mw::cli

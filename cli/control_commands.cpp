@@ -45,13 +45,9 @@ int reload_command(const ParsedArgs& parsed) {
 
 int status_command(const ParsedArgs& parsed) {
     if (!parsed.positional.empty()) throw UsageError("unexpected argument '" + parsed.positional.front() + "'");
-    try {
-        std::cout << daemon::control_request(control_address(parsed), parsed.has("json") ? "status json" : "status");
-    } catch (const std::exception& e) {
-        std::cerr << "mailwarden status: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
+    return print_or_fail<std::exception>("status", [&] {
+        return daemon::control_request(control_address(parsed), parsed.has("json") ? "status json" : "status");
+    });
 }
 
 }  // namespace

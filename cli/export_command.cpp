@@ -24,15 +24,9 @@ int export_command(const ParsedArgs& parsed) {
     const std::string& target = parsed.subcommand;
     if (!parsed.positional.empty()) throw UsageError("unexpected argument '" + parsed.positional.front() + "'");
 
-    mw::DaemonConfig config;
-    try {
-        std::optional<fs::path> file;
-        if (auto c = parsed.get("config")) file = *c;
-        config = mw::load_daemon_config(file);
-    } catch (const mw::ConfigError& e) {
-        std::cerr << e.what() << "\n";
-        return 1;
-    }
+    auto loaded_config = load_config_for_command(parsed);
+    if (!loaded_config) return 1;
+    const mw::DaemonConfig& config = *loaded_config;
     mw::postfix::PostfixExportOptions options;
     if (auto q = parsed.get("queue-directory")) {
         if (target != "postfix") throw UsageError("option '--queue-directory' is for the postfix target only");
@@ -50,14 +44,10 @@ int export_command(const ParsedArgs& parsed) {
         std::cerr << "mailwarden export: the rules in " << rules_dir.string() << " have errors; nothing exported\n";
         return 1;
     }
-    try {
-        std::cout << (target == "postfix" ? mw::postfix::export_postfix(*loaded.ruleset, config, options)
-                                          : mw::sendmail::export_sendmail(*loaded.ruleset, config));
-    } catch (const mw::ExportError& e) {
-        std::cerr << "mailwarden export: " << e.what() << "\n";
-        return 1;
-    }
-    return 0;
+    return print_or_fail<mw::ExportError>("export", [&] {
+        return target == "postfix" ? mw::postfix::export_postfix(*loaded.ruleset, config, options)
+                                   : mw::sendmail::export_sendmail(*loaded.ruleset, config);
+    });
 }
 
 }  // namespace

@@ -28,6 +28,9 @@ public:
 
 private:
     void separate();
+    JsonWriter& open(char bracket);   // '{' or '['
+    JsonWriter& close(char bracket);  // '}' or ']'
+
     std::string out_;
     std::vector<bool> first_;  // per open container: nothing written yet
     bool after_key_ = false;

@@ -46,24 +46,20 @@ const char* state_name(RecipientState s) {
 
 const char* state_name(MessageState s) { return s == MessageState::hold ? "hold" : "active"; }
 
-// mailq's arrival column: local time, "Tue Nov 14 22:13:20".
-std::string local_time(std::int64_t unix_seconds) {
+std::string formatted_time(std::int64_t unix_seconds, bool local, const char* format) {
     time_t t = static_cast<time_t>(unix_seconds);
     struct tm tm {};
-    ::localtime_r(&t, &tm);
+    if (local) ::localtime_r(&t, &tm);
+    else ::gmtime_r(&t, &tm);
     char buf[32];
-    std::strftime(buf, sizeof buf, "%a %b %e %H:%M:%S", &tm);
+    std::strftime(buf, sizeof buf, format, &tm);
     return buf;
 }
 
-std::string iso_time(std::int64_t unix_seconds) {
-    time_t t = static_cast<time_t>(unix_seconds);
-    struct tm tm {};
-    ::gmtime_r(&t, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    return buf;
-}
+// mailq's arrival column: local time, "Tue Nov 14 22:13:20".
+std::string local_time(std::int64_t unix_seconds) { return formatted_time(unix_seconds, true, "%a %b %e %H:%M:%S"); }
+
+std::string iso_time(std::int64_t unix_seconds) { return formatted_time(unix_seconds, false, "%Y-%m-%dT%H:%M:%SZ"); }
 
 std::string sender_text(const std::string& sender) { return sender.empty() ? "<>" : sender; }
 
@@ -180,15 +176,9 @@ int queue_command(const ParsedArgs& parsed) {
         throw UsageError("unexpected argument '" + parsed.positional[takes_id ? 1 : 0] + "'");
     if (parsed.has("json") && sub != "list") throw UsageError("option '--json' is for 'queue list' only");
 
-    mw::DaemonConfig config;
-    try {
-        std::optional<fs::path> file;
-        if (auto c = parsed.get("config")) file = *c;
-        config = mw::load_daemon_config(file);
-    } catch (const mw::ConfigError& e) {
-        std::cerr << e.what() << "\n";
-        return 1;
-    }
+    auto loaded_config = load_config_for_command(parsed);
+    if (!loaded_config) return 1;
+    const mw::DaemonConfig& config = *loaded_config;
     fs::path state_dir = parsed.has("state-dir") ? fs::path(*parsed.get("state-dir")) : config.state_dir;
 
     try {

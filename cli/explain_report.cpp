@@ -2,7 +2,7 @@
 
 #include <sstream>
 
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "postfix/postfix_maps.hpp"
 
 namespace mw::cli {

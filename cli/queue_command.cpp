@@ -10,7 +10,7 @@
 #include "cli/commands.hpp"
 #include "core/daemon_config.hpp"
 #include "daemon/control_protocol.hpp"
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "smtp/queue/queue.hpp"
 
 namespace mw::cli {

@@ -4,7 +4,7 @@
 #include <optional>
 #include <vector>
 
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 #include "daemon/logger.hpp"
 #include "daemon/policy_listener.hpp"
 #include "daemon/socketmap_service.hpp"
@@ -114,7 +114,7 @@ std::string DaemonServices::status_report(const RuleService& rules, const milter
         else counters.emplace_back(name, value);
     }
     if (json) {
-        cli::JsonWriter w;
+        JsonWriter w;
         w.begin_object();
         w.key("generation").value(static_cast<std::int64_t>(rules.generation()));
         w.key("loaded_at").value(when);

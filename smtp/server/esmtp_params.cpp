@@ -114,6 +114,10 @@ std::optional<std::string> parse_orcpt(std::string_view value) {
     std::string_view address = value.substr(semicolon + 1);
     auto decoded = xtext::decode(address);
     if (!decoded || decoded->empty()) return std::nullopt;
+    // The report writes it decoded into its Original-Recipient: field: an escaped CR or LF would
+    // add header fields of the client's choosing to a message we send.
+    for (unsigned char c : *decoded)
+        if (c < 0x20 || c == 0x7f) return std::nullopt;
     return std::string(type) + ";" + std::string(address);
 }
 

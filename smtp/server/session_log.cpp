@@ -22,7 +22,8 @@ void Session::log_event(std::string_view text) const {
 
 void Session::log_decision(std::string_view stage, const policy::Verdict& v, std::vector<std::string> to,
                            std::optional<std::string_view> from) const {
-    std::string client = client_text();
+    // Unescaped: the decision log escapes every value once (client_text() is already escaped).
+    std::string client = facts_.client_name + "[" + client_address_text_ + "]";
     SessionLogView view{queue_id_, client, &facts_, connect_.connector, esmtp_};
     shared_.log(decision_line(view, stage, v, from, std::move(to)));
 }

@@ -87,6 +87,16 @@ BOOST_AUTO_TEST_CASE(the_same_decision_reads_the_same_in_both_front_doors) {
                "sasl_username=alice");
 }
 
+BOOST_AUTO_TEST_CASE(a_client_name_is_escaped_once) {
+    Session s;
+    s.milter.client_text = "back\\slash[192.0.2.7]";
+    smtp::server::SessionLogView view{"", "back\\slash[192.0.2.7]", &s.facts, &s.connector, true};
+    auto v = policy::accept_verdict();
+    std::string server = smtp::server::decision_line(view, "CONNECT", v, std::nullopt, {});
+    BOOST_TEST(server == mw::milter::decision_line(s.milter, "CONNECT", v, {}));
+    BOOST_TEST(server.find(" from back\\x5cslash[192.0.2.7]: ") != std::string::npos, server);
+}
+
 BOOST_AUTO_TEST_CASE(a_client_cannot_end_the_line_or_add_a_field) {
     frontdoor::Decision d;
     d.action = "reject";

@@ -170,6 +170,8 @@ BOOST_AUTO_TEST_CASE(rcpt_to_errors) {
     BOOST_TEST(code_of_rcpt("TO:<b@example.com> NOTIFY=SUCCESS,") == 555);
     BOOST_TEST(code_of_rcpt("TO:<b@example.com> ORCPT=bob@example.com") == 555);
     BOOST_TEST(code_of_rcpt("TO:<b@example.com> ORCPT=rfc822;") == 555);
+    // Decoded into a report's Original-Recipient: line, CR LF would add header fields.
+    BOOST_TEST(code_of_rcpt("TO:<b@example.com> ORCPT=rfc822;a@b.example+0D+0ABcc:+20x@evil.example") == 555);
     BOOST_TEST(code_of_rcpt("TO:<b@example.com> SIZE=10") == 555);
     BOOST_TEST(code_of_rcpt("TO:<b@example.com> NOTIFY=DELAY NOTIFY=DELAY") == 555);
 }

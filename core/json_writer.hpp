@@ -8,7 +8,7 @@
 #include <string_view>
 #include <vector>
 
-namespace mw::cli {
+namespace mw {
 
 class JsonWriter {
 public:
@@ -38,4 +38,4 @@ private:
 
 std::string json_escape(std::string_view s);
 
-}  // namespace mw::cli
+}  // namespace mw

@@ -1,8 +1,8 @@
-#include "cli/json_writer.hpp"
+#include "core/json_writer.hpp"
 
 #include <cstdio>
 
-namespace mw::cli {
+namespace mw {
 
 namespace {
 
@@ -126,4 +126,4 @@ JsonWriter& JsonWriter::string_array(const std::vector<std::string>& items) {
     return end_array();
 }
 
-}  // namespace mw::cli
+}  // namespace mw

@@ -8,6 +8,7 @@ MAILWARDEN_PACKAGES=(
   g++ clang cmake ninja-build pkg-config
   libtomlplusplus-dev libpcre2-dev liblmdb-dev libidn2-dev libssl-dev
   libboost-dev libboost-test-dev libmilter-dev libcrypt-dev libcli11-dev
+  libgmime-3.0-dev libhyperscan-dev
 )
 
 # The real peers the integration tests drive: a private Postfix with smtp-sink, swaks (with TLS and IPv6),
@@ -18,7 +19,7 @@ MAILWARDEN_PACKAGES=(
 # namespace (Sendmail itself is unpacked by the tests, never installed: tests/integration/sendmail/fetch-peer).
 MAILWARDEN_TEST_PACKAGES=(
   postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl dovecot-core dovecot-lmtpd
-  nmap miltertest openssl sendmail-cf iproute2 python3
+  nmap miltertest openssl sendmail-cf iproute2 python3 mpack
 )
 
 install_deps() {

@@ -1,13 +1,18 @@
 // `mailwarden explain`: evaluate a hypothetical session with the same engine the front doors use,
 // send nothing, and say what would happen and why.
 #include <cctype>
+#include <fstream>
 #include <iostream>
+#include <iterator>
 
 #include "cli/commands.hpp"
 #include "cli/explain_report.hpp"
 #include "core/fingerprint.hpp"
+#include "frontdoor/message_content.hpp"
+#include "mime/inspect.hpp"
 #include "policy/address.hpp"
 #include "policy/engine.hpp"
+#include "smtp/server/message_headers.hpp"
 
 namespace mw::cli {
 
@@ -99,6 +104,22 @@ HeaderFacts headers_from(const ParsedArgs& a) {
     return headers;
 }
 
+// --message FILE: a saved message (.eml, a Maildir file), LF or CRLF line ends; the engine sees it
+// with CRLF, as it arrives over SMTP.
+std::string read_message_file(const std::string& path) {
+    std::ifstream in(path, std::ios::binary);
+    if (!in) throw UsageError("cannot read --message file '" + path + "'");
+    std::string raw((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    std::string out;
+    out.reserve(raw.size() + raw.size() / 32);
+    for (std::size_t i = 0; i < raw.size(); ++i) {
+        if (raw[i] == '\n' && (i == 0 || raw[i - 1] != '\r')) out += '\r';
+        out += raw[i];
+    }
+    if (!out.empty() && out.back() != '\n') out += "\r\n";
+    return out;
+}
+
 // --connector NAME: the admin names the connector; the engine still applies its remote ranges.
 ConnectResult connect_by_name(const Ruleset& rules, const SessionFacts& facts, const std::string& name) {
     const ReceiveConnector* c = rules.find_receive_connector(name);
@@ -131,7 +152,10 @@ int explain_command(const ParsedArgs& a) {
     auto to = a.all("to");
     if (to.empty()) throw UsageError("option '--to ADDR...' is required");
     SessionFacts facts = facts_from(a, mta);
-    HeaderFacts headers = headers_from(a);
+    if (a.has("message") && a.has("header")) throw UsageError("give either --message FILE or --header, not both");
+    std::optional<std::string> message_file;
+    if (auto path = a.get("message")) message_file = read_message_file(*path);
+    HeaderFacts headers = message_file ? smtp::server::parse_headers(*message_file).facts : headers_from(a);
     std::optional<std::uint64_t> size_param;
     if (auto s = a.get("size-param")) size_param = parse_count("size-param", *s);
     std::optional<std::uint64_t> size;
@@ -189,11 +213,18 @@ int explain_command(const ParsedArgs& a) {
         if (mail.context.rights & bit(static_cast<Right>(i))) report.rights.push_back(to_string(static_cast<Right>(i)));
 
     if (!accepted.empty()) {
-        // Without --size, the message is its header section (what explain was given).
-        std::uint64_t bytes = 2;
-        for (const auto& f : headers.fields) bytes += f.name.size() + 2 + f.value.size() + 2;
-        report.message = evaluate_message(rules, facts, mail.context, accepted, headers, size.value_or(bytes));
+        // Without --message, the message is its header section (what explain was given), and it is
+        // inspected as such: content conditions then see a message without parts of interest.
+        std::string message = message_file ? *message_file : frontdoor::assemble_message(headers, "");
+        auto content = mime::inspect(message, rules.mime);
+        if (!content) {
+            std::cerr << "mailwarden explain: the MIME inspection failed: " << content.error().detail << "\n";
+            return 2;
+        }
+        report.message = evaluate_message(rules, facts, mail.context, accepted, headers, size.value_or(message.size()),
+                                          &*content);
         take_trace(report.trace, report.message->trace);
+        if (message_file) report.content = std::move(*content);
     }
     std::cout << (a.has("json") ? render_json(report) : render_text(report));
     return 0;
@@ -229,7 +260,9 @@ CommandSpec explain_spec() {
                 {"from", "ADDR", "the MAIL FROM address, '<>' for the null sender (required)"},
                 {"to", "ADDR...", "the RCPT TO addresses (required)", Count::multi},
                 {"header", "'Name: value'", "a header field of the message; may be repeated", Count::repeatable},
-                {"size", "BYTES", "the message's size (default: the size of the given headers)"},
+                {"message", "FILE", "a saved message (.eml): its header and content are judged"},
+                {"size", "BYTES", "the message's size (default: the size of --message FILE or of the\n"
+                                  "given headers)"},
                 {"size-param", "BYTES", "the SIZE= parameter of MAIL FROM"},
                 {"mta", "standalone|postfix|sendmail",
                  "evaluate with what that front door can know (default standalone,\n"

@@ -1,5 +1,7 @@
 #include "cli/explain_report.hpp"
 
+#include "core/quote_text.hpp"
+
 #include <sstream>
 
 #include "core/json_writer.hpp"
@@ -135,6 +137,25 @@ std::string render_json(const ExplainReport& r) {
     } else {
         j.null();
     }
+    j.key("content");
+    if (r.content) {
+        const auto& c = *r.content;
+        j.begin_object().key("part_count").value(static_cast<std::int64_t>(c.part_count));
+        j.key("parts").begin_array();
+        for (const auto& p : c.parts) {
+            j.begin_object().key("section").value(p.section).key("type").value(p.content_type);
+            j.key("disposition").value(p.disposition).key("encoding").value(p.transfer_encoding);
+            j.key("names").string_array(p.file_names);
+            j.key("size").value(static_cast<std::int64_t>(p.decoded_size)).key("attachment").value(p.attachment);
+            j.end_object();
+        }
+        j.end_array();
+        j.key("body_text_bytes").value(static_cast<std::int64_t>(c.body_text.size()));
+        j.key("malformed").string_array(c.malformed);
+        j.end_object();
+    } else {
+        j.null();
+    }
     j.key("trace").string_array(r.trace);
     j.end_object();
     return j.str() + "\n";
@@ -183,6 +204,18 @@ std::string render_text(const ExplainReport& r) {
         for (const auto& a : m.remove_recipients) out << "    - recipient " << a.str() << "\n";
     } else if (r.mail) {
         out << "message:    not reached (no recipient accepted)\n";
+    }
+    if (r.content) {
+        out << "content:    " << r.content->part_count << " MIME part(s), " << r.content->body_text.size()
+            << " bytes of body text\n";
+        for (const auto& p : r.content->parts) {
+            out << "    part " << p.section << " " << p.content_type;
+            for (const auto& n : p.file_names) out << " name=\"" << printable_text(n) << "\"";
+            if (!p.container) out << ", " << p.decoded_size << " bytes";
+            if (p.attachment) out << ", attachment";
+            out << "\n";
+        }
+        for (const auto& why : r.content->malformed) out << "    malformed: " << printable_text(why) << "\n";
     }
     out << "trace:\n";
     for (const auto& line : r.trace) out << "  " << line << "\n";

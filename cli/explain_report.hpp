@@ -25,6 +25,7 @@ struct ExplainReport {
     std::string mail_from;
     std::vector<RecipientReport> recipients;
     std::optional<policy::MessageResult> message;  // null when no recipient was accepted
+    std::optional<policy::MessageContent> content;  // the MIME inspection of --message FILE
     policy::Trace trace;
 };
 

@@ -9,6 +9,7 @@
 #include <memory>
 #include <string>
 
+#include "frontdoor/message_content.hpp"
 #include "frontdoor/message_result.hpp"
 #include "milter/header_plan.hpp"
 #include "milter/macro_facts.hpp"
@@ -273,6 +274,7 @@ sfsistat on_envfrom(SMFICTX* ctx, char** argv) noexcept {
         }
         if (g_counters) g_counters->mail_accepted++;
         s->mail = std::move(result);
+        s->keep_body = s->rules->needs_content && s->mail->context.connector;
         return SMFIS_CONTINUE;
     } catch (...) {
         return internal_failure(ctx, "MAIL");
@@ -325,11 +327,24 @@ sfsistat on_header(SMFICTX* ctx, char* name, char* value) noexcept {
     }
 }
 
-sfsistat on_body(SMFICTX* ctx, unsigned char* /*chunk*/, size_t len) noexcept {
+sfsistat on_body(SMFICTX* ctx, unsigned char* chunk, size_t len) noexcept {
     MilterSession* s = session_of(ctx);
     if (!s) return internal_failure(ctx, "body");
-    s->body_bytes += len;  // no allocation: nothing here can throw
-    return quiet_continue(*s, SMFIP_NR_BODY);
+    s->body_bytes += len;
+    try {
+        if (s->keep_body && s->mail && chunk) {
+            if (s->body.size() + len <= s->mail->context.connector->max_message_size) {
+                s->body.append(reinterpret_cast<const char*>(chunk), len);
+            } else {
+                s->keep_body = false;  // refused for its size at end of message
+                s->body.clear();
+                s->body.shrink_to_fit();
+            }
+        }
+        return quiet_continue(*s, SMFIP_NR_BODY);
+    } catch (...) {
+        return quiet_failure(ctx, s, SMFIP_NR_BODY, "body");
+    }
 }
 
 bool apply_header_ops(SMFICTX* ctx, const std::vector<HeaderOp>& ops) {
@@ -364,8 +379,20 @@ sfsistat on_eom(SMFICTX* ctx) noexcept {
             s->reset_transaction();
             return answer(ctx, v);
         }
-        auto result = policy::evaluate_message(*s->rules, s->facts, s->mail->context, s->recipients, s->headers,
-                                               s->header_bytes + 2 + s->body_bytes);
+        std::uint64_t size = s->header_bytes + 2 + s->body_bytes;
+        std::optional<policy::MessageContent> content;
+        if (s->keep_body) {
+            auto inspected = frontdoor::inspect_content(*s->rules, frontdoor::assemble_message(s->headers, s->body));
+            if (!inspected) {
+                log_line("warning: milter: MIME inspection failed: " + inspected.error().detail);
+                s->reset_transaction();
+                return internal_failure(ctx, "end of message (MIME inspection)");
+            }
+            content = std::move(*inspected);
+            if (auto line = frontdoor::malformed_line(content, s->queue_id, s->client_text); !line.empty()) log_line(line);
+        }
+        auto result = policy::evaluate_message(*s->rules, s->facts, s->mail->context, s->recipients, s->headers, size,
+                                               content ? &*content : nullptr);
         policy::Verdict v = frontdoor::message_verdict(result);
         if (v.action == policy::Action::reject || v.action == policy::Action::tempfail) {
             log_line(decision_line(*s, "END-OF-MESSAGE", v, recipient_list(*s)));

@@ -37,6 +37,10 @@ struct MilterSession {
     // beyond them is refused at its end rather than held in memory whole.
     bool headers_over_limit = false;
     std::uint64_t body_bytes = 0;
+    // The body itself is kept only when the pinned rules read the content (Ruleset::needs_content),
+    // up to the connector's max_message_size: a larger message is refused for its size anyway.
+    bool keep_body = false;
+    std::string body;
     std::string queue_id;
 
     void reset_transaction() {
@@ -48,6 +52,9 @@ struct MilterSession {
         header_bytes = 0;
         headers_over_limit = false;
         body_bytes = 0;
+        keep_body = false;
+        body.clear();
+        body.shrink_to_fit();
         queue_id.clear();
     }
 };

@@ -107,8 +107,10 @@ struct MessageResult {
     Trace trace;
 };
 // Size, header firewall, transport rules (priority order, except, stop), then our stamps.
+// `content` is the MIME inspection of the whole message (mime/inspect.hpp); front doors pass it
+// when rules.needs_content. Without it, a rule's content condition fails closed (451 4.3.0).
 MessageResult evaluate_message(const Ruleset& rules, const SessionFacts& facts, const MailContext& context,
                                const std::vector<Address>& recipients, const HeaderFacts& headers,
-                               std::uint64_t size) noexcept;
+                               std::uint64_t size, const MessageContent* content = nullptr) noexcept;
 
 }  // namespace mw::policy

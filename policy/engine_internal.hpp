@@ -87,9 +87,10 @@ std::vector<HeaderEdit> stamps(const Ruleset& rules, const SessionFacts& facts, 
 
 // --- transport rules (engine_transport_rules.cpp) -----------------------------------------------
 // Runs [[transport_rule]] in (priority, order); fills the verdict, edits and recipient changes.
+// `content` may be null (not inspected): content conditions then fail closed.
 void apply_transport_rules(const Ruleset& rules, const SessionFacts& facts, const MailContext& context,
-                           const std::vector<Address>& recipients, std::uint64_t size, MessageState& state,
-                           MessageResult& result);
+                           const std::vector<Address>& recipients, std::uint64_t size,
+                           const MessageContent* content, MessageState& state, MessageResult& result);
 
 // A rule's reply ("450 4.7.1 ..." or "550 5.7.1 ..."): the code class decides the action — 4xx
 // tempfails, 5xx rejects — so a reply the loader accepted never turns into 451 4.3.0 (make_reply's

@@ -6,7 +6,8 @@ namespace mw::policy {
 namespace {
 
 MessageResult message_impl(const Ruleset& rules, const SessionFacts& facts, const MailContext& ctx,
-                           const std::vector<Address>& recipients, const HeaderFacts& headers, std::uint64_t size) {
+                           const std::vector<Address>& recipients, const HeaderFacts& headers, std::uint64_t size,
+                           const MessageContent* content) {
     MessageResult r;
     if (detail::missing_context(ctx, r, "message")) return r;
     const ReceiveConnector& c = *ctx.connector;
@@ -21,7 +22,7 @@ MessageResult message_impl(const Ruleset& rules, const SessionFacts& facts, cons
     r.verdict = make_reply(Action::accept, 250, "2.0.0", "Ok", "");
     detail::MessageState state(headers);
     detail::header_firewall(rules, ctx.rights, state, r.trace);
-    detail::apply_transport_rules(rules, facts, ctx, recipients, size, state, r);
+    detail::apply_transport_rules(rules, facts, ctx, recipients, size, content, state, r);
 
     r.header_edits = detail::removal_edits(state);  // every removal before any addition (README "Headers")
     r.header_edits.insert(r.header_edits.end(), state.additions.begin(), state.additions.end());
@@ -38,9 +39,9 @@ MessageResult message_impl(const Ruleset& rules, const SessionFacts& facts, cons
 
 MessageResult evaluate_message(const Ruleset& rules, const SessionFacts& facts, const MailContext& context,
                                const std::vector<Address>& recipients, const HeaderFacts& headers,
-                               std::uint64_t size) noexcept {
+                               std::uint64_t size, const MessageContent* content) noexcept {
     return detail::guarded_stage<MessageResult>(
-        "end of message", [&] { return message_impl(rules, facts, context, recipients, headers, size); });
+        "end of message", [&] { return message_impl(rules, facts, context, recipients, headers, size, content); });
 }
 
 }  // namespace mw::policy

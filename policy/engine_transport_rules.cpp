@@ -1,10 +1,11 @@
 // [[transport_rule]]: Exchange transport rules. Conditions AND together (a list inside one is an
 // OR), `except` prevents, actions run in (priority, file order); reject, tempfail and discard end
 // processing, as does `stop`. A lookup or PCRE2 error fails the message closed with 451 4.3.0.
+// Patterns are not matched here one by one: MessageScan scans each field once for every rule.
 #include <algorithm>
 
 #include "policy/engine_internal.hpp"
-#include "policy/header_decoding.hpp"
+#include "policy/message_scan.hpp"
 
 namespace mw::policy::detail {
 
@@ -16,24 +17,8 @@ struct RuleEnv {
     const MailContext& ctx;
     const std::vector<Address>& recipients;
     std::uint64_t size;
-    const MessageState& state;
+    MessageScan& scan;
 };
-
-// Values of the fields named `name` that arrived and survived the firewall, unfolded: each as
-// written and, when it differs, decoded (RFC 2047 words, RFC 2231 parameters), so encoding a Subject
-// or an attachment name never slips it past a rule.
-std::vector<std::string> field_values(const MessageState& state, std::string_view name) {
-    std::vector<std::string> out;
-    const auto& fields = state.headers.fields;
-    for (std::size_t i = 0; i < fields.size(); ++i) {
-        if (state.firewalled[i] || !iequals(field_name(fields[i]), name)) continue;
-        std::string raw = unfold(fields[i].value);
-        std::string decoded = decode_extended_parameters(decode_encoded_words(raw));
-        if (decoded != raw) out.push_back(std::move(decoded));
-        out.push_back(std::move(raw));
-    }
-    return out;
-}
 
 Match any_recipient(const RuleEnv& env, const std::vector<AddressPattern>& patterns) {
     Match m = Match::no_match;
@@ -44,24 +29,125 @@ Match any_recipient(const RuleEnv& env, const std::vector<AddressPattern>& patte
     return m;
 }
 
-Match texts_in(const std::vector<std::string>& values, const std::vector<std::string>& texts) {
-    for (const auto& v : values)
-        for (const auto& t : texts)
-            if (icontains(v, t)) return Match::match;
-    return Match::no_match;
+Match hit(const PatternHits& hits, PatternId id) {
+    if (hits.failed(id)) return Match::unknown;
+    return from_bool(hits.matched(id));
 }
 
-Match regex_in(const RuleEnv& env, const std::vector<std::string>& values, const Regex& re, std::string_view what) {
+Match noted_hit(const RuleEnv& env, const PatternHits& hits, PatternId id, std::string_view what) {
+    Match m = hit(hits, id);
+    if (m == Match::unknown) env.match.note(std::string(what) + ": PCRE2 could not finish a match: fails closed");
+    return m;
+}
+
+// Any of the patterns (OR), in the field's scan.
+template <typename Entry>
+Match any_hit(const RuleEnv& env, const PatternHits& hits, const std::vector<Entry>& entries, std::string_view what) {
     Match m = Match::no_match;
-    for (const auto& v : values) {
-        m = match_or(m, regex_search(env.match, re, v, what));
+    for (const auto& e : entries) {
+        m = match_or(m, noted_hit(env, hits, e.id, what));
         if (m == Match::match) break;
     }
     return m;
 }
 
+// Content conditions without the inspected content (a front door that did not keep the body)
+// cannot be answered: Unknown, so the message fails closed rather than passes a rule unseen.
+Match no_content(const RuleEnv& env, std::string_view what) {
+    env.match.note(std::string(what) + ": the message content was not inspected");
+    return Match::unknown;
+}
+
+// Some attachment satisfies `test(part index)`; the trace names the first that does.
+template <typename Test>
+Match any_attachment(const RuleEnv& env, std::string_view what, Test&& test) {
+    const MessageContent* content = env.scan.content();
+    if (!content) return no_content(env, what);
+    Match m = Match::no_match;
+    for (std::size_t i : env.scan.attachments()) {
+        auto [one, detail] = test(i);
+        if (one == Match::match) env.match.note(describe_part(content->parts[i]) + ": " + std::string(what) + " " + detail);
+        m = match_or(m, one);
+        if (m == Match::match) break;
+    }
+    return m;
+}
+
+Match content_conditions(RuleEnv& env, const RuleCondition& c, Match m) {
+    auto need = [&](Match next) {
+        m = match_and(m, next);
+        return m != Match::no_match;
+    };
+    MessageScan& scan = env.scan;
+    const MessageContent* content = scan.content();
+    if (c.attachment_name_matches) {
+        Match a = any_attachment(env, "attachment_name_matches", [&](std::size_t i) {
+            const PatternHits& hits = scan.attachment_names(i);
+            for (const auto& p : *c.attachment_name_matches) {
+                Match one = hit(hits, p.id);
+                if (one != Match::no_match) return std::pair{one, p.regex.pattern()};
+            }
+            return std::pair{Match::no_match, std::string()};
+        });
+        if (!need(a)) return m;
+    }
+    if (c.attachment_extension) {
+        Match a = any_attachment(env, "attachment_extension", [&](std::size_t i) {
+            for (const auto& name : content->parts[i].file_names) {
+                std::string ext = file_extension(name);
+                if (ext.empty()) continue;
+                for (const auto& wanted : *c.attachment_extension)
+                    if (ext == wanted) return std::pair{Match::match, wanted};
+            }
+            return std::pair{Match::no_match, std::string()};
+        });
+        if (!need(a)) return m;
+    }
+    if (c.attachment_type) {
+        Match a = any_attachment(env, "attachment_type", [&](std::size_t i) {
+            const PatternHits& hits = scan.attachment_type(i);
+            for (const auto& p : *c.attachment_type) {
+                Match one = hit(hits, p.id);
+                if (one != Match::no_match) return std::pair{one, content->parts[i].content_type};
+            }
+            return std::pair{Match::no_match, std::string()};
+        });
+        if (!need(a)) return m;
+    }
+    if (c.attachment_size_over) {
+        Match a = any_attachment(env, "attachment_size_over", [&](std::size_t i) {
+            std::uint64_t size = content->parts[i].decoded_size;
+            return std::pair{from_bool(size > *c.attachment_size_over), std::to_string(size) + " bytes"};
+        });
+        if (!need(a)) return m;
+    }
+    if (c.body_contains && !need(content ? any_hit(env, scan.body(), *c.body_contains, "body_contains")
+                                         : no_content(env, "body_contains")))
+        return m;
+    if (c.body_matches && !need(content ? any_hit(env, scan.body(), *c.body_matches, "body_matches")
+                                        : no_content(env, "body_matches")))
+        return m;
+    if (c.mime_malformed) {
+        if (!content) {
+            need(no_content(env, "mime_malformed"));
+            return m;
+        }
+        bool malformed = !content->malformed.empty();
+        if (malformed && *c.mime_malformed) env.match.note("mime_malformed: " + content->malformed.front());
+        if (!need(from_bool(malformed == *c.mime_malformed))) return m;
+    }
+    if (c.part_count_over) {
+        if (!content) {
+            need(no_content(env, "part_count_over"));
+            return m;
+        }
+        if (!need(from_bool(content->part_count > *c.part_count_over))) return m;
+    }
+    return m;
+}
+
 // Every present condition must hold; evaluation stops at the first that does not.
-Match evaluate_condition(const RuleEnv& env, const RuleCondition& c) {
+Match evaluate_condition(RuleEnv& env, const RuleCondition& c) {
     Match m = Match::match;
     auto need = [&](Match next) {
         m = match_and(m, next);
@@ -81,24 +167,19 @@ Match evaluate_condition(const RuleEnv& env, const RuleCondition& c) {
                                [&](const Address& r) { return in_scope(rules, *c.to_scope, r); });
         if (!need(from_bool(any))) return m;
     }
-    if (c.subject_contains && !need(texts_in(field_values(env.state, "Subject"), *c.subject_contains))) return m;
-    if (c.subject_matches) {
-        auto subjects = field_values(env.state, "Subject");
-        Match any = Match::no_match;
-        for (const auto& re : *c.subject_matches) {
-            any = match_or(any, regex_in(env, subjects, re, "Subject"));
-            if (any == Match::match) break;
-        }
-        if (!need(any)) return m;
-    }
+    if (c.subject_contains && !need(any_hit(env, env.scan.subject(), *c.subject_contains, "Subject"))) return m;
+    if (c.subject_matches && !need(any_hit(env, env.scan.subject(), *c.subject_matches, "Subject"))) return m;
     for (const auto& h : c.header_contains)
-        if (!need(texts_in(field_values(env.state, h.header), h.texts))) return m;
+        if (!need(any_hit(env, env.scan.header(h.set), h.texts, h.header))) return m;
     for (const auto& h : c.header_matches)
-        if (!need(regex_in(env, field_values(env.state, h.header), h.regex, h.header))) return m;
+        if (!need(noted_hit(env, env.scan.header(h.set), h.pattern.id, h.header))) return m;
+    if (c.any_header_matches && !need(any_hit(env, env.scan.any_header(), *c.any_header_matches, "any_header_matches")))
+        return m;
     if (c.size_over && !need(from_bool(env.size > *c.size_over))) return m;
     if (c.authenticated && !need(from_bool(env.ctx.authenticated == *c.authenticated))) return m;
     if (c.tls && !need(from_bool(env.facts.tls.has_value() == *c.tls))) return m;
     if (c.domain_secure && !need(from_bool(env.ctx.domain_secure.has_value() == *c.domain_secure))) return m;
+    if (c.needs_content()) m = content_conditions(env, c, m);
     return m;
 }
 
@@ -173,9 +254,10 @@ bool run_actions(const TransportRule& rule, const std::vector<Address>& recipien
 }  // namespace
 
 void apply_transport_rules(const Ruleset& rules, const SessionFacts& facts, const MailContext& context,
-                           const std::vector<Address>& recipients, std::uint64_t size, MessageState& state,
-                           MessageResult& result) {
-    RuleEnv env{MatchEnv{rules, &result.trace}, facts, context, recipients, size, state};
+                           const std::vector<Address>& recipients, std::uint64_t size,
+                           const MessageContent* content, MessageState& state, MessageResult& result) {
+    MessageScan scan(rules.patterns, state, content);
+    RuleEnv env{MatchEnv{rules, &result.trace}, facts, context, recipients, size, scan};
     for (const auto& rule : rules.transport_rules) {  // the loader sorts by (priority, order)
         Match m = evaluate_condition(env, rule.if_);
         if (m == Match::match && rule.except) {

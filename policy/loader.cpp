@@ -1,5 +1,5 @@
 // load_rules: reads every *.toml of the rules directory in name order, merges them (array tables
-// concatenate; [organization] and [domain_security] once in the whole directory), validates
+// concatenate; [organization], [domain_security] and [mime] once in the whole directory), validates
 // everything and returns a Ruleset only when no error was found (README "Rule files").
 #include "policy/loader.hpp"
 
@@ -10,6 +10,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "policy/loader_content.hpp"
 #include "policy/loader_tables.hpp"
 
 namespace mw::policy {
@@ -56,7 +57,7 @@ void load_file(Context& ctx, const toml::table& root) {
     TableReader top(ctx, root, "",
                     {"organization", "accepted_domain", "group", "receive_connector", "domain_security",
                      "tls_required", "send_connector", "delivery_restriction", "recipient_policy", "send_as",
-                     "transport_rule"});
+                     "transport_rule", "mime"});
     for (const auto& entry : root) {
         const toml::key& key = entry.first;  // named, not a structured binding: lambdas capture it
         const toml::node& node = entry.second;
@@ -65,6 +66,8 @@ void load_file(Context& ctx, const toml::table& root) {
             ctx.attempt([&] { load_organization(ctx, node); });
         } else if (k == "domain_security") {
             ctx.attempt([&] { load_domain_security(ctx, node); });
+        } else if (k == "mime") {
+            ctx.attempt([&] { load_mime(ctx, node); });
         } else if (auto it = arrays.find(k); it != arrays.end()) {
             load_array_table(ctx, key, node, it->second);
         }
@@ -117,6 +120,10 @@ LoadResult load_files(const Files& files, const LoadOptions& options, std::vecto
                      [](const TransportRule& a, const TransportRule& b) {
                          return std::tie(a.priority, a.order) < std::tie(b.priority, b.order);
                      });
+    if (!ctx.has_errors()) {
+        compile_patterns(ctx, ctx.rules.transport_rules.empty() ? SourceLoc{options.rules_dir.string(), 0, 0}
+                                                                 : ctx.rules.transport_rules.front().loc);
+    }
     LoadResult result;
     bool ok = !ctx.has_errors();
     result.diagnostics = ctx.take_diagnostics();

@@ -82,6 +82,7 @@ public:
     std::size_t rule_order = 0;
     std::string organization_file;  // file holding [organization], "" if none yet
     std::string domain_security_file;
+    std::string mime_file;  // file holding [mime], "" if none yet
     std::optional<SourceLoc> login_domain_loc;  // [organization] login_domain, when given
 
 private:

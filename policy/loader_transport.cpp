@@ -3,20 +3,12 @@
 #include <cctype>
 #include <limits>
 
+#include "policy/loader_content.hpp"
 #include "policy/loader_tables.hpp"
 
 namespace mw::policy::loader {
 
 namespace {
-
-Regex as_regex(const toml::node& node, const Name& name) {
-    std::string pattern = as_string(node, name);
-    std::string error;
-    std::size_t offset = 0;
-    auto re = Regex::compile(pattern, error, offset);
-    if (!re) fail(node, "invalid regex '" + pattern + "': " + error + " at offset " + std::to_string(offset));
-    return std::move(*re);
-}
 
 std::string as_header_name(const toml::key& key, std::string_view where) {
     std::string name(key.str());
@@ -63,34 +55,30 @@ RuleCondition load_condition(Context& ctx, const toml::node& node, const std::st
     const toml::table& t = as_table(node, which);
     TableReader r(ctx, t, "'" + which + "' of [[transport_rule]]",
                   {"from", "to", "from_scope", "to_scope", "subject_contains", "subject_matches", "header_contains",
-                   "header_matches", "size_over", "authenticated", "tls", "domain_secure"});
+                   "header_matches", "any_header_matches", "size_over", "authenticated", "tls", "domain_secure",
+                   "attachment_name_matches", "attachment_extension", "attachment_type", "attachment_size_over",
+                   "body_contains", "body_matches", "mime_malformed", "part_count_over"});
     RuleCondition c;
+    ContentPatterns& p = ctx.rules.patterns;
     r.with("from", [&](const toml::node& n) { c.from = as_pattern_list(ctx, n, "from"); });
     r.with("to", [&](const toml::node& n) { c.to = as_pattern_list(ctx, n, "to"); });
     r.with("from_scope", [&](const toml::node& n) { c.from_scope = as_scope(n, "from_scope"); });
     r.with("to_scope", [&](const toml::node& n) { c.to_scope = as_scope(n, "to_scope"); });
-    r.with("subject_contains", [&](const toml::node& n) {
-        auto& texts = c.subject_contains.emplace();
-        for (auto& [s, e] : as_string_or_array(n, "subject_contains")) {
-            if (s.empty()) fail(*e, "'subject_contains' entries must not be empty: they would match every message");
-            texts.push_back(s);
-        }
-    });
+    r.with("subject_contains", [&](const toml::node& n) { c.subject_contains = as_rule_texts(n, "subject_contains", p.subject); });
     r.with("subject_matches", [&](const toml::node& n) {
-        auto& res = c.subject_matches.emplace();
-        for (const auto& entry : as_string_or_array(n, "subject_matches")) {
-            ctx.attempt([&] { res.push_back(as_regex(*entry.second, "subject_matches")); });
-        }
+        c.subject_matches = as_rule_patterns(ctx, n, "subject_matches", p.subject);
     });
     r.with("header_contains", [&](const toml::node& n) {
         for (const auto& entry : as_table(n, "header_contains")) {
             const toml::key& key = entry.first;
             const toml::node& value = entry.second;
             ctx.attempt([&] {
-                HeaderText h{as_header_name(key, "header_contains"), {}};
+                HeaderText h{as_header_name(key, "header_contains"), 0, {}};
+                h.set = header_patterns(ctx, h.header);
                 for (auto& [s, e] : as_string_or_array(value, std::string(key.str()))) {
                     if (s.empty()) fail(*e, "'" + h.header + "' texts must not be empty: they would match any value");
-                    h.texts.push_back(s);
+                    PatternId id = p.headers[h.set].add_text(s);
+                    h.texts.push_back({s, id});
                 }
                 c.header_contains.push_back(std::move(h));
             });
@@ -103,15 +91,21 @@ RuleCondition load_condition(Context& ctx, const toml::node& node, const std::st
             const toml::node& value = entry.second;
             ctx.attempt([&] {
                 std::string header = as_header_name(key, "header_matches");
-                c.header_matches.push_back({header, as_regex(value, header)});
+                std::size_t set = header_patterns(ctx, header);
+                RulePattern pattern = as_rule_pattern(value, header, p.headers[set]);
+                c.header_matches.push_back({std::move(header), set, std::move(pattern)});
             });
         }
         if (as_table(n, "header_matches").empty()) fail(n, "'header_matches' must not be empty");
+    });
+    r.with("any_header_matches", [&](const toml::node& n) {
+        c.any_header_matches = as_rule_patterns(ctx, n, "any_header_matches", p.any_header);
     });
     r.with("size_over", [&](const toml::node& n) { c.size_over = as_size(n, "size_over"); });
     r.with("authenticated", [&](const toml::node& n) { c.authenticated = as_bool(n, "authenticated"); });
     r.with("tls", [&](const toml::node& n) { c.tls = as_bool(n, "tls"); });
     r.with("domain_secure", [&](const toml::node& n) { c.domain_secure = as_bool(n, "domain_secure"); });
+    load_content_conditions(ctx, r, c);
     if (t.empty()) fail(node, "'" + which + "' has no conditions");
     return c;
 }

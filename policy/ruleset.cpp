@@ -135,8 +135,13 @@ std::optional<SmartHost> parse_smart_host(std::string_view s) {
 
 bool RuleCondition::empty() const {
     return !from && !to && !from_scope && !to_scope && !subject_contains && !subject_matches &&
-           header_contains.empty() && header_matches.empty() && !size_over && !authenticated && !tls &&
-           !domain_secure;
+           header_contains.empty() && header_matches.empty() && !any_header_matches && !size_over &&
+           !authenticated && !tls && !domain_secure && !needs_content();
+}
+
+bool RuleCondition::needs_content() const {
+    return attachment_name_matches || attachment_extension || attachment_type || attachment_size_over ||
+           body_contains || body_matches || mime_malformed || part_count_over;
 }
 
 const char* to_string(SendTls t) {

@@ -13,6 +13,8 @@
 #include "policy/address.hpp"
 #include "policy/ip.hpp"
 #include "policy/list_store.hpp"
+#include "policy/message_content.hpp"
+#include "policy/pattern_set.hpp"
 #include "policy/regex.hpp"
 
 namespace mw::policy {
@@ -198,13 +200,26 @@ struct SendAs {
 
 enum class Scope { inside, outside, any };
 
-struct HeaderRegex {
-    std::string header;  // field name, compared case-insensitively
+// A pattern of a rule condition, and its id in the field's PatternSet (ContentPatterns below): the
+// message stage scans each field once for all rules and looks the id up (policy/pattern_set.hpp).
+struct RulePattern {
     Regex regex;
+    PatternId id = 0;
+};
+struct RuleText {
+    std::string text;  // case-insensitive substring
+    PatternId id = 0;
+};
+
+struct HeaderRegex {
+    std::string header;   // field name, compared case-insensitively
+    std::size_t set = 0;  // index of the name's PatternSet in ContentPatterns::headers
+    RulePattern pattern;
 };
 struct HeaderText {
     std::string header;
-    std::vector<std::string> texts;  // any of them, case-insensitive substring
+    std::size_t set = 0;
+    std::vector<RuleText> texts;  // any of them, case-insensitive substring
 };
 
 // Every present condition must hold (AND); within a list, any entry (OR).
@@ -213,15 +228,26 @@ struct RuleCondition {
     std::optional<std::vector<AddressPattern>> to;       // any accepted recipient
     std::optional<Scope> from_scope;
     std::optional<Scope> to_scope;                        // any accepted recipient
-    std::optional<std::vector<std::string>> subject_contains;  // case-insensitive substrings
-    std::optional<std::vector<Regex>> subject_matches;
+    std::optional<std::vector<RuleText>> subject_contains;  // case-insensitive substrings
+    std::optional<std::vector<RulePattern>> subject_matches;
     std::vector<HeaderText> header_contains;
     std::vector<HeaderRegex> header_matches;
+    std::optional<std::vector<RulePattern>> any_header_matches;  // "Name: value" of every field
     std::optional<std::uint64_t> size_over;
     std::optional<bool> authenticated;
     std::optional<bool> tls;
     std::optional<bool> domain_secure;
+    // Content conditions: they need the MIME inspection (message_content.hpp).
+    std::optional<std::vector<RulePattern>> attachment_name_matches;  // any file name of any part
+    std::optional<std::vector<std::string>> attachment_extension;      // lower case, without the dot
+    std::optional<std::vector<RulePattern>> attachment_type;           // type globs, compiled anchored
+    std::optional<std::uint64_t> attachment_size_over;                 // decoded size of any attachment
+    std::optional<std::vector<RuleText>> body_contains;
+    std::optional<std::vector<RulePattern>> body_matches;
+    std::optional<bool> mime_malformed;
+    std::optional<std::size_t> part_count_over;
     bool empty() const;
+    bool needs_content() const;  // any content condition
 };
 
 struct HeaderField {
@@ -265,6 +291,17 @@ struct Organization {
     SourceLoc loc;
 };
 
+// Every pattern of every transport rule, one PatternSet per field, compiled once per load.
+struct ContentPatterns {
+    PatternSet subject;                                        // subject_contains, subject_matches
+    std::vector<PatternSet> headers;                           // header_contains/_matches, one per name
+    std::map<std::string, std::size_t, std::less<>> header_index;  // lower-case name -> index in headers
+    PatternSet any_header;
+    PatternSet body;
+    PatternSet attachment_name;
+    PatternSet attachment_type;
+};
+
 struct Ruleset {
     std::string rules_dir;
     Organization organization;
@@ -278,6 +315,11 @@ struct Ruleset {
     std::vector<RecipientPolicy> recipient_policies;
     std::vector<SendAs> send_as;
     std::vector<TransportRule> transport_rules;  // sorted by (priority, order)
+    ContentPatterns patterns;
+    MimeLimits mime;  // [mime]
+    // Some transport rule reads the content (attachments, body, MIME structure): the front doors
+    // then keep the body and inspect it (README "Transport rules").
+    bool needs_content = false;
 
     const Group* find_group(std::string_view name) const;
     const ReceiveConnector* find_receive_connector(std::string_view name) const;

@@ -4,6 +4,7 @@
 #include <algorithm>
 #include <ctime>
 
+#include "frontdoor/message_content.hpp"
 #include "frontdoor/message_result.hpp"
 
 #include "smtp/server/message_headers.hpp"
@@ -166,7 +167,19 @@ asio::awaitable<Session::Flow> Session::finish_message(std::string content, std:
         reply(v);
         co_return Flow::proceed;
     }
-    auto result = policy::evaluate_message(*rules_, facts_, tx.policy.context, recipients, headers.facts, size);
+    // The content is inspected only when the rules read it; the parse runs on this I/O thread
+    // (the server runs one per core), bounded by the connector's max_message_size and [mime].
+    auto inspected = frontdoor::inspect_content(*rules_, content);
+    if (!inspected) {
+        log_event("warning: MIME inspection failed for a message from " + client_text() + ": " + inspected.error().detail);
+        auto v = policy::internal_error("MIME inspection");
+        log_decision("END-OF-MESSAGE", v, to, tx.mail.raw);
+        reply(v);
+        co_return Flow::proceed;
+    }
+    if (auto line = frontdoor::malformed_line(*inspected, "NOQUEUE", client_text()); !line.empty()) log_event(line);
+    const policy::MessageContent* inspection = inspected->has_value() ? &**inspected : nullptr;
+    auto result = policy::evaluate_message(*rules_, facts_, tx.policy.context, recipients, headers.facts, size, inspection);
     policy::Verdict v = frontdoor::message_verdict(result);
     if (v.action == policy::Action::reject || v.action == policy::Action::tempfail) {
         shared_.counters.messages_refused++;

@@ -131,10 +131,11 @@ struct Session {
         if (rcpts.back().verdict.continues()) accepted.push_back(a);
         return rcpts.back();
     }
-    MessageResult message(const std::vector<HeaderField>& fields = {}, std::uint64_t size = 1000) {
+    MessageResult message(const std::vector<HeaderField>& fields = {}, std::uint64_t size = 1000,
+                          const MessageContent* content = nullptr) {
         HeaderFacts h;
         h.fields = fields;
-        return evaluate_message(*rules, facts, mail.context, accepted, h, size);
+        return evaluate_message(*rules, facts, mail.context, accepted, h, size, content);
     }
 };
 

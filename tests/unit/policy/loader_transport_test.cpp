@@ -86,7 +86,7 @@ then = { tempfail = "452 4.3.1 Try later" }
     BOOST_TEST((*tag.if_.from_scope == Scope::outside));
     BOOST_TEST_REQUIRE(tag.if_.header_matches.size() == 1u);
     BOOST_TEST(tag.if_.header_matches[0].header == "Subject");
-    BOOST_TEST(tag.if_.header_matches[0].regex.pattern() == "(?i)invoice");
+    BOOST_TEST(tag.if_.header_matches[0].pattern.regex.pattern() == "(?i)invoice");
     BOOST_TEST(tag.except->from->at(0).str() == "@trusted.example");
     BOOST_TEST(*tag.then.prepend_subject == "[EXTERNAL] ");
     BOOST_TEST(tag.then.add_header.at(0).name == "X-External");

@@ -352,8 +352,12 @@ if = { subject_matches = "x" }
 then = { reject = "550 5.7.1 No" }
 )");
     auto s = session();
+    // A pattern set whose one pattern was never compiled: every match of it fails.
+    PatternSet failing;
+    BOOST_TEST_REQUIRE(failing.add_regex(mw::Regex{}) == 0u);
+    BOOST_TEST_REQUIRE(failing.compile().ok());
     auto broken = std::make_shared<Ruleset>(*rules);
-    broken->transport_rules[0].if_.header_matches[0].regex = mw::Regex{};  // never compiled: match fails
+    broken->patterns.headers[broken->transport_rules[0].if_.header_matches[0].set] = failing;
     s.rules = broken;
     auto m = s.message({{"Content-Type", "text/plain"}});
     BOOST_TEST(reply(m.verdict) == "451 4.3.0 Temporary policy failure", trace_text(m.trace));
@@ -364,7 +368,7 @@ then = { reject = "550 5.7.1 No" }
     BOOST_TEST(s.message({}).verdict.code == 250);
 
     auto subject = std::make_shared<Ruleset>(*rules);
-    (*subject->transport_rules[1].if_.subject_matches)[0] = mw::Regex{};
+    subject->patterns.subject = failing;
     s.rules = subject;
     BOOST_TEST(reply(s.message({{"Subject", "hello"}}).verdict) == "451 4.3.0 Temporary policy failure");
 }

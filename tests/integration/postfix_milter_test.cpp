@@ -13,6 +13,7 @@
 #include "support/dovecot_sasl.hpp"
 #include "support/forged_stamps.hpp"
 #include "support/mailwarden_daemon.hpp"
+#include "support/mime_samples.hpp"
 #include "support/net.hpp"
 #include "support/relay_stack.hpp"
 #include "support/smtp_session.hpp"
@@ -258,6 +259,21 @@ BOOST_AUTO_TEST_CASE(transport_rule_prefix_and_reject) {
     bad.headers = {subject_header("tool"), "Content-Type: application/octet-stream; name=\"tool.exe\""};
     auto refused = swaks(bad);
     BOOST_TEST(refused.end_of_data_reply() == "550 5.7.1 Executable attachments are not accepted", refused.transcript);
+}
+
+// The shipped example rules on real messages (tests/data/mime-samples): every executable is refused
+// at the end of data, whatever the MIME trick; a part bomb and deep nesting are held (quarantine:
+// Postfix puts the message on hold); a clean attachment is delivered.
+BOOST_AUTO_TEST_CASE(mime_samples_through_postfix) {
+    mw::test::TempDir dir("pf-mime");
+    auto samples = mime_samples(dir.path());
+    std::size_t mark = world().mailwarden->log_size();
+    for (const auto& problem : send_mime_samples(samples, world().internet("someone@vendor.example", {"alice@example.com"})))
+        BOOST_ERROR(problem);
+    BOOST_TEST(world().delivered("The report").has_value());
+    BOOST_TEST(world().mailwarden->wait_log("rule=\"Quarantine malformed MIME\"", 20s, mark), world().mailwarden->log());
+    BOOST_TEST(world().mailwarden->wait_log("malformed MIME from", 20s, mark));
+    BOOST_TEST(world().mailwarden->wait_log("rule=\"No executables from outside\"", 20s, mark));
 }
 
 BOOST_AUTO_TEST_CASE(quarantine_bcc_redirect_discard) {

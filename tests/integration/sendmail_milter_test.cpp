@@ -17,6 +17,7 @@
 
 #include "support/forged_stamps.hpp"
 #include "support/mailwarden_daemon.hpp"
+#include "support/mime_samples.hpp"
 #include "support/net.hpp"
 #include "support/sendmail_instance.hpp"
 #include "support/smtp_session.hpp"
@@ -305,6 +306,18 @@ BOOST_AUTO_TEST_CASE(transport_rule_prefix_and_reject) {
     bad.headers = {subject_header("tool"), "Content-Type: application/octet-stream; name=\"tool.exe\""};
     auto refused = swaks(bad);
     BOOST_TEST(refused.end_of_data_reply() == "550 5.7.1 Executable attachments are not accepted", refused.transcript);
+}
+
+// The shipped example rules on real messages (tests/data/mime-samples), through Sendmail: every
+// executable is refused at the end of data; malformed MIME is quarantined; a clean one delivered.
+BOOST_AUTO_TEST_CASE(mime_samples_through_sendmail) {
+    auto samples = mime_samples(world().base / "mime-samples");
+    std::size_t mark = world().mailwarden->log_size();
+    for (const auto& problem : send_mime_samples(samples, world().internet("someone@vendor.example", {"alice@example.com"})))
+        BOOST_ERROR(problem);
+    BOOST_TEST(world().sink.wait_message("Subject: The report").has_value());
+    BOOST_TEST(world().mailwarden->wait_log("rule=\"Quarantine malformed MIME\"", 20s, mark), world().mailwarden->log());
+    BOOST_TEST(world().mailwarden->wait_log("rule=\"No executables from outside\"", 20s, mark));
 }
 
 BOOST_AUTO_TEST_CASE(percent_hack_is_not_relayed) {

@@ -9,6 +9,7 @@
 #include <memory>
 #include <thread>
 
+#include "support/mime_samples.hpp"
 #include "support/net.hpp"
 #include "support/process.hpp"
 #include "support/smtp_session.hpp"
@@ -221,6 +222,41 @@ BOOST_AUTO_TEST_CASE(transport_rules_redirect_bcc_discard_and_quarantine) {
     BOOST_TEST(mta.queue({"release", id}).status == 0);
     BOOST_TEST(mta.queue({"flush"}).status == 0);
     BOOST_TEST(mta.wait_message("bob", "Subject: quarantine-me 1").has_value());
+}
+
+// The shipped example rules on real messages (tests/data/mime-samples), over DATA and over BDAT:
+// every executable is refused at the end of data, malformed MIME waits on hold, a clean attachment
+// reaches the mailbox.
+BOOST_AUTO_TEST_CASE(mime_samples_through_the_standalone_server) {
+    auto& mta = world().mta;
+    mw::test::TempDir dir("sa-mime");
+    auto samples = mime_samples(dir.path());
+    std::size_t mark = mta.daemon().log_size();
+    for (const auto& problem : send_mime_samples(samples, mta.internet("someone@vendor.example", {"alice@example.com"})))
+        BOOST_ERROR(problem);
+    BOOST_TEST(mta.wait_message("alice", "Subject: The report").has_value());
+    BOOST_TEST(mta.daemon().wait_log("rule=\"Quarantine malformed MIME\"", 20s, mark), mta.daemon().log());
+    BOOST_TEST(mta.daemon().wait_log("malformed MIME from", 20s, mark));
+    auto list = mta.queue({"list"});
+    BOOST_TEST(list.out.find("!") != std::string::npos, list.out);  // held: quarantined
+    // BDAT: the same inspection once the last chunk is in (the message in two chunks, CRLF).
+    for (const auto& sample : samples) {
+        if (sample.name != "outlook.eml" && sample.name != "forwarded.eml") continue;
+        std::string crlf;
+        for (char c : sample.message) {
+            if (c == '\n') crlf += '\r';
+            crlf += c;
+        }
+        std::string first = crlf.substr(0, crlf.size() / 2), second = crlf.substr(crlf.size() / 2);
+        SmtpSession s("127.0.0.1", mta.smtp_port());
+        s.command("EHLO client.example");
+        BOOST_TEST(s.command("MAIL FROM:<someone@vendor.example>") == "250 2.1.0 Ok");
+        BOOST_TEST(s.command("RCPT TO:<alice@example.com>") == "250 2.1.5 Ok");
+        s.send_raw("BDAT " + std::to_string(first.size()) + "\r\n" + first);
+        BOOST_TEST(s.read_reply() == "250 2.0.0 " + std::to_string(first.size()) + " bytes received");
+        s.send_raw("BDAT " + std::to_string(second.size()) + " LAST\r\n" + second);
+        BOOST_TEST(s.read_reply() == "550 5.7.1 Executable attachments are not accepted", sample.name);
+    }
 }
 
 BOOST_AUTO_TEST_CASE(mail_for_other_domains_stays_queued) {

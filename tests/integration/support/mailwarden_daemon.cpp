@@ -50,6 +50,7 @@ MailwardenDaemon::MailwardenDaemon(fs::path dir, MailwardenOptions options)
         if (entry.path().extension() == ".toml") text = substitute(text, options_.substitutions);
         std::ofstream(target) << text;
     }
+    for (const auto& file : options_.extra_rule_files) std::ofstream(rules_dir_ / file.filename()) << read_file(file);
     for (fs::path p = rules_dir_; p != p.root_path() && !p.empty(); p = p.parent_path()) open_up(p);
     for (const auto& entry : fs::recursive_directory_iterator(rules_dir_)) open_up(entry.path());
     std::ofstream(config_) << "rules = \"" << rules_dir_.string() << "\"\n"

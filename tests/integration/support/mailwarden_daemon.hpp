@@ -19,6 +19,10 @@ namespace mw::itest {
 
 struct MailwardenOptions {
     std::filesystem::path rules_source;               // copied into DIR/rules
+    // Copied into DIR/rules too, under their own names: by default the shipped transport rules
+    // (rules/50-transport-rules.toml), so the integration tests judge what an admin starts with.
+    std::vector<std::filesystem::path> extra_rule_files = {std::filesystem::path(MW_SOURCE_DIR) /
+                                                           "rules/50-transport-rules.toml"};
     std::map<std::string, std::string> substitutions;  // "@NAME@" -> value, in every copied .toml
     std::filesystem::path socket_dir;                 // milter.sock, socketmap.sock, policy.sock go here
     std::string milter_listen;                        // e.g. "inet:127.0.0.1:8891"; empty: SOCKET_DIR/milter.sock

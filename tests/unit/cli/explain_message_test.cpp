@@ -41,7 +41,7 @@ Samples& samples() {
 Json explain_file(const std::string& file, std::vector<std::string> extra = {}) {
     TempDir state("explain-message");
     std::vector<std::string> args = {"explain", "--rules", shipped_rules, "--state-dir", state.path().string(),
-                                     "--json", "--local", "127.0.0.1:25", "--client", "192.0.2.7", "--from",
+                                     "--json", "--local", "127.0.0.1:2525", "--client", "192.0.2.7", "--from",
                                      "someone@vendor.example", "--to", "alice@example.com", "--message", file};
     args.insert(args.end(), extra.begin(), extra.end());
     auto r = run_mailwarden(args);
@@ -115,27 +115,18 @@ BOOST_AUTO_TEST_CASE(the_report_lists_the_parts) {
     BOOST_TEST(parts[2]["names"].arr().at(0).str() == "r\xc3\xa9sum\xc3\xa9.exe");
     BOOST_TEST(parts[2]["size"].num() == 64);
     BOOST_TEST(parts[2]["attachment"].boolean());
-    // From inside, the same message passes: the rule is for mail from outside.
-    TempDir state("explain-message-inside");
-    auto r = run_mailwarden({"explain", "--rules", shipped_rules, "--state-dir", state.path().string(), "--json",
-                             "--local", "127.0.0.1:25", "--client", "192.0.2.7", "--from", "bob@example.com",
-                             "--to", "alice@example.com", "--message",
-                             (samples().dir.path() / "python-unicode-name.eml").string()});
-    BOOST_TEST(r.status == 0, r.err);
-    Json inside = Json::parse(r.out);
-    BOOST_TEST(inside["message"]["action"].str() != "reject", trace_of(inside));
 }
 
 BOOST_AUTO_TEST_CASE(message_and_header_exclude_each_other) {
     TempDir state("explain-message-args");
     auto r = run_mailwarden({"explain", "--rules", shipped_rules, "--state-dir", state.path().string(), "--local",
-                             "127.0.0.1:25", "--client", "192.0.2.7", "--from", "a@vendor.example", "--to",
+                             "127.0.0.1:2525", "--client", "192.0.2.7", "--from", "a@vendor.example", "--to",
                              "alice@example.com", "--message", (samples().dir.path() / "clean.eml").string(),
                              "--header", "Subject: x"});
     BOOST_TEST(r.status == 2);
     BOOST_TEST(r.err.find("either --message FILE or --header") != std::string::npos, r.err);
     auto missing = run_mailwarden({"explain", "--rules", shipped_rules, "--state-dir", state.path().string(),
-                                   "--local", "127.0.0.1:25", "--client", "192.0.2.7", "--from", "a@vendor.example",
+                                   "--local", "127.0.0.1:2525", "--client", "192.0.2.7", "--from", "a@vendor.example",
                                    "--to", "alice@example.com", "--message", "/nonexistent/message.eml"});
     BOOST_TEST(missing.status == 2);
     BOOST_TEST(missing.err.find("cannot read --message file") != std::string::npos, missing.err);

@@ -32,6 +32,18 @@ std::string trimmed_lower(const char* text) {
     return out.substr(first, last - first + 1);
 }
 
+// Body text has LF line ends whether the message came with CRLF (SMTP) or LF (a milter's body
+// chunks, a file), so that one body_matches pattern fits both.
+std::string lf_line_ends(std::string text) {
+    std::size_t out = 0;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        if (text[i] == '\r' && i + 1 < text.size() && text[i + 1] == '\n') continue;
+        text[out++] = text[i];
+    }
+    text.resize(out);
+    return text;
+}
+
 // One entity still to visit. `prefix` is shared by siblings ("2." for the children of part 2);
 // it is null beyond max_parts, where nothing is recorded and no section is needed.
 struct Pending {
@@ -191,7 +203,7 @@ private:
             const std::string bytes = decoded_bytes(content);
             part.decoded_size = bytes.size();
             const char* charset = g_mime_object_get_content_type_parameter(GMIME_OBJECT(leaf), "charset");
-            std::string utf8 = to_utf8(bytes, charset);
+            std::string utf8 = lf_line_ends(to_utf8(bytes, charset));
             body_.add(part.content_type == "text/html" ? html_to_text(utf8) : utf8);
         } else {
             part.decoded_size = decoded_size(content);

@@ -11,6 +11,7 @@
 #include "mime/gmime_ptr.hpp"
 #include "mime/parser_warnings.hpp"
 #include "mime/part_content.hpp"
+#include "mime/structure_guard.hpp"
 #include "mime/html_text.hpp"
 #include "mime/utf8.hpp"
 
@@ -238,15 +239,21 @@ Result<policy::MessageContent> inspect(std::string_view message, const policy::M
     if (!options) return Error{Error::Kind::temporary, "gmime parser options", "out of memory"};
     warnings.attach(options.get());
 
-    GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(message.data(), message.size()));
+    // GMime parses only what it can parse within bounded time and memory; parts past the cut are
+    // counted (one per boundary line) but not parsed.
+    const StructureScan scan = scan_structure(message);
+    GObjectPtr<GMimeStream> stream(g_mime_stream_mem_new_with_buffer(message.data(), scan.parse_bytes));
     GObjectPtr<GMimeParser> parser(g_mime_parser_new_with_stream(stream.get()));
     GObjectPtr<GMimeMessage> parsed(g_mime_parser_construct_message(parser.get(), options.get()));
 
     Walk walk(limits, content);
     walk.run(parsed.get());
 
+    content.part_count += scan.boundary_lines_after;
+
     std::vector<std::string> reasons;
     if (!parsed) add_reason(reasons, "message: no header block");
+    if (!scan.reason.empty()) add_reason(reasons, scan.reason);
     if (walk.depth_over) add_reason(reasons, "nested deeper than " + std::to_string(limits.max_depth) + " levels");
     if (content.part_count > limits.max_parts) {
         add_reason(reasons, "more than " + std::to_string(limits.max_parts) + " MIME parts");

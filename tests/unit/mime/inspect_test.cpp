@@ -431,3 +431,33 @@ BOOST_AUTO_TEST_CASE(inspections_run_concurrently) {
     for (auto& thread : threads) thread.join();
     for (int t = 0; t < 4; ++t) BOOST_TEST(good[t] == 200);
 }
+
+BOOST_AUTO_TEST_CASE(huge_part_bomb_is_parsed_only_up_to_the_budget) {
+    // GMime would build all 200,000 parts in memory; past 50,000 boundary lines they are counted.
+    const std::string head = headers + "Content-Type: multipart/mixed; boundary=z\n\n";
+    std::string message = head;
+    for (int i = 0; i < 200000; ++i) message += "--z\n\nx\n";
+    message += "--z--\n";
+    const MessageContent content = inspect(message);
+    BOOST_TEST(content.part_count == 200002u);  // the parsed 50,000 parts and their multipart, 150,001 lines after
+    BOOST_TEST(content.parts.size() == 500u);
+    const std::size_t cut = head.size() + 50000 * std::string("--z\n\nx\n").size();
+    BOOST_TEST(has_reason(content, "not parsed past byte " + std::to_string(cut) + ": more than 50000 boundary lines"),
+               reasons(content));
+    BOOST_TEST(has_reason(content, "more than 500 MIME parts"), reasons(content));
+}
+
+BOOST_AUTO_TEST_CASE(dash_lines_under_deep_nesting_are_parsed_only_up_to_the_budget) {
+    // Each "--" line costs GMime one comparison per open boundary (up to 1024 of them).
+    std::string message = headers;
+    for (int i = 0; i < 1000; ++i) {
+        message += "Content-Type: multipart/mixed; boundary=b" + std::to_string(i) + "\n\n--b" + std::to_string(i) + "\n";
+    }
+    message += "Content-Type: text/plain\n\n";
+    for (int i = 0; i < 200000; ++i) message += "--\n";
+    const MessageContent content = inspect(message, MimeLimits{.max_depth = 2000, .max_parts = 5000});
+    bool found = false;
+    for (const auto& r : content.malformed) found = found || r.find(": too many nested boundaries") != std::string::npos;
+    BOOST_TEST(found, reasons(content));
+    BOOST_TEST(content.part_count == 1001u);  // 1000 multiparts and the text part
+}

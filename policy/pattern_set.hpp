@@ -4,8 +4,10 @@
 //
 // PCRE2 stays the meaning of a pattern: Hyperscan runs in prefilter mode (it may report a pattern
 // that does not match, never miss one that does) and every candidate is confirmed with the
-// pattern's PCRE2 program. A pattern Hyperscan cannot compile, and every pattern on a value that
-// is not valid UTF-8 (Hyperscan's UTF-8 mode requires it), is matched with PCRE2 alone. Texts
+// pattern's PCRE2 program. A pattern Hyperscan cannot compile, a pattern whose meaning the two could
+// read differently (non-ASCII, code-point escapes, Unicode properties, caseless k or s, which PCRE2
+// also folds to U+212A and U+017F), and every pattern on a value that is not valid UTF-8 (Hyperscan's
+// UTF-8 mode requires it), are matched with PCRE2 alone. Texts
 // (`*_contains`) are case-insensitive ASCII substrings and need no confirmation.
 #pragma once
 

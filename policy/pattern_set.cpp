@@ -1,0 +1,235 @@
+#include "policy/pattern_set.hpp"
+
+#include <hs/hs.h>
+
+#include <algorithm>
+#include <cctype>
+
+#include "policy/matchers.hpp"
+#include "policy/utf8_check.hpp"
+
+namespace mw::policy {
+
+namespace {
+
+struct DatabaseDeleter {
+    void operator()(hs_database_t* db) const { hs_free_database(db); }
+};
+using DatabasePtr = std::shared_ptr<hs_database_t>;
+
+struct ScratchDeleter {
+    void operator()(hs_scratch_t* s) const { hs_free_scratch(s); }
+};
+
+// One scratch space per thread, grown to fit every database it is used with (hs_alloc_scratch only
+// reallocates when the database needs more than the scratch has).
+hs_scratch_t* scratch_for(const hs_database_t* db) {
+    thread_local std::unique_ptr<hs_scratch_t, ScratchDeleter> scratch;
+    hs_scratch_t* s = scratch.release();
+    hs_error_t rc = hs_alloc_scratch(db, &s);
+    scratch.reset(s);
+    return rc == HS_SUCCESS ? s : nullptr;
+}
+
+// Hyperscan's answer must never be narrower than PCRE2's. Patterns where the two could disagree on
+// what matches stay with PCRE2 alone: any non-ASCII byte or code-point escape in the pattern (UTF
+// classes and caseless folding of non-ASCII letters), and caseless patterns with k or s, whose
+// PCRE2 case folding also takes U+212A KELVIN SIGN and U+017F LONG S.
+bool pcre2_semantics_only(std::string_view pattern) {
+    for (unsigned char c : pattern)
+        if (c >= 0x80) return true;
+    if (pattern.find("\\x{") != std::string_view::npos || pattern.find("\\p") != std::string_view::npos ||
+        pattern.find("\\P") != std::string_view::npos || pattern.find("\\N") != std::string_view::npos ||
+        pattern.find("(*") != std::string_view::npos)
+        return true;
+    bool caseless = false;  // an inline option group (?flags) or (?flags:...) that sets i
+    for (auto at = pattern.find("(?"); at != std::string_view::npos && !caseless; at = pattern.find("(?", at + 2)) {
+        for (std::size_t i = at + 2; i < pattern.size() && std::isalpha(static_cast<unsigned char>(pattern[i])) != 0; ++i)
+            if (pattern[i] == 'i') caseless = true;
+    }
+    if (caseless) {
+        for (char c : pattern)
+            if (c == 'k' || c == 'K' || c == 's' || c == 'S') return true;
+    }
+    return false;
+}
+
+int collect(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* context) {
+    static_cast<std::vector<PatternId>*>(context)->push_back(id);
+    return 0;
+}
+
+}  // namespace
+
+void PatternHits::reset(std::size_t patterns) { state_.assign(patterns, 0); }
+void PatternHits::mark_matched(PatternId id) {
+    if (id < state_.size() && state_[id] != failed_state) state_[id] = matched_state;
+}
+void PatternHits::mark_failed(PatternId id) {
+    if (id < state_.size()) state_[id] = failed_state;
+}
+
+struct PatternSet::Impl {
+    struct Entry {
+        std::optional<Regex> regex;  // else a text
+        std::string text;
+    };
+    std::vector<Entry> entries;
+    std::vector<PatternId> pcre2_only;       // regexes matched by PCRE2 on every value
+    std::vector<PatternId> prefiltered;      // regexes in `regexes` (all of them on invalid UTF-8)
+    std::vector<PatternId> texts;            // texts, all in `literals`
+    DatabasePtr regexes, literals;
+    bool compiled = false;
+};
+
+PatternSet::PatternSet() : impl_(std::make_shared<Impl>()) {}
+PatternSet::~PatternSet() = default;
+PatternSet::PatternSet(const PatternSet&) = default;
+PatternSet& PatternSet::operator=(const PatternSet&) = default;
+PatternSet::PatternSet(PatternSet&&) noexcept = default;
+PatternSet& PatternSet::operator=(PatternSet&&) noexcept = default;
+
+PatternId PatternSet::add_regex(const Regex& regex) {
+    impl_->entries.push_back({regex, {}});
+    impl_->compiled = false;
+    return static_cast<PatternId>(impl_->entries.size() - 1);
+}
+
+PatternId PatternSet::add_text(std::string text) {
+    impl_->entries.push_back({std::nullopt, std::move(text)});
+    impl_->compiled = false;
+    return static_cast<PatternId>(impl_->entries.size() - 1);
+}
+
+std::size_t PatternSet::size() const { return impl_->entries.size(); }
+std::size_t PatternSet::pcre2_only() const { return impl_->pcre2_only.size(); }
+
+Result<bool> PatternSet::compile() {
+    // A fresh Impl: a copy made before compile() keeps what it had.
+    auto next = std::make_shared<Impl>();
+    next->entries = impl_->entries;
+    bool hyperscan = hs_valid_platform() == HS_SUCCESS;
+    std::vector<PatternId> candidates;
+    for (PatternId id = 0; id < next->entries.size(); ++id) {
+        const auto& e = next->entries[id];
+        if (!e.regex) {
+            next->texts.push_back(id);
+        } else if (hyperscan && !pcre2_semantics_only(e.regex->pattern())) {
+            candidates.push_back(id);
+        } else {
+            next->pcre2_only.push_back(id);
+        }
+    }
+    // Regexes: a pattern Hyperscan refuses goes to PCRE2 alone and the rest are compiled again.
+    while (!candidates.empty()) {
+        std::vector<const char*> expressions;
+        std::vector<unsigned> flags(candidates.size(), HS_FLAG_UTF8 | HS_FLAG_PREFILTER | HS_FLAG_SINGLEMATCH |
+                                                         HS_FLAG_ALLOWEMPTY);
+        for (PatternId id : candidates) expressions.push_back(next->entries[id].regex->pattern().c_str());
+        hs_database_t* db = nullptr;
+        hs_compile_error_t* error = nullptr;
+        hs_error_t rc = hs_compile_multi(expressions.data(), flags.data(), candidates.data(),
+                                         static_cast<unsigned>(candidates.size()), HS_MODE_BLOCK, nullptr, &db, &error);
+        if (rc == HS_SUCCESS) {
+            next->regexes = DatabasePtr(db, DatabaseDeleter{});
+            next->prefiltered = candidates;
+            break;
+        }
+        int bad = error ? error->expression : -1;
+        std::string message = error && error->message ? error->message : "unknown error";
+        hs_free_compile_error(error);
+        if (bad < 0 || static_cast<std::size_t>(bad) >= candidates.size())
+            return Error{Error::Kind::config, "hyperscan hs_compile_multi", message, ErrorCode::config};
+        next->pcre2_only.push_back(candidates[static_cast<std::size_t>(bad)]);
+        candidates.erase(candidates.begin() + bad);
+    }
+    // Texts: case-insensitive bytes, exactly icontains' meaning, so no confirmation.
+    if (hyperscan && !next->texts.empty()) {
+        std::vector<const char*> literals;
+        std::vector<std::size_t> lengths;
+        std::vector<unsigned> flags(next->texts.size(), HS_FLAG_CASELESS | HS_FLAG_SINGLEMATCH);
+        for (PatternId id : next->texts) {
+            literals.push_back(next->entries[id].text.data());
+            lengths.push_back(next->entries[id].text.size());
+        }
+        hs_database_t* db = nullptr;
+        hs_compile_error_t* error = nullptr;
+        hs_error_t rc = hs_compile_lit_multi(literals.data(), flags.data(), next->texts.data(), lengths.data(),
+                                             static_cast<unsigned>(next->texts.size()), HS_MODE_BLOCK, nullptr, &db,
+                                             &error);
+        if (rc != HS_SUCCESS) {
+            std::string message = error && error->message ? error->message : "unknown error";
+            hs_free_compile_error(error);
+            return Error{Error::Kind::config, "hyperscan hs_compile_lit_multi", message, ErrorCode::config};
+        }
+        next->literals = DatabasePtr(db, DatabaseDeleter{});
+    }
+    next->compiled = true;
+    impl_ = std::move(next);
+    return true;
+}
+
+namespace {
+
+void confirm(const std::optional<Regex>& regex, PatternId id, std::string_view value, PatternHits& hits) {
+    if (hits.decided(id)) return;
+    auto found = regex->search(value);
+    if (!found) hits.mark_failed(id);
+    else if (*found) hits.mark_matched(id);
+}
+
+// A scan that fails (it never should: no callback stops it) leaves nothing open: every pattern of
+// that database not yet decided fails, and the rules using them fail closed.
+void fail_all(const std::vector<PatternId>& ids, PatternHits& hits) {
+    for (PatternId id : ids)
+        if (!hits.decided(id)) hits.mark_failed(id);
+}
+
+}  // namespace
+
+void PatternSet::scan(std::span<const std::string_view> values, PatternHits& hits) const {
+    const Impl& impl = *impl_;
+    thread_local std::vector<PatternId> found;
+    for (std::string_view value : values) {
+        for (PatternId id : impl.pcre2_only) confirm(impl.entries[id].regex, id, value, hits);
+        if (!impl.compiled) {  // never compiled: everything the slow, exact way
+            for (PatternId id : impl.prefiltered) confirm(impl.entries[id].regex, id, value, hits);
+            for (PatternId id : impl.texts)
+                if (!hits.decided(id) && icontains(value, impl.entries[id].text)) hits.mark_matched(id);
+            continue;
+        }
+        if (!impl.prefiltered.empty()) {
+            if (!valid_utf8(value)) {
+                for (PatternId id : impl.prefiltered) confirm(impl.entries[id].regex, id, value, hits);
+            } else if (hs_scratch_t* s = scratch_for(impl.regexes.get())) {
+                found.clear();
+                if (hs_scan(impl.regexes.get(), value.data(), static_cast<unsigned>(value.size()), 0, s, collect,
+                            &found) != HS_SUCCESS) {
+                    fail_all(impl.prefiltered, hits);
+                } else {
+                    for (PatternId id : found) confirm(impl.entries[id].regex, id, value, hits);
+                }
+            } else {
+                fail_all(impl.prefiltered, hits);
+            }
+        }
+        if (!impl.texts.empty()) {
+            if (!impl.literals) {
+                for (PatternId id : impl.texts)
+                    if (!hits.decided(id) && icontains(value, impl.entries[id].text)) hits.mark_matched(id);
+            } else if (hs_scratch_t* s = scratch_for(impl.literals.get())) {
+                found.clear();
+                if (hs_scan(impl.literals.get(), value.data(), static_cast<unsigned>(value.size()), 0, s, collect,
+                            &found) != HS_SUCCESS) {
+                    fail_all(impl.texts, hits);
+                } else {
+                    for (PatternId id : found) hits.mark_matched(id);
+                }
+            } else {
+                fail_all(impl.texts, hits);
+            }
+        }
+    }
+}
+
+}  // namespace mw::policy

@@ -101,13 +101,16 @@ void load_content_conditions(Context& ctx, TableReader& r, RuleCondition& c) {
     });
     r.with("attachment_extension", [&](const toml::node& n) {
         auto& list = c.attachment_extension.emplace();
-        for (const auto& [s, e] : as_string_or_array(n, "attachment_extension"))
-            ctx.attempt([&] { list.push_back(as_extension(*e, s)); });
+        // Named entries rather than structured bindings: clang before 16 cannot capture a binding.
+        for (const auto& entry : as_string_or_array(n, "attachment_extension"))
+            ctx.attempt([&] { list.push_back(as_extension(*entry.second, entry.first)); });
     });
     r.with("attachment_type", [&](const toml::node& n) {
         auto& list = c.attachment_type.emplace();
-        for (const auto& [s, e] : as_string_or_array(n, "attachment_type")) {
+        for (const auto& entry : as_string_or_array(n, "attachment_type")) {
             ctx.attempt([&] {
+                const std::string& s = entry.first;
+                const toml::node* e = entry.second;
                 std::string error;
                 std::size_t offset = 0;
                 auto re = Regex::compile(type_glob_regex(*e, s), error, offset);

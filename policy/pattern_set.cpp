@@ -185,6 +185,15 @@ void fail_all(const std::vector<PatternId>& ids, PatternHits& hits) {
         if (!hits.decided(id)) hits.mark_failed(id);
 }
 
+// The ids one database reports for a value, in `found`; false when it could not scan (no scratch,
+// or a scan error), and the caller then fails that database's patterns closed.
+bool candidates(const hs_database_t* db, std::string_view value, std::vector<PatternId>& found) {
+    hs_scratch_t* scratch = scratch_for(db);
+    if (!scratch) return false;
+    found.clear();
+    return hs_scan(db, value.data(), static_cast<unsigned>(value.size()), 0, scratch, collect, &found) == HS_SUCCESS;
+}
+
 }  // namespace
 
 void PatternSet::scan(std::span<const std::string_view> values, PatternHits& hits) const {
@@ -201,14 +210,8 @@ void PatternSet::scan(std::span<const std::string_view> values, PatternHits& hit
         if (!impl.prefiltered.empty()) {
             if (!valid_utf8(value)) {
                 for (PatternId id : impl.prefiltered) confirm(impl.entries[id].regex, id, value, hits);
-            } else if (hs_scratch_t* s = scratch_for(impl.regexes.get())) {
-                found.clear();
-                if (hs_scan(impl.regexes.get(), value.data(), static_cast<unsigned>(value.size()), 0, s, collect,
-                            &found) != HS_SUCCESS) {
-                    fail_all(impl.prefiltered, hits);
-                } else {
-                    for (PatternId id : found) confirm(impl.entries[id].regex, id, value, hits);
-                }
+            } else if (candidates(impl.regexes.get(), value, found)) {
+                for (PatternId id : found) confirm(impl.entries[id].regex, id, value, hits);
             } else {
                 fail_all(impl.prefiltered, hits);
             }
@@ -217,14 +220,8 @@ void PatternSet::scan(std::span<const std::string_view> values, PatternHits& hit
             if (!impl.literals) {
                 for (PatternId id : impl.texts)
                     if (!hits.decided(id) && icontains(value, impl.entries[id].text)) hits.mark_matched(id);
-            } else if (hs_scratch_t* s = scratch_for(impl.literals.get())) {
-                found.clear();
-                if (hs_scan(impl.literals.get(), value.data(), static_cast<unsigned>(value.size()), 0, s, collect,
-                            &found) != HS_SUCCESS) {
-                    fail_all(impl.texts, hits);
-                } else {
-                    for (PatternId id : found) hits.mark_matched(id);
-                }
+            } else if (candidates(impl.literals.get(), value, found)) {
+                for (PatternId id : found) hits.mark_matched(id);
             } else {
                 fail_all(impl.texts, hits);
             }

@@ -121,8 +121,10 @@ LoadResult load_files(const Files& files, const LoadOptions& options, std::vecto
                          return std::tie(a.priority, a.order) < std::tie(b.priority, b.order);
                      });
     if (!ctx.has_errors()) {
-        compile_patterns(ctx, ctx.rules.transport_rules.empty() ? SourceLoc{options.rules_dir.string(), 0, 0}
-                                                                 : ctx.rules.transport_rules.front().loc);
+        compile_patterns(ctx,
+                         ctx.rules.transport_rules.empty() ? SourceLoc{options.rules_dir.string(), 0, 0}
+                                                           : ctx.rules.transport_rules.front().loc,
+                         options.multi_pattern);
     }
     LoadResult result;
     bool ok = !ctx.has_errors();

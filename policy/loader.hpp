@@ -21,6 +21,9 @@ struct Diagnostic {
 struct LoadOptions {
     std::filesystem::path rules_dir;
     std::filesystem::path state_dir;  // compiled list files go to state_dir/lists
+    // false: no multi-pattern databases; every pattern is tried with PCRE2 in turn, one rule after
+    // another, as before Hyperscan. Same answers, slower; the benchmark's baseline.
+    bool multi_pattern = true;
 };
 
 struct LoadResult {

@@ -144,9 +144,10 @@ void load_mime(Context& ctx, const toml::node& node) {
     r.with("max_body_text", [&](const toml::node& n) { m.max_body_text = as_size(n, "max_body_text"); });
 }
 
-void compile_patterns(Context& ctx, const SourceLoc& where) {
+void compile_patterns(Context& ctx, const SourceLoc& where, bool multi_pattern) {
     ContentPatterns& p = ctx.rules.patterns;
     auto compile = [&](PatternSet& set, const std::string& field) {
+        if (!multi_pattern) return;  // left uncompiled, a set tries each of its patterns with PCRE2
         auto done = set.compile();
         if (!done) ctx.error(where, "cannot compile the " + field + " patterns: " + done.error().detail);
     };

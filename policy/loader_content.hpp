@@ -21,6 +21,6 @@ void load_content_conditions(Context& ctx, TableReader& r, RuleCondition& c);
 void load_mime(Context& ctx, const toml::node& node);
 // After every file: compiles each field's patterns (an error there is reported at `where`) and
 // records whether any rule needs the message content.
-void compile_patterns(Context& ctx, const SourceLoc& where);
+void compile_patterns(Context& ctx, const SourceLoc& where, bool multi_pattern);
 
 }  // namespace mw::policy::loader

@@ -200,13 +200,15 @@ void PatternSet::scan(std::span<const std::string_view> values, PatternHits& hit
     const Impl& impl = *impl_;
     thread_local std::vector<PatternId> found;
     for (std::string_view value : values) {
-        for (PatternId id : impl.pcre2_only) confirm(impl.entries[id].regex, id, value, hits);
-        if (!impl.compiled) {  // never compiled: everything the slow, exact way
-            for (PatternId id : impl.prefiltered) confirm(impl.entries[id].regex, id, value, hits);
-            for (PatternId id : impl.texts)
-                if (!hits.decided(id) && icontains(value, impl.entries[id].text)) hits.mark_matched(id);
+        if (!impl.compiled) {  // never compiled: every entry the slow, exact way, one after another
+            for (PatternId id = 0; id < impl.entries.size(); ++id) {
+                const auto& e = impl.entries[id];
+                if (e.regex) confirm(e.regex, id, value, hits);
+                else if (!hits.decided(id) && icontains(value, e.text)) hits.mark_matched(id);
+            }
             continue;
         }
+        for (PatternId id : impl.pcre2_only) confirm(impl.entries[id].regex, id, value, hits);
         if (!impl.prefiltered.empty()) {
             if (!valid_utf8(value)) {
                 for (PatternId id : impl.prefiltered) confirm(impl.entries[id].regex, id, value, hits);

@@ -55,7 +55,8 @@ public:
     PatternId add_text(std::string text);  // non-empty; compared case-insensitively (ASCII)
 
     // Builds the databases. An Error only when Hyperscan fails for a reason other than a pattern
-    // it cannot take (those fall back to PCRE2): the rules then do not load.
+    // it cannot take (those fall back to PCRE2): the rules then do not load. A set never compiled
+    // still scans correctly, trying each pattern in turn (the benchmark's baseline).
     Result<bool> compile();
 
     std::size_t size() const;

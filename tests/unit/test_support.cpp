@@ -43,14 +43,14 @@ fs::path TempDir::write(const std::string& name, std::string_view content) const
     return p;
 }
 
-policy::LoadResult load(const TempDir& dir, std::string_view toml) {
+policy::LoadResult load(const TempDir& dir, std::string_view toml, bool multi_pattern) {
     dir.write("rules/rules.toml", toml);
-    policy::LoadOptions options{dir.path() / "rules", dir.path() / "state"};
+    policy::LoadOptions options{dir.path() / "rules", dir.path() / "state", multi_pattern};
     return policy::load_rules(options);
 }
 
-std::shared_ptr<const policy::Ruleset> load_ok(const TempDir& dir, std::string_view toml) {
-    auto result = load(dir, toml);
+std::shared_ptr<const policy::Ruleset> load_ok(const TempDir& dir, std::string_view toml, bool multi_pattern) {
+    auto result = load(dir, toml, multi_pattern);
     std::ostringstream all;
     for (const auto& d : result.diagnostics) all << d.str() << "\n";
     BOOST_TEST_REQUIRE(result.ok(), "rules did not load:\n" << all.str());

@@ -29,9 +29,10 @@ private:
 
 // Loads one rule file named "rules.toml" from a temp rules directory; fails the test (with every
 // diagnostic printed) unless it loads cleanly.
-std::shared_ptr<const policy::Ruleset> load_ok(const TempDir& dir, std::string_view toml);
+// multi_pattern = false loads without the Hyperscan databases (each pattern by PCRE2 in turn).
+std::shared_ptr<const policy::Ruleset> load_ok(const TempDir& dir, std::string_view toml, bool multi_pattern = true);
 // Loads and returns the diagnostics (for tests of refusals).
-policy::LoadResult load(const TempDir& dir, std::string_view toml);
+policy::LoadResult load(const TempDir& dir, std::string_view toml, bool multi_pattern = true);
 
 // Runs the mailwarden binary with arguments; returns exit status and combined stdout.
 struct RunResult {

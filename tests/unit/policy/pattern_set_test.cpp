@@ -85,6 +85,23 @@ BOOST_AUTO_TEST_CASE(same_answer_as_pcre2) {
     }
 }
 
+// A set left uncompiled (how rules load for the benchmark's baseline) tries each pattern in turn
+// and gives the same answers.
+BOOST_AUTO_TEST_CASE(an_uncompiled_set_tries_every_pattern) {
+    PatternSet set;
+    PatternId a = set.add_regex(regex("^tag-[0-9]+$"));
+    PatternId b = set.add_text("Gift Card");
+    PatternId c = set.add_regex(regex("(?i)invoice"));
+    PatternHits hits;
+    hits.reset(set.size());
+    set.scan("tag-17", hits);
+    set.scan("your GIFT card", hits);
+    BOOST_TEST(hits.matched(a));
+    BOOST_TEST(hits.matched(b));
+    BOOST_TEST(!hits.matched(c));
+    BOOST_TEST(!hits.failed(c));
+}
+
 BOOST_AUTO_TEST_CASE(texts_are_case_insensitive_ascii_substrings) {
     PatternSet set;
     PatternId gift = set.add_text("Gift Card");

@@ -3,7 +3,9 @@
 #include <hs/hs.h>
 
 #include <algorithm>
+#include <atomic>
 #include <cctype>
+#include <initializer_list>
 
 #include "policy/matchers.hpp"
 #include "policy/utf8_check.hpp"
@@ -21,14 +23,31 @@ struct ScratchDeleter {
     void operator()(hs_scratch_t* s) const { hs_free_scratch(s); }
 };
 
-// One scratch space per thread, grown to fit every database it is used with (hs_alloc_scratch only
-// reallocates when the database needs more than the scratch has).
-hs_scratch_t* scratch_for(const hs_database_t* db) {
+// One scratch space per thread, grown to fit every database it is used with. hs_alloc_scratch
+// costs microseconds even when the scratch already fits, which is more than a scan of a short
+// value, so each thread remembers which compiled sets (by serial, never reused) its scratch has
+// been fitted to; a scratch only grows, so a set once fitted stays fitted.
+hs_scratch_t* scratch_for(std::uint64_t serial, std::initializer_list<const hs_database_t*> databases) {
     thread_local std::unique_ptr<hs_scratch_t, ScratchDeleter> scratch;
+    thread_local std::vector<std::uint64_t> fitted;
+    if (scratch && std::find(fitted.rbegin(), fitted.rend(), serial) != fitted.rend()) return scratch.get();
     hs_scratch_t* s = scratch.release();
-    hs_error_t rc = hs_alloc_scratch(db, &s);
+    for (const hs_database_t* db : databases) {
+        if (!db) continue;
+        if (hs_alloc_scratch(db, &s) != HS_SUCCESS) {
+            scratch.reset(s);
+            return nullptr;
+        }
+    }
     scratch.reset(s);
-    return rc == HS_SUCCESS ? s : nullptr;
+    if (fitted.size() >= 4096) fitted.clear();  // rule reloads make new serials: forget old ones
+    fitted.push_back(serial);
+    return scratch.get();
+}
+
+std::uint64_t next_serial() {
+    static std::atomic<std::uint64_t> serial{0};
+    return ++serial;
 }
 
 // Hyperscan's answer must never be narrower than PCRE2's. Patterns where the two could disagree on
@@ -80,6 +99,7 @@ struct PatternSet::Impl {
     std::vector<PatternId> texts;            // texts, all in `literals`
     DatabasePtr regexes, literals;
     bool compiled = false;
+    std::uint64_t serial = 0;  // unique per compiled set, for the threads' fitted scratch
 };
 
 PatternSet::PatternSet() : impl_(std::make_shared<Impl>()) {}
@@ -165,6 +185,7 @@ Result<bool> PatternSet::compile() {
         next->literals = DatabasePtr(db, DatabaseDeleter{});
     }
     next->compiled = true;
+    next->serial = next_serial();
     impl_ = std::move(next);
     return true;
 }
@@ -187,8 +208,8 @@ void fail_all(const std::vector<PatternId>& ids, PatternHits& hits) {
 
 // The ids one database reports for a value, in `found`; false when it could not scan (no scratch,
 // or a scan error), and the caller then fails that database's patterns closed.
-bool candidates(const hs_database_t* db, std::string_view value, std::vector<PatternId>& found) {
-    hs_scratch_t* scratch = scratch_for(db);
+// `scratch` is the thread's, fitted to every database of the set.
+bool candidates(hs_scratch_t* scratch, const hs_database_t* db, std::string_view value, std::vector<PatternId>& found) {
     if (!scratch) return false;
     found.clear();
     return hs_scan(db, value.data(), static_cast<unsigned>(value.size()), 0, scratch, collect, &found) == HS_SUCCESS;
@@ -209,10 +230,12 @@ void PatternSet::scan(std::span<const std::string_view> values, PatternHits& hit
             continue;
         }
         for (PatternId id : impl.pcre2_only) confirm(impl.entries[id].regex, id, value, hits);
+        hs_scratch_t* scratch = nullptr;
+        if (impl.regexes || impl.literals) scratch = scratch_for(impl.serial, {impl.regexes.get(), impl.literals.get()});
         if (!impl.prefiltered.empty()) {
             if (!valid_utf8(value)) {
                 for (PatternId id : impl.prefiltered) confirm(impl.entries[id].regex, id, value, hits);
-            } else if (candidates(impl.regexes.get(), value, found)) {
+            } else if (candidates(scratch, impl.regexes.get(), value, found)) {
                 for (PatternId id : found) confirm(impl.entries[id].regex, id, value, hits);
             } else {
                 fail_all(impl.prefiltered, hits);
@@ -222,7 +245,7 @@ void PatternSet::scan(std::span<const std::string_view> values, PatternHits& hit
             if (!impl.literals) {
                 for (PatternId id : impl.texts)
                     if (!hits.decided(id) && icontains(value, impl.entries[id].text)) hits.mark_matched(id);
-            } else if (candidates(impl.literals.get(), value, found)) {
+            } else if (candidates(scratch, impl.literals.get(), value, found)) {
                 for (PatternId id : found) hits.mark_matched(id);
             } else {
                 fail_all(impl.texts, hits);

@@ -52,15 +52,18 @@ std::uint64_t next_serial() {
 
 // Hyperscan's answer must never be narrower than PCRE2's. Patterns where the two could disagree on
 // what matches stay with PCRE2 alone: any non-ASCII byte or code-point escape in the pattern (UTF
-// classes and caseless folding of non-ASCII letters), and caseless patterns with k or s, whose
-// PCRE2 case folding also takes U+212A KELVIN SIGN and U+017F LONG S.
-bool pcre2_semantics_only(std::string_view pattern) {
+// classes and caseless folding of non-ASCII letters). Caseless patterns with the letter k or s
+// disagree only on non-ASCII values (PCRE2's folding also takes U+212A KELVIN SIGN and U+017F LONG
+// S): Hyperscan may judge them on ASCII values, PCRE2 alone on the others.
+enum class Route { hyperscan, hyperscan_on_ascii, pcre2 };
+
+Route route_of(std::string_view pattern) {
     for (unsigned char c : pattern)
-        if (c >= 0x80) return true;
+        if (c >= 0x80) return Route::pcre2;
     if (pattern.find("\\x{") != std::string_view::npos || pattern.find("\\p") != std::string_view::npos ||
         pattern.find("\\P") != std::string_view::npos || pattern.find("\\N") != std::string_view::npos ||
         pattern.find("(*") != std::string_view::npos)
-        return true;
+        return Route::pcre2;
     bool caseless = false;  // an inline option group (?flags) or (?flags:...) that sets i
     for (auto at = pattern.find("(?"); at != std::string_view::npos && !caseless; at = pattern.find("(?", at + 2)) {
         for (std::size_t i = at + 2; i < pattern.size() && std::isalpha(static_cast<unsigned char>(pattern[i])) != 0; ++i)
@@ -68,9 +71,13 @@ bool pcre2_semantics_only(std::string_view pattern) {
     }
     if (caseless) {
         for (char c : pattern)
-            if (c == 'k' || c == 'K' || c == 's' || c == 'S') return true;
+            if (c == 'k' || c == 'K' || c == 's' || c == 'S') return Route::hyperscan_on_ascii;
     }
-    return false;
+    return Route::hyperscan;
+}
+
+bool ascii(std::string_view value) {
+    return std::all_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
 }
 
 int collect(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* context) {
@@ -96,6 +103,7 @@ struct PatternSet::Impl {
     std::vector<Entry> entries;
     std::vector<PatternId> pcre2_only;       // regexes matched by PCRE2 on every value
     std::vector<PatternId> prefiltered;      // regexes in `regexes` (all of them on invalid UTF-8)
+    std::vector<PatternId> ascii_only;       // of those, the ones PCRE2 judges alone on non-ASCII values
     std::vector<PatternId> texts;            // texts, all in `literals`
     DatabasePtr regexes, literals;
     bool compiled = false;
@@ -134,7 +142,7 @@ Result<bool> PatternSet::compile() {
         const auto& e = next->entries[id];
         if (!e.regex) {
             next->texts.push_back(id);
-        } else if (hyperscan && !pcre2_semantics_only(e.regex->pattern())) {
+        } else if (Route r = route_of(e.regex->pattern()); hyperscan && r != Route::pcre2) {
             candidates.push_back(id);
         } else {
             next->pcre2_only.push_back(id);
@@ -153,6 +161,8 @@ Result<bool> PatternSet::compile() {
         if (rc == HS_SUCCESS) {
             next->regexes = DatabasePtr(db, DatabaseDeleter{});
             next->prefiltered = candidates;
+            for (PatternId id : candidates)
+                if (route_of(next->entries[id].regex->pattern()) == Route::hyperscan_on_ascii) next->ascii_only.push_back(id);
             break;
         }
         int bad = error ? error->expression : -1;
@@ -237,6 +247,8 @@ void PatternSet::scan(std::span<const std::string_view> values, PatternHits& hit
                 for (PatternId id : impl.prefiltered) confirm(impl.entries[id].regex, id, value, hits);
             } else if (candidates(scratch, impl.regexes.get(), value, found)) {
                 for (PatternId id : found) confirm(impl.entries[id].regex, id, value, hits);
+                if (!impl.ascii_only.empty() && !ascii(value))
+                    for (PatternId id : impl.ascii_only) confirm(impl.entries[id].regex, id, value, hits);
             } else {
                 fail_all(impl.prefiltered, hits);
             }

@@ -216,9 +216,9 @@ void fail_all(const std::vector<PatternId>& ids, PatternHits& hits) {
         if (!hits.decided(id)) hits.mark_failed(id);
 }
 
-// The ids one database reports for a value, in `found`; false when it could not scan (no scratch,
-// or a scan error), and the caller then fails that database's patterns closed.
-// `scratch` is the thread's, fitted to every database of the set.
+// The ids one database reports for a value, in `found`, using the thread's scratch (fitted to every
+// database of the set); false when it could not scan (no scratch, or a scan error), and the caller
+// then fails that database's patterns closed.
 bool candidates(hs_scratch_t* scratch, const hs_database_t* db, std::string_view value, std::vector<PatternId>& found) {
     if (!scratch) return false;
     found.clear();

@@ -3,6 +3,7 @@
 #include <algorithm>
 
 #include "policy/domain_name.hpp"
+#include "policy/utf8_check.hpp"
 #include "core/quote_text.hpp"
 
 namespace mw {
@@ -28,30 +29,6 @@ bool is_dot_string(std::string_view s) {
     for (char c : s) {
         if (c == '.' ? prev == '.' : !is_atext(static_cast<unsigned char>(c))) return false;
         prev = c;
-    }
-    return true;
-}
-
-// Well-formed UTF-8 (RFC 3629: no overlong forms, no surrogates, nothing above U+10FFFF).
-bool is_valid_utf8(std::string_view s) {
-    auto u = [&](std::size_t i) { return static_cast<unsigned char>(s[i]); };
-    for (std::size_t i = 0; i < s.size();) {
-        unsigned char c = u(i);
-        if (c < 0x80) {
-            ++i;
-            continue;
-        }
-        std::size_t n;
-        unsigned char lo = 0x80, hi = 0xbf;
-        if (c >= 0xc2 && c <= 0xdf) n = 1;
-        else if (c >= 0xe0 && c <= 0xef) n = 2, lo = c == 0xe0 ? 0xa0 : 0x80, hi = c == 0xed ? 0x9f : 0xbf;
-        else if (c >= 0xf0 && c <= 0xf4) n = 3, lo = c == 0xf0 ? 0x90 : 0x80, hi = c == 0xf4 ? 0x8f : 0xbf;
-        else return false;
-        if (i + n >= s.size()) return false;
-        if (u(i + 1) < lo || u(i + 1) > hi) return false;
-        for (std::size_t k = 2; k <= n; ++k)
-            if (u(i + k) < 0x80 || u(i + k) > 0xbf) return false;
-        i += n + 1;
     }
     return true;
 }
@@ -172,7 +149,7 @@ AddressParse parse_address(std::string_view text) {
     if (local.content.empty()) return failure("empty local part");
     if (local.raw_end > max_local_part)
         return failure("local part too long (" + std::to_string(local.raw_end) + " octets; the limit is 64)");
-    if (!is_valid_utf8(local.content)) return failure("invalid UTF-8 in local part");
+    if (!policy::valid_utf8(local.content)) return failure("invalid UTF-8 in local part");
 
     std::string why;
     auto domain = normalize_domain_checked(mailbox.substr(local.raw_end + 1), why);

@@ -76,10 +76,6 @@ Route route_of(std::string_view pattern) {
     return Route::hyperscan;
 }
 
-bool ascii(std::string_view value) {
-    return std::all_of(value.begin(), value.end(), [](char c) { return static_cast<unsigned char>(c) < 0x80; });
-}
-
 int collect(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* context) {
     static_cast<std::vector<PatternId>*>(context)->push_back(id);
     return 0;
@@ -243,11 +239,12 @@ void PatternSet::scan(std::span<const std::string_view> values, PatternHits& hit
         hs_scratch_t* scratch = nullptr;
         if (impl.regexes || impl.literals) scratch = scratch_for(impl.serial, {impl.regexes.get(), impl.literals.get()});
         if (!impl.prefiltered.empty()) {
-            if (!valid_utf8(value)) {
+            Utf8Kind kind = classify_utf8(value);
+            if (kind == Utf8Kind::invalid) {
                 for (PatternId id : impl.prefiltered) confirm(impl.entries[id].regex, id, value, hits);
             } else if (candidates(scratch, impl.regexes.get(), value, found)) {
                 for (PatternId id : found) confirm(impl.entries[id].regex, id, value, hits);
-                if (!impl.ascii_only.empty() && !ascii(value))
+                if (kind == Utf8Kind::multibyte)
                     for (PatternId id : impl.ascii_only) confirm(impl.entries[id].regex, id, value, hits);
             } else {
                 fail_all(impl.prefiltered, hits);

@@ -173,3 +173,23 @@ BOOST_AUTO_TEST_CASE(utf8_validation) {
     BOOST_TEST(!valid_utf8("\xf4\x90\x80\x80"));  // above U+10FFFF
     BOOST_TEST(!valid_utf8("\xc3"));              // cut
 }
+
+// The eight-byte ASCII stride must not step over a bad byte in the middle of a long value, nor
+// miss one in the tail shorter than a stride.
+BOOST_AUTO_TEST_CASE(utf8_classes_of_long_values) {
+    const std::string ascii(1000, 'a');
+    BOOST_TEST((classify_utf8(ascii) == Utf8Kind::ascii));
+    BOOST_TEST((classify_utf8("") == Utf8Kind::ascii));
+    for (std::size_t at : {0u, 7u, 8u, 500u, 996u, 999u}) {
+        BOOST_TEST_CONTEXT("at " << at) {
+            std::string bad = ascii;
+            bad[at] = '\xff';
+            BOOST_TEST((classify_utf8(bad) == Utf8Kind::invalid));
+            std::string multi = ascii;
+            multi.replace(at, 1, "\xc3\xa9");
+            BOOST_TEST((classify_utf8(multi) == Utf8Kind::multibyte));
+            std::string cut = ascii.substr(0, at) + "\xc3";
+            BOOST_TEST((classify_utf8(cut) == Utf8Kind::invalid));
+        }
+    }
+}

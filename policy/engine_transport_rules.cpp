@@ -93,12 +93,9 @@ Match content_conditions(RuleEnv& env, const RuleCondition& c, Match m) {
     }
     if (c.attachment_extension) {
         Match a = any_attachment(env, "attachment_extension", [&](std::size_t i) {
-            for (const auto& name : content->parts[i].file_names) {
-                std::string ext = file_extension(name);
-                if (ext.empty()) continue;
+            for (const auto& ext : scan.extensions(i))
                 for (const auto& wanted : *c.attachment_extension)
                     if (ext == wanted) return std::pair{Match::match, wanted};
-            }
             return std::pair{Match::no_match, std::string()};
         });
         if (!need(a)) return m;
@@ -146,7 +143,8 @@ Match content_conditions(RuleEnv& env, const RuleCondition& c, Match m) {
     return m;
 }
 
-// Every present condition must hold; evaluation stops at the first that does not.
+// Every present condition must hold; evaluation stops at the first that does not. The order is
+// the one gate_of (ruleset.cpp) assumes: a change to one is a change to both.
 Match evaluate_condition(RuleEnv& env, const RuleCondition& c) {
     Match m = Match::match;
     auto need = [&](Match next) {
@@ -258,7 +256,10 @@ void apply_transport_rules(const Ruleset& rules, const SessionFacts& facts, cons
                            const MessageContent* content, MessageState& state, MessageResult& result) {
     MessageScan scan(rules.patterns, state, content);
     RuleEnv env{MatchEnv{rules, &result.trace}, facts, context, recipients, size, scan};
-    for (const auto& rule : rules.transport_rules) {  // the loader sorts by (priority, order)
+    const auto& gates = rules.transport_gates;
+    for (std::size_t i = 0; i < rules.transport_rules.size(); ++i) {  // the loader sorts by (priority, order)
+        const TransportRule& rule = rules.transport_rules[i];
+        if (i < gates.size() && !scan.may_match(gates[i])) continue;  // its first condition fails
         Match m = evaluate_condition(env, rule.if_);
         if (m == Match::match && rule.except) {
             Match e = evaluate_condition(env, *rule.except);

@@ -120,6 +120,7 @@ LoadResult load_files(const Files& files, const LoadOptions& options, std::vecto
                      [](const TransportRule& a, const TransportRule& b) {
                          return std::tie(a.priority, a.order) < std::tie(b.priority, b.order);
                      });
+    for (const auto& rule : ctx.rules.transport_rules) ctx.rules.transport_gates.push_back(gate_of(rule.if_));
     if (!ctx.has_errors()) {
         compile_patterns(ctx,
                          ctx.rules.transport_rules.empty() ? SourceLoc{options.rules_dir.string(), 0, 0}

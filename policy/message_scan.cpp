@@ -8,16 +8,19 @@ namespace mw::policy::detail {
 namespace {
 
 const PatternHits& scan_once(std::optional<PatternHits>& slot, const PatternSet& set,
-                             const std::vector<std::string>& values) {
+                             std::span<const std::string_view> values) {
     if (!slot) {
         slot.emplace();
         slot->reset(set.size());
-        if (!set.empty() && !values.empty()) {
-            std::vector<std::string_view> views(values.begin(), values.end());
-            set.scan(views, *slot);
-        }
+        if (!set.empty() && !values.empty()) set.scan(values, *slot);
     }
     return *slot;
+}
+
+const PatternHits& scan_once(std::optional<PatternHits>& slot, const PatternSet& set,
+                             const std::vector<std::string>& values) {
+    std::vector<std::string_view> views(values.begin(), values.end());
+    return scan_once(slot, set, views);
 }
 
 }  // namespace
@@ -40,6 +43,7 @@ MessageScan::MessageScan(const ContentPatterns& patterns, const MessageState& st
     if (content_) {
         names_.resize(content_->parts.size());
         types_.resize(content_->parts.size());
+        extensions_.resize(content_->parts.size());
     }
 }
 
@@ -77,9 +81,9 @@ const PatternHits& MessageScan::any_header() {
 
 const PatternHits& MessageScan::body() {
     if (body_) return *body_;
-    std::vector<std::string> values;
-    if (content_) values.push_back(content_->body_text);
-    return scan_once(body_, patterns_.body, values);
+    // The body is the one large value: scanned where it lies, never copied.
+    std::string_view text = content_ ? std::string_view(content_->body_text) : std::string_view();
+    return scan_once(body_, patterns_.body, std::span(&text, content_ ? 1 : 0));
 }
 
 const std::vector<std::size_t>& MessageScan::attachments() {
@@ -104,7 +108,48 @@ const PatternHits& MessageScan::attachment_names(std::size_t part) {
 const PatternHits& MessageScan::attachment_type(std::size_t part) {
     auto& slot = types_.at(part);
     if (slot) return *slot;
-    return scan_once(slot, patterns_.attachment_type, {content_->parts[part].content_type});
+    std::string_view type = content_->parts[part].content_type;
+    return scan_once(slot, patterns_.attachment_type, std::span(&type, 1));
+}
+
+const std::vector<std::string>& MessageScan::extensions(std::size_t part) {
+    auto& slot = extensions_.at(part);
+    if (!slot) {
+        slot.emplace();
+        for (const auto& name : content_->parts[part].file_names)
+            if (std::string ext = file_extension(name); !ext.empty()) slot->push_back(std::move(ext));
+    }
+    return *slot;
+}
+
+namespace {
+
+bool any_decided_hit(const PatternHits& hits, const std::vector<PatternId>& ids) {
+    for (PatternId id : ids)
+        if (hits.decided(id)) return true;  // matched, or failed
+    return false;
+}
+
+}  // namespace
+
+bool MessageScan::may_match(const RuleGate& gate) {
+    using F = RuleGate::Field;
+    switch (gate.field) {
+        case F::none: return true;
+        case F::subject: return any_decided_hit(subject(), gate.ids);
+        case F::header: return any_decided_hit(header(gate.header_set), gate.ids);
+        case F::any_header: return any_decided_hit(any_header(), gate.ids);
+        case F::body: return !content_ || any_decided_hit(body(), gate.ids);
+        case F::attachment_name:
+        case F::attachment_type:
+            if (!content_) return true;
+            for (std::size_t part : attachments()) {
+                const PatternHits& hits = gate.field == F::attachment_name ? attachment_names(part) : attachment_type(part);
+                if (any_decided_hit(hits, gate.ids)) return true;
+            }
+            return false;
+    }
+    return true;
 }
 
 std::string file_extension(std::string_view name) {

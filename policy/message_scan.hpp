@@ -5,6 +5,7 @@
 #pragma once
 
 #include <optional>
+#include <span>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,11 @@ public:
     // it when the session began): content conditions are then Unknown and fail closed.
     MessageScan(const ContentPatterns& patterns, const MessageState& state, const MessageContent* content);
 
+    // Whether the rule whose first condition `gate` is may match: some gate pattern matched, or
+    // could not be decided (the full evaluation then fails closed), in its field; always when
+    // there is no gate, or the content it needs was not inspected (evaluation says so, and fails).
+    bool may_match(const RuleGate& gate);
+
     const PatternHits& subject();
     const PatternHits& header(std::size_t set);  // ContentPatterns::headers index
     const PatternHits& any_header();
@@ -29,6 +35,8 @@ public:
     const std::vector<std::size_t>& attachments();
     const PatternHits& attachment_names(std::size_t part);  // by content()->parts index
     const PatternHits& attachment_type(std::size_t part);
+    // The part's file names' extensions (file_extension), computed once for every rule that asks.
+    const std::vector<std::string>& extensions(std::size_t part);
 
 private:
     const ContentPatterns& patterns_;
@@ -38,6 +46,7 @@ private:
     std::vector<std::optional<PatternHits>> headers_;
     std::optional<std::vector<std::size_t>> attachments_;
     std::vector<std::optional<PatternHits>> names_, types_;  // by parts index
+    std::vector<std::optional<std::vector<std::string>>> extensions_;
 };
 
 // Values of the fields named `name` that arrived and survived the firewall, unfolded: each as

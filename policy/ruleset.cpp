@@ -139,6 +139,40 @@ bool RuleCondition::empty() const {
            !authenticated && !tls && !domain_secure && !needs_content();
 }
 
+namespace {
+
+template <typename Entries>
+RuleGate gate(RuleGate::Field field, const Entries& entries, std::size_t header_set = 0) {
+    RuleGate g{field, header_set, {}};
+    for (const auto& e : entries) g.ids.push_back(e.id);
+    return g;
+}
+
+}  // namespace
+
+// The first present condition in the order evaluate_condition (engine_transport_rules.cpp) takes
+// them; a change to one order is a change to both.
+RuleGate gate_of(const RuleCondition& c) {
+    using F = RuleGate::Field;
+    if (c.from || c.to || c.from_scope || c.to_scope) return {};
+    if (c.subject_contains) return gate(F::subject, *c.subject_contains);
+    if (c.subject_matches) return gate(F::subject, *c.subject_matches);
+    if (!c.header_contains.empty()) return gate(F::header, c.header_contains.front().texts, c.header_contains.front().set);
+    if (!c.header_matches.empty()) {
+        const HeaderRegex& h = c.header_matches.front();
+        return {F::header, h.set, {h.pattern.id}};
+    }
+    if (c.any_header_matches) return gate(F::any_header, *c.any_header_matches);
+    if (c.size_over || c.authenticated || c.tls || c.domain_secure) return {};
+    if (c.attachment_name_matches) return gate(F::attachment_name, *c.attachment_name_matches);
+    if (c.attachment_extension) return {};
+    if (c.attachment_type) return gate(F::attachment_type, *c.attachment_type);
+    if (c.attachment_size_over) return {};
+    if (c.body_contains) return gate(F::body, *c.body_contains);
+    if (c.body_matches) return gate(F::body, *c.body_matches);
+    return {};
+}
+
 bool RuleCondition::needs_content() const {
     return attachment_name_matches || attachment_extension || attachment_type || attachment_size_over ||
            body_contains || body_matches || mime_malformed || part_count_over;

@@ -170,6 +170,30 @@ BOOST_AUTO_TEST_CASE(content_not_inspected_fails_closed) {
     BOOST_TEST(trace_has(m.trace, "attachment_extension: the message content was not inspected"), trace_text(m.trace));
 }
 
+// A rule whose first condition is a field's patterns is passed over when none of them is in the
+// message; that shortcut must not pass over a rule that cannot be evaluated, nor fire one whose
+// later conditions fail.
+BOOST_AUTO_TEST_CASE(rules_passed_over_by_their_first_condition) {
+    for (const char* condition : {R"({ body_contains = "invoice" })", R"({ attachment_name_matches = "^a" })",
+                                  R"({ attachment_type = "application/pdf" })"}) {
+        BOOST_TEST_CONTEXT(condition) {
+            load(rule(condition));
+            auto s = session();
+            auto m = s.message({{"Subject", "hi"}}, 1000, nullptr);
+            BOOST_TEST(reply(m.verdict) == "451 4.3.0 Temporary policy failure", trace_text(m.trace));
+            BOOST_TEST(trace_has(m.trace, "the message content was not inspected"), trace_text(m.trace));
+        }
+    }
+    load(rule(R"({ subject_contains = "report", attachment_extension = "exe" })", "Both") +
+         rule(R"({ attachment_type = "application/pdf", body_contains = "report" })", "Pdf and report") +
+         rule(R"({ header_matches = { X-Scan = "^infected$" }, size_over = 10 })", "Scan"));
+    auto pdf = with_attachment("application/pdf", {"a.pdf"});
+    auto m = judge(pdf, {{"Subject", "the report"}, {"X-Scan", "clean"}});
+    BOOST_TEST(m.rules_applied == std::vector<std::string>{"Pdf and report"}, boost::test_tools::per_element());
+    m = judge(with_attachment("application/x-msdownload", {"a.exe"}), {{"Subject", "the report"}, {"X-Scan", "infected"}});
+    BOOST_TEST((m.rules_applied == std::vector<std::string>{"Both", "Scan"}), boost::test_tools::per_element());
+}
+
 BOOST_AUTO_TEST_CASE(exception_on_content) {
     load(R"(
 [[transport_rule]]

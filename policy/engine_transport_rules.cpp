@@ -256,10 +256,13 @@ void apply_transport_rules(const Ruleset& rules, const SessionFacts& facts, cons
                            const MessageContent* content, MessageState& state, MessageResult& result) {
     MessageScan scan(rules.patterns, state, content);
     RuleEnv env{MatchEnv{rules, &result.trace}, facts, context, recipients, size, scan};
+    // Gates only as the loader made them, one per rule in the same order; otherwise (a Ruleset
+    // built another way) every rule is evaluated in full, which is never wrong, only slower.
     const auto& gates = rules.transport_gates;
+    const bool gated = gates.size() == rules.transport_rules.size();
     for (std::size_t i = 0; i < rules.transport_rules.size(); ++i) {  // the loader sorts by (priority, order)
         const TransportRule& rule = rules.transport_rules[i];
-        if (i < gates.size() && !scan.may_match(gates[i])) continue;  // its first condition fails
+        if (gated && !scan.may_match(gates[i])) continue;  // its first condition fails
         Match m = evaluate_condition(env, rule.if_);
         if (m == Match::match && rule.except) {
             Match e = evaluate_condition(env, *rule.except);

@@ -52,10 +52,24 @@ std::uint64_t next_serial() {
 
 // Hyperscan's answer must never be narrower than PCRE2's. Patterns where the two could disagree on
 // what matches stay with PCRE2 alone: any non-ASCII byte or code-point escape in the pattern (UTF
-// classes and caseless folding of non-ASCII letters). Caseless patterns with the letter k or s
-// disagree only on non-ASCII values (PCRE2's folding also takes U+212A KELVIN SIGN and U+017F LONG
-// S): Hyperscan may judge them on ASCII values, PCRE2 alone on the others.
-enum class Route { hyperscan, hyperscan_on_ascii, pcre2 };
+// classes and caseless folding of non-ASCII letters). Caseless patterns disagree only on values
+// holding U+212A KELVIN SIGN or U+017F LONG S, which PCRE2 folds onto k and s and Hyperscan does
+// not; a k or an s may hide in a class range or an escape ([j-l], \x6b), so every caseless
+// pattern is judged by PCRE2 alone on such values (has_ascii_fold_partner), by Hyperscan on others.
+enum class Route { hyperscan, hyperscan_unless_fold_partner, pcre2 };
+
+// An inline option group that may set i: (?i), (?mi:...), (?^i), (?x-i) too (conservative: a
+// pattern taken for caseless that is not only costs a PCRE2 run on a rare value).
+bool may_be_caseless(std::string_view pattern) {
+    for (auto at = pattern.find("(?"); at != std::string_view::npos; at = pattern.find("(?", at + 2)) {
+        for (std::size_t i = at + 2; i < pattern.size(); ++i) {
+            char c = pattern[i];
+            if (c == 'i') return true;
+            if (std::isalpha(static_cast<unsigned char>(c)) == 0 && c != '^' && c != '-') break;
+        }
+    }
+    return false;
+}
 
 Route route_of(std::string_view pattern) {
     for (unsigned char c : pattern)
@@ -64,16 +78,13 @@ Route route_of(std::string_view pattern) {
         pattern.find("\\P") != std::string_view::npos || pattern.find("\\N") != std::string_view::npos ||
         pattern.find("(*") != std::string_view::npos)
         return Route::pcre2;
-    bool caseless = false;  // an inline option group (?flags) or (?flags:...) that sets i
-    for (auto at = pattern.find("(?"); at != std::string_view::npos && !caseless; at = pattern.find("(?", at + 2)) {
-        for (std::size_t i = at + 2; i < pattern.size() && std::isalpha(static_cast<unsigned char>(pattern[i])) != 0; ++i)
-            if (pattern[i] == 'i') caseless = true;
-    }
-    if (caseless) {
-        for (char c : pattern)
-            if (c == 'k' || c == 'K' || c == 's' || c == 'S') return Route::hyperscan_on_ascii;
-    }
-    return Route::hyperscan;
+    return may_be_caseless(pattern) ? Route::hyperscan_unless_fold_partner : Route::hyperscan;
+}
+
+// The UTF-8 of U+212A (E2 84 AA) or U+017F (C5 BF): the only non-ASCII characters PCRE2's caseless
+// matching takes for an ASCII letter.
+bool has_ascii_fold_partner(std::string_view value) {
+    return value.find("\xe2\x84\xaa") != std::string_view::npos || value.find("\xc5\xbf") != std::string_view::npos;
 }
 
 int collect(unsigned int id, unsigned long long, unsigned long long, unsigned int, void* context) {
@@ -99,7 +110,7 @@ struct PatternSet::Impl {
     std::vector<Entry> entries;
     std::vector<PatternId> pcre2_only;       // regexes matched by PCRE2 on every value
     std::vector<PatternId> prefiltered;      // regexes in `regexes` (all of them on invalid UTF-8)
-    std::vector<PatternId> ascii_only;       // of those, the ones PCRE2 judges alone on non-ASCII values
+    std::vector<PatternId> caseless;         // of those, the ones PCRE2 judges alone on fold partners
     std::vector<PatternId> texts;            // texts, all in `literals`
     DatabasePtr regexes, literals;
     bool compiled = false;
@@ -158,7 +169,8 @@ Result<bool> PatternSet::compile() {
             next->regexes = DatabasePtr(db, DatabaseDeleter{});
             next->prefiltered = candidates;
             for (PatternId id : candidates)
-                if (route_of(next->entries[id].regex->pattern()) == Route::hyperscan_on_ascii) next->ascii_only.push_back(id);
+                if (route_of(next->entries[id].regex->pattern()) == Route::hyperscan_unless_fold_partner)
+                    next->caseless.push_back(id);
             break;
         }
         int bad = error ? error->expression : -1;
@@ -244,8 +256,8 @@ void PatternSet::scan(std::span<const std::string_view> values, PatternHits& hit
                 for (PatternId id : impl.prefiltered) confirm(impl.entries[id].regex, id, value, hits);
             } else if (candidates(scratch, impl.regexes.get(), value, found)) {
                 for (PatternId id : found) confirm(impl.entries[id].regex, id, value, hits);
-                if (kind == Utf8Kind::multibyte)
-                    for (PatternId id : impl.ascii_only) confirm(impl.entries[id].regex, id, value, hits);
+                if (kind == Utf8Kind::multibyte && !impl.caseless.empty() && has_ascii_fold_partner(value))
+                    for (PatternId id : impl.caseless) confirm(impl.entries[id].regex, id, value, hits);
             } else {
                 fail_all(impl.prefiltered, hits);
             }

@@ -192,6 +192,12 @@ BOOST_AUTO_TEST_CASE(rules_passed_over_by_their_first_condition) {
     BOOST_TEST(m.rules_applied == std::vector<std::string>{"Pdf and report"}, boost::test_tools::per_element());
     m = judge(with_attachment("application/x-msdownload", {"a.exe"}), {{"Subject", "the report"}, {"X-Scan", "infected"}});
     BOOST_TEST((m.rules_applied == std::vector<std::string>{"Both", "Scan"}), boost::test_tools::per_element());
+    // Only the first condition gates: a Subject PCRE2 cannot finish with is noted in the trace even
+    // though the second condition fails (a gate on the header would skip the rule and lose it).
+    load(rule(R"({ subject_matches = "^(a+)+\\x{e9}?$", header_matches = { X-A = "^never$" } })", "Order"));
+    m = judge(pdf, {{"Subject", std::string(40, 'a') + "b"}, {"X-A", "x"}});
+    BOOST_TEST(m.verdict.code == 250, trace_text(m.trace));
+    BOOST_TEST(trace_has(m.trace, "fails closed"), trace_text(m.trace));
 }
 
 BOOST_AUTO_TEST_CASE(exception_on_content) {

@@ -28,12 +28,14 @@ const std::vector<std::string> patterns = {
     "(a)\\1", "foo(?=bar)", "(?<!x)y", "a++b", "(?>ab)c", "\\d{3}-\\d{4}", "(?i)^x-spam-[a-z]+: *yes",
     "end\\z", "line$", "(?s)a.b", "(?m)^second", "\\x{e9}", "[[:alpha:]]+\\d", "(?i:ABC)def", "colou?r",
     "(?x) a b c ", "\\.exe$", "^(a+)+$", "[\\x{100}-\\x{200}]", "\\p{Lu}", "(?i)stra\xc3\x9f" "e", "\\Qa.b\\E",
+    // caseless, with the k or s only in a range or an escape, or behind ^ or -
+    "(?i)[j-l]ill", "(?i)\\x6bill", "(?i)^\\163sn", "(?^i)[r-t]sn", "(?m-x)(?i)[a-z]ill now",
 };
 
 const std::vector<std::string> subjects = {
     "spam and eggs", "you win", "Your INVOICE", "ticket #17 done", "ticket #170", "abc", "a\xc3\xa9" "c",
     "\xc3\xa9\xc3\xa9\xc3\xa9", "abb", "\xc3\xa9", "a word here", "a\xc3\xa9" "b", "foobarbaz", "", "KILL",
-    "\xe2\x84\xaaill now", "\xc5\xbfsn", "\xc3\x89" "COLE", "aa", "foobar", "xy", "zy", "aab", "abc",
+    "\xe2\x84\xaaill now", "\xc5\xbfsn", "\xc5\xbfsn and \xc3\xa9", "Kill \xe2\x84\xaa", "\xc3\x89" "COLE", "aa", "foobar", "xy", "zy", "aab", "abc",
     "555-1234", "X-Spam-Flag: YES", "the end", "a line\n", "a\nb", "first\nsecond", "Ab1", "ABCdef",
     "abcDEF", "color", "abc", "evil.exe", "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaab", "\xc4\x80", "\xc3\x84",
     "STRASSE", "a.b", "bad \xff byte spam", "\xc0\xaf overlong", "win\n", "\xed\xa0\x80 surrogate",
@@ -180,7 +182,7 @@ BOOST_AUTO_TEST_CASE(utf8_classes_of_long_values) {
     const std::string ascii(1000, 'a');
     BOOST_TEST((classify_utf8(ascii) == Utf8Kind::ascii));
     BOOST_TEST((classify_utf8("") == Utf8Kind::ascii));
-    for (std::size_t at : {0u, 7u, 8u, 500u, 996u, 999u}) {
+    for (std::size_t at : {0u, 1u, 2u, 3u, 4u, 5u, 6u, 7u, 8u, 500u, 996u, 999u}) {
         BOOST_TEST_CONTEXT("at " << at) {
             std::string bad = ascii;
             bad[at] = '\xff';
@@ -190,6 +192,10 @@ BOOST_AUTO_TEST_CASE(utf8_classes_of_long_values) {
             BOOST_TEST((classify_utf8(multi) == Utf8Kind::multibyte));
             std::string cut = ascii.substr(0, at) + "\xc3";
             BOOST_TEST((classify_utf8(cut) == Utf8Kind::invalid));
+            std::string short_tail = ascii.substr(0, at) + "\xc3\xa9" "ab\xff";  // the bad byte after a good one
+            BOOST_TEST((classify_utf8(short_tail) == Utf8Kind::invalid));
+            std::string good_then_bad = multi + "\x80";  // a continuation byte with no lead
+            BOOST_TEST((classify_utf8(good_then_bad) == Utf8Kind::invalid));
         }
     }
 }

@@ -2,6 +2,7 @@
 
 #include <arpa/inet.h>
 
+#include <algorithm>
 #include <charconv>
 #include <functional>
 #include <map>
@@ -60,6 +61,37 @@ ListenAddress parse_listen_address(const std::string& text) {
         return a;
     }
     throw ConfigError("'" + text + "': expected unix:/path or inet:HOST:PORT");
+}
+
+std::string DnsForwarder::unbound_form() const { return address + "@" + std::to_string(port); }
+
+DnsForwarder parse_dns_forwarder(const std::string& text) {
+    std::string host = text, port;
+    if (!text.empty() && text.front() == '[') {
+        auto close = text.find(']');
+        if (close == std::string::npos || (close + 1 < text.size() && text[close + 1] != ':') ||
+            close + 2 == text.size())
+            throw ConfigError("'" + text + "': expected [IPv6]:PORT");
+        host = text.substr(1, close - 1);
+        if (close + 1 < text.size()) port = text.substr(close + 2);
+    } else if (std::count(text.begin(), text.end(), ':') == 1) {
+        auto colon = text.find(':');
+        host = text.substr(0, colon);
+        port = text.substr(colon + 1);
+    }
+    unsigned char buf[16];
+    if (::inet_pton(AF_INET, host.c_str(), buf) != 1 && ::inet_pton(AF_INET6, host.c_str(), buf) != 1)
+        throw ConfigError("'" + text + "': '" + host + "' is not an IP address (a forwarder is ADDR, ADDR:PORT or [V6ADDR]:PORT)");
+    DnsForwarder f;
+    f.address = host;
+    if (!port.empty()) {
+        unsigned value = 0;
+        auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+        if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535)
+            throw ConfigError("'" + text + "': '" + port + "' is not a port number");
+        f.port = static_cast<std::uint16_t>(value);
+    }
+    return f;
 }
 
 namespace {
@@ -193,6 +225,30 @@ DaemonConfig load_daemon_config(const std::optional<fs::path>& file) {
                           [&](const toml::node& x) { c.delivery.queue_lifetime_seconds = r.duration(x, "queue_lifetime"); }},
                          {"delay_warning",
                           [&](const toml::node& x) { c.delivery.delay_warning_seconds = r.duration(x, "delay_warning"); }}});
+             }},
+            {"dns",
+             [&](const toml::node& v) {
+                 r.each(r.table(v, "dns"), "dns",
+                        {{"forwarders",
+                          [&](const toml::node& x) {
+                              const auto* list = x.as_array();
+                              if (!list) r.fail(x, "'forwarders' must be a list of addresses such as [\"127.0.0.1:5353\"]");
+                              c.dns.forwarders.clear();
+                              for (const auto& item : *list) {
+                                  try {
+                                      c.dns.forwarders.push_back(parse_dns_forwarder(r.string(item, "forwarders")));
+                                  } catch (const ConfigError& e) {
+                                      if (std::string_view(e.what()).find(": error: ") != std::string_view::npos) throw;
+                                      r.fail(item, e.what());
+                                  }
+                              }
+                          }},
+                         {"trust_anchor",
+                          [&](const toml::node& x) { c.dns.trust_anchor = relative_to(base, r.string(x, "trust_anchor")); }},
+                         {"unbound_config", [&](const toml::node& x) {
+                              auto s = r.string(x, "unbound_config");
+                              c.dns.unbound_config = s.empty() ? fs::path() : relative_to(base, s);
+                          }}});
              }},
             {"log", [&](const toml::node& v) {
                  r.each(r.table(v, "log"), "log",

@@ -24,6 +24,16 @@ struct ListenAddress {
 // Throws ConfigError (message without location) when the text is not a listener address.
 ListenAddress parse_listen_address(const std::string& text);
 
+// A DNS server to forward queries to, as `[dns] forwarders` lists it: "ADDR", "ADDR:PORT" or
+// "[V6ADDR]:PORT" (a bare IPv6 address is also taken). Port 53 when none is given.
+struct DnsForwarder {
+    std::string address;  // an IP address literal
+    std::uint16_t port = 53;
+    std::string unbound_form() const;  // "ADDR@PORT", as libunbound's ub_ctx_set_fwd takes it
+};
+// Throws ConfigError (message without location) when the text is not such an address.
+DnsForwarder parse_dns_forwarder(const std::string& text);
+
 struct ListenerConfig {
     bool enabled = true;
     std::string listen;  // as written; parsed by parse_listen_address
@@ -57,6 +67,12 @@ struct DaemonConfig {
         std::uint64_t queue_lifetime_seconds = 5 * 86400;
         std::uint64_t delay_warning_seconds = 4 * 3600;
     } delivery;
+    // The resolver of standalone delivery and of the reverse-DNS lookups (README "DNS").
+    struct Dns {
+        std::vector<DnsForwarder> forwarders;  // empty: the system's resolvers (/etc/resolv.conf)
+        std::filesystem::path trust_anchor = "/usr/share/dns/root.key";  // DS or DNSKEY records
+        std::filesystem::path unbound_config;  // extra unbound.conf lines for ub_ctx_config; empty: none
+    } dns;
     struct Log {
         std::string target = "stderr";  // stderr | syslog | a file path
     } log;

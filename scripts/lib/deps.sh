@@ -8,7 +8,7 @@ MAILWARDEN_PACKAGES=(
   g++ clang cmake ninja-build pkg-config
   libtomlplusplus-dev libpcre2-dev liblmdb-dev libidn2-dev libssl-dev
   libboost-dev libboost-test-dev libmilter-dev libcrypt-dev libcli11-dev
-  libgmime-3.0-dev libhyperscan-dev
+  libgmime-3.0-dev libhyperscan-dev libunbound-dev
 )
 
 # The real peers the integration tests drive: a private Postfix with smtp-sink, swaks (with TLS and IPv6),
@@ -17,9 +17,12 @@ MAILWARDEN_PACKAGES=(
 # cf files with m4, which build sendmail.cf from what `export sendmail` prints (only files: no Sendmail
 # daemon, no conflict with Postfix); iproute2 brings up loopback in the Sendmail tests' own network
 # namespace (Sendmail itself is unpacked by the tests, never installed: tests/integration/sendmail/fetch-peer).
+# NSD, unbound and ldns-signzone build the outbound tests' private DNSSEC-signed DNS on loopback; dig
+# checks it; dns-root-data holds the production trust anchor that [dns] trust_anchor defaults to.
 MAILWARDEN_TEST_PACKAGES=(
   postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl dovecot-core dovecot-lmtpd
   nmap miltertest openssl sendmail-cf iproute2 python3 mpack
+  nsd unbound ldnsutils bind9-dnsutils dns-root-data
 )
 
 install_deps() {

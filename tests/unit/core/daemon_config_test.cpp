@@ -102,3 +102,39 @@ BOOST_AUTO_TEST_CASE(contrib_standalone_config_turns_the_mta_on_and_the_milter_o
     BOOST_TEST(c.delivery.maildir == "/var/mail/{domain}/{user}/");
     BOOST_TEST(c.delivery.queue_lifetime_seconds == 5u * 86400);
 }
+
+BOOST_AUTO_TEST_CASE(dns_section_forwarders_and_files) {
+    DaemonConfig defaults;
+    BOOST_TEST(defaults.dns.forwarders.empty());
+    BOOST_TEST(defaults.dns.trust_anchor == "/usr/share/dns/root.key");
+    BOOST_TEST(defaults.dns.unbound_config.empty());
+
+    mw::test::TempDir dir("config");
+    auto file = dir.write("mailwarden.toml", R"([dns]
+forwarders = ["127.0.0.1:5353", "192.0.2.53", "[::1]:5300", "2001:db8::53"]
+trust_anchor = "root.ds"
+unbound_config = "unbound.conf"
+)");
+    DaemonConfig c = load_daemon_config(file);
+    BOOST_TEST_REQUIRE(c.dns.forwarders.size() == 4u);
+    BOOST_TEST(c.dns.forwarders[0].unbound_form() == "127.0.0.1@5353");
+    BOOST_TEST(c.dns.forwarders[1].unbound_form() == "192.0.2.53@53");
+    BOOST_TEST(c.dns.forwarders[2].unbound_form() == "::1@5300");
+    BOOST_TEST(c.dns.forwarders[3].unbound_form() == "2001:db8::53@53");
+    BOOST_TEST(c.dns.trust_anchor == dir.path() / "root.ds");
+    BOOST_TEST(c.dns.unbound_config == dir.path() / "unbound.conf");
+
+    auto bad = dir.write("bad.toml", "[dns]\nforwarders = [\"127.0.0.1\", \"dns.example:53\"]\n");
+    try {
+        load_daemon_config(bad);
+        BOOST_FAIL("accepted a host name as forwarder");
+    } catch (const ConfigError& e) {
+        BOOST_TEST(std::string(e.what()) == bad.string() +
+                                               ":2:28: error: 'dns.example:53': 'dns.example' is not an IP address (a forwarder is "
+                                               "ADDR, ADDR:PORT or [V6ADDR]:PORT)");
+    }
+    BOOST_CHECK_THROW(parse_dns_forwarder("127.0.0.1:0"), ConfigError);
+    BOOST_TEST(parse_dns_forwarder("[::1]").unbound_form() == "::1@53");
+    BOOST_CHECK_THROW(parse_dns_forwarder("[::1]:"), ConfigError);
+    BOOST_CHECK_THROW(parse_dns_forwarder(""), ConfigError);
+}

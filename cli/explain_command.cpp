@@ -139,6 +139,28 @@ Verdict bad_syntax(bool sender, const std::string& given, const std::string& err
                       "address syntax");
 }
 
+// `--resolve`: the real MX and address lookups, with `[dns]` of mailwarden.toml, for every routed
+// recipient. False (after a message) when the resolver cannot be set up.
+bool resolve_routes(const ParsedArgs& a, const Ruleset& rules, ExplainReport& report) {
+    auto config = load_config_for_command(a);
+    if (!config) return false;
+    std::vector<NextHop> hops;
+    for (const auto& r : report.recipients)
+        if (r.route) hops.push_back(r.route->nexthop);
+    smtp::delivery::NextHopOptions options;
+    if (!rules.organization.hostname.empty()) options.own_names = {rules.organization.hostname};
+    auto resolved = smtp::delivery::resolve_next_hops_blocking(smtp::dns::resolver_config(config->dns), hops, options,
+                                                               std::chrono::seconds(10));
+    if (!resolved) {
+        std::cerr << "mailwarden explain: cannot resolve: " << resolved.error().detail << "\n";
+        return false;
+    }
+    std::size_t next = 0;
+    for (auto& r : report.recipients)
+        if (r.route) r.resolved = std::move(resolved->at(next++));
+    return true;
+}
+
 void take_trace(Trace& into, const Trace& from) { into.insert(into.end(), from.begin(), from.end()); }
 
 int explain_command(const ParsedArgs& a) {
@@ -199,15 +221,16 @@ int explain_command(const ParsedArgs& a) {
         for (const auto& text : to) {
             auto rcpt = parse_address(text);
             if (!rcpt.address) {
-                report.recipients.push_back({text, bad_syntax(false, text, rcpt.error), std::nullopt});
+                report.recipients.push_back({text, bad_syntax(false, text, rcpt.error), std::nullopt, std::nullopt});
                 continue;
             }
             RcptResult result = evaluate_rcpt(rules, facts, mail.context, *rcpt.address, accepted.size());
             take_trace(report.trace, result.trace);
             if (result.verdict.continues()) accepted.push_back(*rcpt.address);
-            report.recipients.push_back({rcpt.address->str(), result.verdict, result.route});
+            report.recipients.push_back({rcpt.address->str(), result.verdict, result.route, std::nullopt});
         }
     }
+    if (a.has("resolve") && !resolve_routes(a, rules, report)) return 2;
     for (auto g : mail.context.groups) report.groups.push_back(to_string(g));
     for (int i = 0; i < right_count; ++i)
         if (mail.context.rights & bit(static_cast<Right>(i))) report.rights.push_back(to_string(static_cast<Right>(i)));
@@ -268,6 +291,10 @@ CommandSpec explain_spec() {
                  "evaluate with what that front door can know (default standalone,\n"
                  "postfix with --daemon-name)"},
                 {"json", "", "print the report as JSON"},
+                {"resolve", "", "look up the MX and address records of each routed recipient (with\n"
+                                "[dns] of --config) and list the addresses in the order delivery\n"
+                                "would try them"},
+                config_option(),
             },
         .run = explain_command,
         .footer = "Give exactly one of --connector, --daemon-name and --local.\n"

@@ -41,6 +41,30 @@ void tls_object(JsonWriter& j, const policy::OutboundTls& tls) {
     j.end_object();
 }
 
+const char* status_name(smtp::delivery::ResolvedNextHop::Status s) {
+    using S = smtp::delivery::ResolvedNextHop::Status;
+    return s == S::ok ? "ok" : s == S::temporary ? "temporary" : "permanent";
+}
+
+// `--resolve`: "hosts" in the order they would be tried, and the failure when there are none.
+void resolved_fields(JsonWriter& j, const smtp::delivery::ResolvedNextHop& r) {
+    j.key("resolve").value(status_name(r.status));
+    j.key("mx_dnssec").value(r.mx_secure);
+    j.key("hosts").begin_array();
+    for (const auto& t : r.targets) {
+        j.begin_object();
+        j.key("host").value(t.host);
+        j.key("address").value(t.address);
+        j.key("port").value(static_cast<std::int64_t>(t.port));
+        j.key("preference").value(static_cast<std::int64_t>(t.preference));
+        j.key("dnssec").value(t.dnssec);
+        j.end_object();
+    }
+    j.end_array();
+    j.key("resolve_failure");
+    if (r.status == smtp::delivery::ResolvedNextHop::Status::ok) j.null(); else j.value(r.failure.str());
+}
+
 void write_recipients(JsonWriter& j, const std::vector<RecipientReport>& recipients) {
     for (const auto& rcpt : recipients) {
         j.begin_object();
@@ -53,6 +77,8 @@ void write_recipients(JsonWriter& j, const std::vector<RecipientReport>& recipie
             j.key("nexthop").value(rcpt.route->nexthop.str());
             j.key("tls_policy").value(postfix::tls_policy_text(rcpt.route->tls));
             tls_object(j.key("tls"), rcpt.route->tls);
+            j.key("tls_set_by").value(rcpt.route->tls_set_by);
+            if (rcpt.resolved) resolved_fields(j, *rcpt.resolved);
             j.end_object();
         } else {
             j.null();
@@ -181,7 +207,18 @@ std::string render_text(const ExplainReport& r) {
         out << "\n";
         if (rcpt.route)
             out << "    route: send connector " << rcpt.route->send_connector << " -> " << rcpt.route->nexthop.str()
-                << " (TLS policy: " << postfix::tls_policy_text(rcpt.route->tls) << ")\n";
+                << " (TLS policy: " << postfix::tls_policy_text(rcpt.route->tls) << ", set by "
+                << rcpt.route->tls_set_by << ")\n";
+        if (rcpt.resolved) {
+            if (rcpt.resolved->status != smtp::delivery::ResolvedNextHop::Status::ok)
+                out << "    resolve: " << rcpt.resolved->failure.str() << "\n";
+            for (std::size_t i = 0; i < rcpt.resolved->targets.size(); ++i) {
+                const auto& t = rcpt.resolved->targets[i];
+                out << "    try " << i + 1 << ": " << t.str();
+                if (rcpt.route && !rcpt.route->smart_host()) out << " (MX " << t.preference << ")";
+                out << (t.dnssec ? " dnssec" : "") << "\n";
+            }
+        }
     }
     if (r.message) {
         const auto& m = *r.message;

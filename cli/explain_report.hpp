@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "policy/engine.hpp"
+#include "smtp/delivery/next_hop_resolution.hpp"
 
 namespace mw::cli {
 
@@ -14,6 +15,8 @@ struct RecipientReport {
     std::string address;  // as normalized, or as given when malformed
     policy::Verdict verdict;
     std::optional<policy::Route> route;
+    // `--resolve`: the addresses delivery would try, in order, or why there are none.
+    std::optional<smtp::delivery::ResolvedNextHop> resolved;
 };
 
 struct ExplainReport {

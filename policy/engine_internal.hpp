@@ -140,8 +140,10 @@ OutboundTls connector_tls_policy(const SendConnector& connector, const Certifica
 // The policy for mail to `domain` (or "*.P", as above) leaving over `connector` — null when no send
 // connector routes it (Postfix's own routing) — raised, never lowered, by the domain's send-side
 // [[tls_required]], [domain_security] send and Direct Trust pin. nullopt when nothing applies.
+// `set_by`, when given, names what decided the result: "send connector Internet", "tls_required
+// bank.example", "domain security send partner.example", "direct trust partner.example".
 std::optional<OutboundTls> domain_tls_policy(const Ruleset& rules, const SendConnector* connector,
-                                             std::string_view domain, Trace* trace);
+                                             std::string_view domain, Trace* trace, std::string* set_by = nullptr);
 
 // Send-connector routing that lets failures propagate, for callers (RCPT, the socketmap) whose own
 // failure handling must answer 451 / TEMP rather than accept a recipient without its route and TLS

@@ -79,11 +79,13 @@ OutboundTls connector_tls_policy(const SendConnector& c, const CertificateName& 
 }
 
 std::optional<OutboundTls> domain_tls_policy(const Ruleset& rules, const SendConnector* connector,
-                                             std::string_view domain, Trace* trace) {
+                                             std::string_view domain, Trace* trace, std::string* set_by) {
     const MatchNames names = match_names(domain);
     std::optional<OutboundTls> p;
+    std::string decided_by;
     if (connector) {
         p = connector_tls_policy(*connector, names.exact);
+        decided_by = "send connector " + connector->name;
         note(trace, "send connector " + connector->name + ": tls " + to_string(connector->tls) + " -> " + describe(*p));
     } else {
         // Postfix's own routing (relayhost or MX) or a domain delivered here: only the domain's own
@@ -92,7 +94,7 @@ std::optional<OutboundTls> domain_tls_policy(const Ruleset& rules, const SendCon
     }
     // `replace_equal`: Domain Security names the partner's domain even where the connector already
     // verifies a smart host's name, so it replaces a policy of equal strength.
-    auto raise = [&](OutboundTls next, const std::string& why, bool replace_equal = false) {
+    auto raise = [&](OutboundTls next, const std::string& who, const std::string& why, bool replace_equal = false) {
         int have = p ? strength(p->level) : -1, want = strength(next.level);
         if (want < have || (want == have && !replace_equal)) {
             note(trace, why + ": " + describe(*p) + " already meets " + describe(next));
@@ -100,16 +102,17 @@ std::optional<OutboundTls> domain_tls_policy(const Ruleset& rules, const SendCon
         }
         note(trace, why + ": " + (p ? describe(*p) : std::string("no policy")) + " -> " + describe(next));
         p = std::move(next);
+        decided_by = who;
     };
     const TlsRequired* strongest = nullptr;
     for (const auto& t : rules.tls_required)
         if (t.send && t.domain.matches(domain) && (!strongest || t.level > strongest->level)) strongest = &t;
     if (strongest) {
-        std::string why = "tls_required " + strongest->domain.str();
+        std::string who = "tls_required " + strongest->domain.str();
         switch (strongest->level) {
-            case TlsLevel::encrypt: raise(at_level(Level::encrypt), why + " level encrypt"); break;
-            case TlsLevel::verify: raise(at_level(Level::verify), why + " level verify"); break;
-            case TlsLevel::domain: raise(secure({names.exact}), why + " level domain"); break;
+            case TlsLevel::encrypt: raise(at_level(Level::encrypt), who, who + " level encrypt"); break;
+            case TlsLevel::verify: raise(at_level(Level::verify), who, who + " level verify"); break;
+            case TlsLevel::domain: raise(secure({names.exact}), who, who + " level domain"); break;
         }
     }
     if (rules.domain_security) {
@@ -118,7 +121,8 @@ std::optional<OutboundTls> domain_tls_policy(const Ruleset& rules, const SendCon
         // in it.
         for (const auto& s : ds.send) {
             if (!s.matches(domain)) continue;
-            raise(secure({names.exact, names.under}, true), "domain security send " + s.str(), true);
+            raise(secure({names.exact, names.under}, true), "domain security send " + s.str(),
+                  "domain security send " + s.str(), true);
             break;
         }
         // Pins name one exact domain; "*.P" never equals one.
@@ -127,10 +131,11 @@ std::optional<OutboundTls> domain_tls_policy(const Ruleset& rules, const SendCon
             OutboundTls pinned = at_level(Level::fingerprint);
             pinned.pins = {pin.sha256};
             pinned.client_certificate = true;
-            raise(std::move(pinned), "direct trust " + pin.domain);
+            raise(std::move(pinned), "direct trust " + pin.domain, "direct trust " + pin.domain);
             break;
         }
     }
+    if (set_by) *set_by = p ? decided_by : std::string();
     return p;
 }
 
@@ -184,7 +189,7 @@ std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, 
     // Raised by the recipient domain even through a smart host: standalone delivery knows the
     // domain. Postfix does not (it asks for the smart host), hence the loader's smart-host check.
     // A connector always gives a policy, so this one is never empty.
-    route.tls = domain_tls_policy(rules, winner, domain, trace).value_or(OutboundTls{});
+    route.tls = domain_tls_policy(rules, winner, domain, trace, &route.tls_set_by).value_or(OutboundTls{});
     return route;
 }
 

@@ -58,6 +58,8 @@ struct Route {
     std::string send_connector;  // name of the winning send connector
     NextHop nexthop;
     OutboundTls tls;
+    std::string tls_set_by;  // what decided `tls`: "send connector Internet", "tls_required bank.example",
+                             // "domain security send partner.example", "direct trust partner.example"
     bool smart_host() const { return nexthop.kind == NextHop::Kind::host; }
 };
 

@@ -152,4 +152,33 @@ asio::awaitable<ResolvedNextHop> resolve_next_hop(const policy::NextHop& hop, Ne
     co_return permanent("5.4.4", "MX host " + no_address + " of " + domain + " has no address");
 }
 
+DnsLookup lookup_with(std::shared_ptr<dns::Resolver> resolver, std::chrono::milliseconds timeout) {
+    return [resolver = std::move(resolver), timeout](std::string name, DnsType type) -> asio::awaitable<DnsAnswer> {
+        co_return co_await resolver->query(std::move(name), type, timeout);
+    };
+}
+
+Result<std::vector<ResolvedNextHop>> resolve_next_hops_blocking(const dns::ResolverConfig& config,
+                                                                const std::vector<policy::NextHop>& hops,
+                                                                const NextHopOptions& options,
+                                                                std::chrono::milliseconds timeout) {
+    asio::io_context io;
+    auto resolver = dns::Resolver::create(io.get_executor(), config);
+    if (!resolver) return resolver.error();
+    auto r = *resolver;
+    std::vector<ResolvedNextHop> out;
+    bool failed = false;
+    auto all = [&]() -> asio::awaitable<void> {
+        for (const auto& hop : hops) out.push_back(co_await resolve_next_hop(hop, options, lookup_with(r, timeout)));
+    };
+    asio::co_spawn(io, all(), [&](std::exception_ptr e) {
+        failed = e != nullptr;
+        r->stop();
+    });
+    io.run();
+    if (failed || out.size() != hops.size())
+        return Error{Error::Kind::temporary, "resolve", "internal error while resolving", ErrorCode::internal};
+    return out;
+}
+
 }  // namespace mw::smtp::delivery

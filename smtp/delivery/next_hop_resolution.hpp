@@ -24,6 +24,7 @@
 #include "policy/route.hpp"
 #include "smtp/asio.hpp"
 #include "smtp/dns/dns_answer.hpp"
+#include "smtp/dns/resolver.hpp"
 
 namespace mw::smtp::delivery {
 
@@ -63,5 +64,15 @@ using DnsLookup = std::function<asio::awaitable<dns::DnsAnswer>(std::string name
 
 asio::awaitable<ResolvedNextHop> resolve_next_hop(const policy::NextHop& hop, NextHopOptions options,
                                                   DnsLookup lookup);
+
+// The resolver's query as a DnsLookup, each lookup bounded by `timeout`.
+DnsLookup lookup_with(std::shared_ptr<dns::Resolver> resolver, std::chrono::milliseconds timeout);
+
+// For the command line (`explain --resolve`): each hop resolved in turn, on a private io_context
+// and resolver. An Error (code `config`) when the resolver cannot be set up.
+Result<std::vector<ResolvedNextHop>> resolve_next_hops_blocking(const dns::ResolverConfig& config,
+                                                                const std::vector<policy::NextHop>& hops,
+                                                                const NextHopOptions& options,
+                                                                std::chrono::milliseconds timeout);
 
 }  // namespace mw::smtp::delivery

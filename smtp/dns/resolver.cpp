@@ -88,6 +88,14 @@ struct Resolver::Context {
     }
 };
 
+ResolverConfig resolver_config(const DaemonConfig::Dns& dns) {
+    ResolverConfig c;
+    for (const auto& f : dns.forwarders) c.forwarders.push_back(f.unbound_form());
+    c.trust_anchor = dns.trust_anchor;
+    c.unbound_config = dns.unbound_config;
+    return c;
+}
+
 Resolver::Resolver(asio::any_io_executor executor) : strand_(asio::make_strand(executor)) {}
 
 Resolver::~Resolver() = default;

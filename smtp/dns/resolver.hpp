@@ -16,6 +16,7 @@
 #include <string>
 #include <vector>
 
+#include "core/daemon_config.hpp"
 #include "core/result.hpp"
 #include "smtp/asio.hpp"
 #include "smtp/dns/dns_answer.hpp"
@@ -30,6 +31,9 @@ struct ResolverConfig {
     std::filesystem::path trust_anchor;  // DS or DNSKEY records; empty: no validation (all insecure)
     std::filesystem::path unbound_config;  // an extra unbound.conf for ub_ctx_config; empty: none
 };
+
+// `[dns]` of mailwarden.toml as the resolver takes it.
+ResolverConfig resolver_config(const DaemonConfig::Dns& dns);
 
 class Resolver : public std::enable_shared_from_this<Resolver> {
 public:

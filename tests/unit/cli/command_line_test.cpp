@@ -48,7 +48,7 @@ const std::vector<HelpCase> help_cases = {
                    "--client IP", "--helo NAME", "--tls VERSION", "--cipher NAME", "--cert-subject DN",
                    "--cert-issuer DN", "--cert-verified", "--cert-san NAME...", "--cert-sha256 HEX", "--auth USER",
                    "--from ADDR", "--to ADDR...", "--header 'Name: value'", "--size BYTES", "--size-param BYTES",
-                   "--mta standalone|postfix|sendmail", "--json"}},
+                   "--mta standalone|postfix|sendmail", "--json", "--resolve", "--config FILE"}},
     {{"serve"}, {"--config FILE", "--rules DIR", "--state-dir DIR", "[smtp] enabled = true"}},
     {{"reload"}, {"--config FILE"}},
     {{"status"}, {"--config FILE", "--json"}},

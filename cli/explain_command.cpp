@@ -66,6 +66,8 @@ SessionFacts facts_from(const ParsedArgs& a, Mta mta) {
     if (!ip) throw UsageError("option '--client' needs an IP address, not '" + *client + "'");
     facts.client_address = *ip;
     facts.helo = a.get_or("helo", "");
+    // The name the standalone server's reverse DNS would have confirmed (README "Reverse DNS").
+    facts.client_name = a.get_or("client-name", "unknown");
     if (auto name = a.get("daemon-name")) facts.daemon_name = *name;
     if (auto local = a.get("local")) {
         auto ep = parse_endpoint(*local);
@@ -271,6 +273,7 @@ CommandSpec explain_spec() {
                 {"local", "ADDR:PORT", "pick the connector as the standalone server does, by the address\n"
                                        "the client connected to"},
                 {"client", "IP", "the client's address (required)"},
+                {"client-name", "NAME", "the client's confirmed reverse-DNS name (default unknown)"},
                 {"helo", "NAME", "the HELO/EHLO name"},
                 {"tls", "VERSION", "the session is TLS with this protocol version (TLSv1.3)"},
                 {"cipher", "NAME", "the TLS cipher"},

@@ -77,6 +77,7 @@ void StandaloneMta::open() {
     options.tls_cert = config_.smtp.tls_cert;
     options.tls_key = config_.smtp.tls_key;
     options.users_file = config_.smtp.users_file;
+    options.dns = smtp::dns::resolver_config(config_.dns);
     state_->server->open(*rules.ruleset, options);
     state_->listening = state_->server->listening();
 }

@@ -96,6 +96,24 @@ std::optional<Verdict> check_sender(const Ruleset& rules, const SessionFacts& fa
                       "connector " + cname + ": no " + to_string(needed));
 }
 
+// reverse_dns = "require": a client whose address has no PTR name confirmed by its A/AAAA records is
+// refused (RFC 7372's 4.7.25), unless it authenticated: a user's home address rarely has one. 450, as
+// Postfix's reject_unknown_client_hostname, since DNS may be what is broken.
+std::optional<Verdict> check_client_name(const SessionFacts& facts, const ReceiveConnector& c, Trace& trace) {
+    if (c.reverse_dns != ReverseDns::require) return std::nullopt;
+    if (facts.auth_login) {
+        trace.push_back("connector " + c.name + ": reverse_dns require, session authenticated: no name needed");
+        return std::nullopt;
+    }
+    if (client_name_known(facts.client_name)) {
+        trace.push_back("connector " + c.name + ": reverse_dns require, client name " + facts.client_name + " confirmed");
+        return std::nullopt;
+    }
+    trace.push_back("connector " + c.name + ": reverse_dns require, client address has no confirmed name");
+    return make_reply(Action::tempfail, 450, "4.7.25", "Client host rejected: cannot find your hostname",
+                      "connector " + c.name + ": reverse_dns require");
+}
+
 // Steps 1-3: TLS demanded by the connector or the sender domain, then the certificate check.
 std::optional<Verdict> check_transport_security(const Ruleset& rules, const SessionFacts& facts, MailContext& ctx,
                                                 Trace& trace) {
@@ -157,6 +175,10 @@ MailResult mail_impl(const Ruleset& rules, const SessionFacts& facts, const Conn
     ctx.authenticated = facts.auth_login.has_value();
     assign_groups(ctx);  // before the checks, so every answer shows the session's groups
 
+    if (auto v = check_client_name(facts, *ctx.connector, r.trace)) {
+        r.verdict = std::move(*v);
+        return r;
+    }
     if (auto v = check_transport_security(rules, facts, ctx, r.trace)) {
         r.verdict = std::move(*v);
         return r;

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "policy/address.hpp"
@@ -40,12 +41,17 @@ struct SessionFacts {
     std::optional<IpAddress> local_address;  // the address the client connected to
     std::optional<std::uint16_t> local_port;
     IpAddress client_address;
-    std::string client_name = "unknown";
+    std::string client_name = "unknown";  // the confirmed PTR name (README "Reverse DNS"), else "unknown"
     std::string helo;
     std::optional<TlsFacts> tls;                // present once TLS is active
     std::optional<std::string> auth_login;      // SMTP AUTH or MTA-reported login (XCLIENT)
     std::string auth_mechanism;                 // "PLAIN", "LOGIN", "XCLIENT", ...
 };
+
+// False for "unknown" and for the "[192.0.2.1]" form Sendmail gives an address without a name.
+inline bool client_name_known(std::string_view name) {
+    return !name.empty() && name != "unknown" && name.front() != '[';
+}
 
 struct HeaderFacts {
     std::vector<HeaderField> fields;  // in arrival order; names as received

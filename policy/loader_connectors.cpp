@@ -73,7 +73,7 @@ void load_receive_connector(Context& ctx, const toml::table& table) {
     TableReader r(ctx, table, "[[receive_connector]]",
                   {"name", "bind", "daemon_name", "remote", "auth", "require_tls", "permission_groups", "grant", "deny",
                    "max_message_size", "max_recipients", "max_connections", "max_connections_per_source",
-                   "connection_timeout", "inactivity_timeout", "tarpit"});
+                   "connection_timeout", "inactivity_timeout", "tarpit", "reverse_dns"});
     ReceiveConnector c;
     c.loc = r.loc();
     c.name = read_unique_name(ctx, r, ctx.receive_names, "receive connector name");
@@ -151,6 +151,11 @@ void load_receive_connector(Context& ctx, const toml::table& table) {
     r.with("connection_timeout", [&](const toml::node& n) { c.connection_timeout_s = as_duration(n, "connection_timeout"); });
     r.with("inactivity_timeout", [&](const toml::node& n) { c.inactivity_timeout_s = as_duration(n, "inactivity_timeout"); });
     r.with("tarpit", [&](const toml::node& n) { c.tarpit_s = as_duration(n, "tarpit"); });
+    r.with("reverse_dns", [&](const toml::node& n) {
+        c.reverse_dns = as_enum<ReverseDns>(n, Name("reverse_dns"), {{"off", ReverseDns::off},
+                                                                     {"lookup", ReverseDns::lookup},
+                                                                     {"require", ReverseDns::require}});
+    });
     if (external_at) ctx.attempt([&] { check_external_authoritative(ctx, c, remote_locs, *external_at); });
     if (c.bind.empty() && !c.daemon_name) {
         ctx.warning(c.loc, "receive connector '" + c.name + "' has neither 'bind' nor 'daemon_name': it never matches");

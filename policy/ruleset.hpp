@@ -83,6 +83,11 @@ Rights default_rights(PermissionGroup g);  // Exchange's defaults, minus anonymo
 
 enum class AuthMechanism : std::uint8_t { tls, basic, basic_require_tls, external_authoritative };
 
+// What the standalone server does with the client's address at connect (Exchange 2003's "Perform
+// reverse DNS lookup on incoming messages"): nothing, a PTR lookup confirmed by A/AAAA (the name goes
+// into Received: and the log), or that lookup with unconfirmed clients refused at MAIL.
+enum class ReverseDns { off, lookup, require };
+
 struct ReceiveConnector {
     std::string name;
     std::vector<Endpoint> bind;
@@ -101,6 +106,7 @@ struct ReceiveConnector {
     std::uint32_t connection_timeout_s = 600;
     std::uint32_t inactivity_timeout_s = 300;
     std::uint32_t tarpit_s = 0;
+    ReverseDns reverse_dns = ReverseDns::lookup;
     SourceLoc loc;
     bool has(AuthMechanism m) const;
 };

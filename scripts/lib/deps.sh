@@ -4,11 +4,13 @@
 SUDO=
 [ "$(id -u)" -eq 0 ] || SUDO=sudo
 
+# dns-root-data: the DNSSEC trust anchor of the standalone resolver ([dns] trust_anchor's default).
 MAILWARDEN_PACKAGES=(
   g++ clang cmake ninja-build pkg-config
   libtomlplusplus-dev libpcre2-dev liblmdb-dev libidn2-dev libssl-dev
   libboost-dev libboost-test-dev libmilter-dev libcrypt-dev libcli11-dev
   libgmime-3.0-dev libhyperscan-dev libunbound-dev
+  dns-root-data
 )
 
 # The real peers the integration tests drive: a private Postfix with smtp-sink, swaks (with TLS and IPv6),
@@ -18,11 +20,11 @@ MAILWARDEN_PACKAGES=(
 # daemon, no conflict with Postfix); iproute2 brings up loopback in the Sendmail tests' own network
 # namespace (Sendmail itself is unpacked by the tests, never installed: tests/integration/sendmail/fetch-peer).
 # NSD, unbound and ldns-signzone build the outbound tests' private DNSSEC-signed DNS on loopback; dig
-# checks it; dns-root-data holds the production trust anchor that [dns] trust_anchor defaults to.
+# checks it.
 MAILWARDEN_TEST_PACKAGES=(
   postfix swaks libnet-ssleay-perl libio-socket-ssl-perl libio-socket-inet6-perl dovecot-core dovecot-lmtpd
   nmap miltertest openssl sendmail-cf iproute2 python3 mpack
-  nsd unbound ldnsutils bind9-dnsutils dns-root-data
+  nsd unbound ldnsutils bind9-dnsutils
 )
 
 install_deps() {

@@ -20,6 +20,7 @@
 #include "policy/ip.hpp"
 #include "policy/ruleset.hpp"
 #include "smtp/asio.hpp"
+#include "smtp/dns/resolver.hpp"
 #include "smtp/queue/queue.hpp"
 #include "smtp/server/users_file.hpp"
 
@@ -111,6 +112,7 @@ struct ServerContext {
     std::shared_ptr<const UsersFile> users;      // null: AUTH is never offered
     certs::TrustAnchors trust_anchors;
     asio::thread_pool* blocking_pool = nullptr;  // password hashing runs here, not on the I/O threads
+    std::shared_ptr<dns::Resolver> resolver;     // reverse DNS of clients; null: every client is "unknown"
     ServerCounters counters;
     ConnectionSlots slots;
     SessionRegistry sessions;

@@ -1,6 +1,9 @@
 // The session loop: greeting, reading command lines, dispatch, replies, timeouts, error limits.
 #include "smtp/server/session.hpp"
 
+#include "core/quote_text.hpp"
+#include "smtp/dns/reverse_lookup.hpp"
+
 #include <algorithm>
 
 namespace mw::smtp::server {
@@ -11,6 +14,9 @@ namespace {
 // inactivity_timeout decides. Postfix's smtpd_hard_error_limit is 20; so is ours.
 constexpr unsigned hard_error_limit = 20;
 constexpr std::chrono::seconds final_reply_timeout{10};
+// The PTR lookup and its forward confirmation together: a slow DNS costs the client its name, not
+// its connection (Postfix waits for its system resolver instead, which may take much longer).
+constexpr std::chrono::seconds reverse_dns_deadline{5};
 
 IpAddress to_ip(const asio::ip::address& a) {
     if (a.is_v6() && a.to_v6().is_v4_mapped())
@@ -85,6 +91,18 @@ void Session::on_stop() {
     io_.socket().cancel(ignored);
 }
 
+// README "Reverse DNS": the name goes into the log and Received:, or "unknown", with Postfix's warnings.
+asio::awaitable<void> Session::find_client_name() {
+    if (!shared_.resolver) co_return;
+    auto found = co_await dns::lookup_client_name(shared_.resolver, client_address_text_, reverse_dns_deadline);
+    facts_.client_name = found.name;
+    using Status = dns::ClientName::Status;
+    if (found.status == Status::not_confirmed)
+        log_event("warning: hostname " + printable_text(found.ptr) + " does not resolve to address " + client_address_text_);
+    else if (found.status == Status::temporary)
+        log_event("warning: " + client_address_text_ + ": hostname lookup failed: " + found.detail);
+}
+
 asio::awaitable<Session::Flow> Session::greet() {
     rules_ = shared_.hooks.snapshot();
     boost::system::error_code remote_error, local_error;
@@ -123,6 +141,7 @@ asio::awaitable<Session::Flow> Session::greet() {
         reply(v);
         co_return Flow::close;
     }
+    if (connector->reverse_dns != policy::ReverseDns::off) co_await find_client_name();
     log_event("connect from " + client_text() + " to connector " + connector->name);
     reply(Reply{220, "", rules_->organization.hostname + " ESMTP mailwarden"});
     co_return Flow::proceed;

@@ -57,6 +57,7 @@ private:
 
     asio::awaitable<void> run();
     asio::awaitable<Flow> greet();
+    asio::awaitable<void> find_client_name();
     asio::awaitable<Flow> dispatch(const Command& command);
     asio::awaitable<Flow> on_helo(const Command& c);
     asio::awaitable<Flow> on_mail(const Command& c);

@@ -87,6 +87,11 @@ void SmtpServer::open(const policy::Ruleset& rules, const ServerOptions& options
     } else {
         context_.log("warning: smtp: no users file at " + options.users_file.string() + ": AUTH is not offered");
     }
+    if (options.dns) {
+        auto resolver = dns::Resolver::create(io_.get_executor(), *options.dns);
+        if (!resolver) throw std::runtime_error("dns: " + resolver.error().detail);
+        context_.resolver = std::move(resolver.value());
+    }
     for (const auto& l : listeners_for(rules)) {
         // On a strand of its own: stop() closes it there, never while its accept loop runs.
         auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(asio::make_strand(io_));
@@ -135,10 +140,12 @@ void SmtpServer::stop() {
             context_.log("warning: smtp: stopping with " + std::to_string(left) + " session(s) still busy after " +
                          std::to_string(stop_grace.count()) + "s; what they did not get a 250 for, their clients send again");
     }
+    if (context_.resolver) context_.resolver->stop();  // its descriptor wait would keep the threads busy
     work_.reset();
     io_.stop();
     for (auto& t : threads_) t.join();
     threads_.clear();
+    context_.resolver.reset();
     blocking_pool_.join();
     // No I/O thread runs any more: the acceptors can be closed from here.
     for (auto& a : acceptors_) {

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -21,6 +22,9 @@ struct ServerOptions {
     std::filesystem::path tls_key;
     std::filesystem::path users_file; // empty or missing: no AUTH
     unsigned threads = 0;             // I/O threads; 0: one per core
+    // The resolver for the receive connectors' reverse_dns; none: every client is "unknown" (and a
+    // connector that requires a name refuses unauthenticated clients).
+    std::optional<dns::ResolverConfig> dns;
 };
 
 class SmtpServer {

@@ -56,12 +56,13 @@ StandaloneWorld::StandaloneWorld(fs::path dir, const Pki& pki, StandaloneOptions
     m.substitutions = {{"@SMTP_PORT@", std::to_string(smtp_port_)},
                        {"@SUBMISSION_PORT@", std::to_string(submission_port_)},
                        {"@LIMITS_PORT@", std::to_string(limits_port_)},
-                       {"@TINY_PORT@", std::to_string(tiny_port_)}};
+                       {"@TINY_PORT@", std::to_string(tiny_port_)},
+                       {"@REVERSE_DNS@", options.reverse_dns}};
     std::string delivery = options.lmtp.empty() ? "maildir = \"" + (mail_root_ / "{domain}/{user}/").string() + "\"\n"
                                                 : "lmtp = \"" + options.lmtp + "\"\n";
     m.extra_config = "[smtp]\nenabled = true\ntls_cert = \"" + pki.server().cert.string() + "\"\ntls_key = \"" +
                      pki.server().key.string() + "\"\nusers_file = \"" + users.string() + "\"\n[delivery]\n" + delivery +
-                     options.extra_delivery;
+                     options.extra_delivery + "\n" + options.dns;
     daemon_ = std::make_unique<MailwardenDaemon>(dir_ / "mailwarden", m);
     fs::create_directories(daemon_->rules_dir() / "certs");
     fs::copy_file(pki.partner_ca().cert, daemon_->rules_dir() / "certs/partners.pem");

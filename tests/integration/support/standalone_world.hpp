@@ -23,6 +23,10 @@ using namespace std::chrono_literals;
 struct StandaloneOptions {
     std::string lmtp;            // [delivery] lmtp; empty: Maildir under DIR/mail
     std::string extra_delivery;  // more [delivery] lines (e.g. queue_lifetime)
+    // Every connector's reverse_dns. "off" by default: a lookup would ask the system's resolvers,
+    // and tests talk to loopback only. A test that turns it on gives a private DNS (DnsRig::dns_section).
+    std::string reverse_dns = "off";
+    std::string dns;  // the [dns] table; empty: none (the resolver is made, never asked)
 };
 
 // Logins of the users file: alice / alice-secret, kid1 / kid1-secret.

@@ -45,7 +45,7 @@ struct HelpCase {
 const std::vector<HelpCase> help_cases = {
     {{"check"}, {"--rules DIR", "--state-dir DIR"}},
     {{"explain"}, {"--rules DIR", "--state-dir DIR", "--connector NAME", "--daemon-name NAME", "--local ADDR:PORT",
-                   "--client IP", "--helo NAME", "--tls VERSION", "--cipher NAME", "--cert-subject DN",
+                   "--client IP", "--client-name NAME", "--helo NAME", "--tls VERSION", "--cipher NAME", "--cert-subject DN",
                    "--cert-issuer DN", "--cert-verified", "--cert-san NAME...", "--cert-sha256 HEX", "--auth USER",
                    "--from ADDR", "--to ADDR...", "--header 'Name: value'", "--size BYTES", "--size-param BYTES",
                    "--mta standalone|postfix|sendmail", "--json", "--resolve", "--config FILE"}},

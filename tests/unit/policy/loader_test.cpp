@@ -158,6 +158,7 @@ BOOST_AUTO_TEST_CASE(receive_connector_defaults) {
     BOOST_TEST(c.connection_timeout_s == 600u);
     BOOST_TEST(c.inactivity_timeout_s == 300u);
     BOOST_TEST(c.tarpit_s == 0u);
+    BOOST_TEST((c.reverse_dns == ReverseDns::lookup));
     BOOST_TEST(c.loc.line == 3);
 }
 
@@ -181,6 +182,7 @@ max_connections_per_source = 5
 connection_timeout = "1h30m"
 inactivity_timeout = 90
 tarpit = "5s"
+reverse_dns = "require"
 )");
     const auto& c = rs->receive_connectors.at(0);
     BOOST_TEST(c.bind.size() == 2u);
@@ -201,6 +203,23 @@ tarpit = "5s"
     BOOST_TEST(c.connection_timeout_s == 5400u);
     BOOST_TEST(c.inactivity_timeout_s == 90u);
     BOOST_TEST(c.tarpit_s == 5u);
+    BOOST_TEST((c.reverse_dns == ReverseDns::require));
+}
+
+BOOST_AUTO_TEST_CASE(receive_connector_reverse_dns_values) {
+    TempDir dir("loader");
+    auto with = [&](const std::string& v) {
+        return test::load(dir, std::string(org) + "[[receive_connector]]\nname = \"x\"\nbind = [\"*:25\"]\n"
+                                                   "reverse_dns = " + v + "\n");
+    };
+    auto off = with("\"off\"");
+    BOOST_TEST_REQUIRE(off.ok(), errors_of(off));
+    BOOST_TEST((off.ruleset->receive_connectors[0].reverse_dns == ReverseDns::off));
+    auto bad = with("\"strict\"");
+    BOOST_TEST(!bad.ok());
+    BOOST_TEST(errors_of(bad).find("rules.toml:6:15: error:") == 0u, errors_of(bad));
+    BOOST_TEST(errors_of(bad).find("reverse_dns") != std::string::npos, errors_of(bad));
+    BOOST_TEST(errors_of(bad).find("'strict'") != std::string::npos, errors_of(bad));
 }
 
 BOOST_AUTO_TEST_CASE(domain_security_and_tls_required) {

@@ -21,6 +21,12 @@ bind = ["0.0.0.0:465"]
 permission_groups = ["users"]
 grant = ["accept-any-sender"]
 
+[[receive_connector]]
+name = "Named clients only"
+bind = ["0.0.0.0:2526"]
+permission_groups = ["anonymous", "users"]
+reverse_dns = "require"
+
 [[tls_required]]
 domain = "bank.example"
 direction = "receive"
@@ -104,6 +110,27 @@ BOOST_AUTO_TEST_CASE(certificate_check_before_submit) {
     auto s = submission(std::nullopt, true);
     BOOST_TEST(reply(s.mail_from("a@partner.example")) ==
                "454 4.7.5 <a@partner.example>: Certificate validation failure for partner.example");
+}
+
+BOOST_AUTO_TEST_CASE(reverse_dns_require_wants_a_confirmed_name_or_a_login) {
+    auto facts = standalone_facts("192.0.2.1", 2526, "198.51.100.7");
+    Session unknown(rules, facts);
+    BOOST_TEST(reply(unknown.mail_from("someone@far.example")) == "450 4.7.25 Client host rejected: cannot find your hostname");
+    BOOST_TEST(unknown.mail.verdict.rule == "connector Named clients only: reverse_dns require");
+    // Sendmail's form of an address without a name counts as no name.
+    facts.client_name = "[198.51.100.7]";
+    BOOST_TEST(reply(Session(rules, facts).mail_from("someone@far.example")).starts_with("450 4.7.25 "));
+    facts.client_name = "mail.far.example";
+    Session named(rules, facts);
+    BOOST_TEST(reply(named.mail_from("someone@far.example")) == "250 2.1.0 Ok");
+    BOOST_TEST(trace_has(named.mail.trace, "client name mail.far.example confirmed"), trace_text(named.mail.trace));
+    // A user's home address rarely has a name: a login is enough.
+    facts.client_name = "unknown";
+    facts.tls = tls13();
+    facts.auth_login = "alice";
+    BOOST_TEST(reply(Session(rules, facts).mail_from("alice@example.com")) == "250 2.1.0 Ok");
+    // The default, lookup, refuses nobody.
+    BOOST_TEST(reply(internet().mail_from("someone@far.example")) == "250 2.1.0 Ok");
 }
 
 BOOST_AUTO_TEST_CASE(submit_before_ownership_before_size) {

@@ -116,6 +116,10 @@ public:
         if (auto b = n.value<bool>()) return *b;
         fail(n, "'" + key + "' must be true or false");
     }
+    unsigned count(const toml::node& n, const std::string& key, unsigned min, unsigned max) const {
+        if (auto i = n.value<std::int64_t>(); i && *i >= min && *i <= max) return static_cast<unsigned>(*i);
+        fail(n, "'" + key + "' must be a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    }
     std::uint64_t duration(const toml::node& n, const std::string& key) const {
         if (auto i = n.value<std::int64_t>(); i && *i >= 0) return static_cast<std::uint64_t>(*i);
         if (auto s = n.value<std::string>())
@@ -224,7 +228,8 @@ DaemonConfig load_daemon_config(const std::optional<fs::path>& file) {
                          {"queue_lifetime",
                           [&](const toml::node& x) { c.delivery.queue_lifetime_seconds = r.duration(x, "queue_lifetime"); }},
                          {"delay_warning",
-                          [&](const toml::node& x) { c.delivery.delay_warning_seconds = r.duration(x, "delay_warning"); }}});
+                          [&](const toml::node& x) { c.delivery.delay_warning_seconds = r.duration(x, "delay_warning"); }},
+                         {"max_hops", [&](const toml::node& x) { c.delivery.max_hops = r.count(x, "max_hops", 1, 1000); }}});
              }},
             {"dns",
              [&](const toml::node& v) {

@@ -66,6 +66,8 @@ struct DaemonConfig {
         std::string lmtp;
         std::uint64_t queue_lifetime_seconds = 5 * 86400;
         std::uint64_t delay_warning_seconds = 4 * 3600;
+        // More Received: fields than this (ours included) is a mail loop: 554 5.4.6 (Postfix's hopcount_limit).
+        unsigned max_hops = 50;
     } delivery;
     // The resolver of standalone delivery and of the reverse-DNS lookups (README "DNS").
     struct Dns {

@@ -78,6 +78,7 @@ void StandaloneMta::open() {
     options.tls_key = config_.smtp.tls_key;
     options.users_file = config_.smtp.users_file;
     options.dns = smtp::dns::resolver_config(config_.dns);
+    options.max_hops = config_.delivery.max_hops;
     state_->server->open(*rules.ruleset, options);
     state_->listening = state_->server->listening();
 }

@@ -1,5 +1,6 @@
 #include "smtp/server/message_headers.hpp"
 
+#include <algorithm>
 #include <map>
 
 namespace mw::smtp::server {
@@ -80,6 +81,11 @@ struct Entry {
 };
 
 }  // namespace
+
+std::size_t received_fields(const policy::HeaderFacts& facts) {
+    return static_cast<std::size_t>(std::count_if(facts.fields.begin(), facts.fields.end(),
+                                                  [](const policy::HeaderField& f) { return ascii_lower(f.name) == "received"; }));
+}
 
 ParsedHeaders parse_headers(std::string_view message) {
     ParsedHeaders parsed;

@@ -22,6 +22,9 @@ struct ParsedHeaders {
 // block (as RFC 5322 readers do: it becomes the first body line).
 ParsedHeaders parse_headers(std::string_view message);
 
+// How many hosts the message has passed: its Received: fields (any case), as Postfix counts hops.
+std::size_t received_fields(const policy::HeaderFacts& facts);
+
 // Applies the edits (removals by case-insensitive name and 1-based index in arrival order, adds,
 // sets, subject prefixes -- with the semantics of milter/header_plan.cpp) and returns the new
 // message. Added stamps (X-Mailwarden-*, Authentication-Results, X-MS-Exchange-Organization-*) go on

@@ -113,6 +113,7 @@ struct ServerContext {
     certs::TrustAnchors trust_anchors;
     asio::thread_pool* blocking_pool = nullptr;  // password hashing runs here, not on the I/O threads
     std::shared_ptr<dns::Resolver> resolver;     // reverse DNS of clients; null: every client is "unknown"
+    unsigned max_hops = 50;                      // ServerOptions::max_hops
     ServerCounters counters;
     ConnectionSlots slots;
     SessionRegistry sessions;

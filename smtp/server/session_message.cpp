@@ -167,6 +167,15 @@ asio::awaitable<Session::Flow> Session::finish_message(std::string content, std:
         reply(v);
         co_return Flow::proceed;
     }
+    // A message that already went through max_hops hosts is looping (RFC 5321 section 6.3): refused
+    // here rather than accepted and bounced, so no bounce goes back around the loop.
+    if (received_fields(headers.facts) + 1 > shared_.max_hops) {
+        auto v = policy::make_reply(policy::Action::reject, 554, "5.4.6", "Too many hops",
+                                    "max_hops " + std::to_string(shared_.max_hops));
+        log_decision("END-OF-MESSAGE", v, to, tx.mail.raw);
+        reply(v);
+        co_return Flow::proceed;
+    }
     // The content is inspected only when the rules read it; the parse runs on this I/O thread
     // (the server runs one per core), bounded by the connector's max_message_size and [mime].
     auto inspected = frontdoor::inspect_content(*rules_, content);

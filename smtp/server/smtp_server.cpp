@@ -87,6 +87,7 @@ void SmtpServer::open(const policy::Ruleset& rules, const ServerOptions& options
     } else {
         context_.log("warning: smtp: no users file at " + options.users_file.string() + ": AUTH is not offered");
     }
+    context_.max_hops = options.max_hops;
     if (options.dns) {
         auto resolver = dns::Resolver::create(io_.get_executor(), *options.dns);
         if (!resolver) throw std::runtime_error("dns: " + resolver.error().detail);

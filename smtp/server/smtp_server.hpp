@@ -25,6 +25,7 @@ struct ServerOptions {
     // The resolver for the receive connectors' reverse_dns; none: every client is "unknown" (and a
     // connector that requires a name refuses unauthenticated clients).
     std::optional<dns::ResolverConfig> dns;
+    unsigned max_hops = 50;  // README "Standalone mode": more Received: fields, ours included, is a loop
 };
 
 class SmtpServer {

@@ -505,3 +505,20 @@ BOOST_AUTO_TEST_CASE(rset_ends_a_bdat_transfer_in_progress_or_failed) {
     BOOST_TEST(m->find("never delivered") == std::string::npos, *m);
     BOOST_TEST(m->find("bbbb") == std::string::npos);
 }
+
+// RFC 5321 section 6.3: a message that has passed max_hops hosts (50, ours included) is a loop,
+// refused at the end of DATA, so no bounce travels the loop again.
+BOOST_AUTO_TEST_CASE(too_many_received_fields_is_a_loop) {
+    auto with_hops = [](std::size_t n, const std::string& subject) {
+        SwaksOptions o = with_subject(world().mta.internet("someone@elsewhere.example", {"bob@example.com"}), subject);
+        for (std::size_t i = 0; i < n; ++i)
+            o.add_headers.push_back("Received: from hop" + std::to_string(i) + ".example by mx.example.net; Mon, 23 Nov 2026 17:30:00 +0000");
+        return o;
+    };
+    auto looping = swaks(with_hops(50, "hops 50"));
+    BOOST_TEST(looping.end_of_data_reply() == "554 5.4.6 Too many hops", looping.transcript);
+    BOOST_TEST(world().mta.daemon().wait_log("554 5.4.6 Too many hops; rule=\"max_hops 50\""), world().mta.daemon().log());
+    auto fine = swaks(with_hops(49, "hops 49"));
+    BOOST_TEST(fine.status == 0, fine.transcript);
+    BOOST_TEST(world().mta.wait_message("bob", "hops 49").has_value());
+}

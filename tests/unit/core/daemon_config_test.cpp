@@ -32,6 +32,7 @@ listen = ""
 target = "syslog"
 [delivery]
 queue_lifetime = "2d"
+max_hops = 30
 )");
     DaemonConfig c = load_daemon_config(file);
     BOOST_TEST(c.rules == dir.path() / "rules");
@@ -42,6 +43,7 @@ queue_lifetime = "2d"
     BOOST_TEST(!c.policy_service.active());
     BOOST_TEST(c.log.target == "syslog");
     BOOST_TEST(c.delivery.queue_lifetime_seconds == 2u * 86400);
+    BOOST_TEST(c.delivery.max_hops == 30u);
     ListenAddress a = parse_listen_address(c.milter.listen);
     BOOST_TEST((a.kind == ListenAddress::Kind::inet));
     BOOST_TEST(a.host == "127.0.0.1");
@@ -63,6 +65,13 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_column) {
         BOOST_FAIL("accepted an unknown section");
     } catch (const ConfigError& e) {
         BOOST_TEST(std::string(e.what()) == typo.string() + ":1:2: error: unknown key 'miltr'");
+    }
+    auto hops = dir.write("hops.toml", "[delivery]\nmax_hops = 0\n");
+    try {
+        load_daemon_config(hops);
+        BOOST_FAIL("accepted max_hops = 0");
+    } catch (const ConfigError& e) {
+        BOOST_TEST(std::string(e.what()) == hops.string() + ":2:12: error: 'max_hops' must be a whole number from 1 to 1000");
     }
 }
 
@@ -101,6 +110,7 @@ BOOST_AUTO_TEST_CASE(contrib_standalone_config_turns_the_mta_on_and_the_milter_o
     BOOST_TEST(c.smtp.users_file == "/etc/mailwarden/users");
     BOOST_TEST(c.delivery.maildir == "/var/mail/{domain}/{user}/");
     BOOST_TEST(c.delivery.queue_lifetime_seconds == 5u * 86400);
+    BOOST_TEST(c.delivery.max_hops == 50u);
 }
 
 BOOST_AUTO_TEST_CASE(dns_section_forwarders_and_files) {

@@ -86,7 +86,8 @@ BOOST_AUTO_TEST_CASE(started_as_nobody_it_listens_and_says_why_postfix_cannot_re
     std::string line = log.substr(warning, log.find('\n', warning) - warning);
     BOOST_TEST(line.find("group postfix") != std::string::npos, line);
     BOOST_TEST(line.find("socket_group") != std::string::npos, line);
-    BOOST_TEST(daemon.stop() == 0);
+    int stopped = daemon.stop();
+    BOOST_TEST(stopped == 0, daemon.log());
 }
 
 BOOST_AUTO_TEST_CASE(with_postfix_among_its_groups_the_sockets_and_their_directory_get_it) {
@@ -109,5 +110,6 @@ BOOST_AUTO_TEST_CASE(with_postfix_among_its_groups_the_sockets_and_their_directo
     }
     std::string log = daemon.log();
     BOOST_TEST(log.find("socket_group") == std::string::npos, log);
-    BOOST_TEST(daemon.stop() == 0);
+    int stopped = daemon.stop();
+    BOOST_TEST(stopped == 0, daemon.log());
 }

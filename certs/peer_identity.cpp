@@ -42,6 +42,8 @@ std::vector<std::string> dns_names(X509* cert) {
     return out;
 }
 
+}  // namespace
+
 std::optional<std::string> sha256_hex(X509* cert) {
     std::array<unsigned char, EVP_MAX_MD_SIZE> md{};
     unsigned int len = 0;
@@ -49,18 +51,16 @@ std::optional<std::string> sha256_hex(X509* cert) {
     return hex_upper(md.data(), len);
 }
 
-bool chain_verifies(SSL* ssl, X509* leaf, X509_STORE* anchors) {
+bool chain_verifies(SSL* ssl, X509* leaf, X509_STORE* anchors, int purpose) {
     if (!anchors) return false;
     X509StoreCtxPtr ctx(X509_STORE_CTX_new());
     if (!ctx) return false;
-    // The intermediates the client sent (borrowed from the SSL object); the leaf is passed apart.
+    // The intermediates the peer sent (borrowed from the SSL object); the leaf is passed apart.
     STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
     if (X509_STORE_CTX_init(ctx.get(), anchors, leaf, chain) != 1) return false;
-    X509_STORE_CTX_set_purpose(ctx.get(), X509_PURPOSE_SSL_CLIENT);
+    X509_STORE_CTX_set_purpose(ctx.get(), purpose);
     return X509_verify_cert(ctx.get()) == 1;
 }
-
-}  // namespace
 
 std::shared_ptr<X509_STORE> TrustAnchors::store_for(const std::filesystem::path& ca_file, std::string* error) {
     if (ca_file.empty()) return nullptr;
@@ -94,7 +94,7 @@ policy::TlsFacts tls_facts(SSL* ssl, X509_STORE* anchors) {
         pc.issuer = name_text(X509_get_issuer_name(cert.get()));
         pc.sans = dns_names(cert.get());
         pc.sha256 = sha256_hex(cert.get());
-        pc.verified = chain_verifies(ssl, cert.get(), anchors);
+        pc.verified = chain_verifies(ssl, cert.get(), anchors, X509_PURPOSE_SSL_CLIENT);
         facts.cert = std::move(pc);
     }
     return facts;

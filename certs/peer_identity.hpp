@@ -37,6 +37,14 @@ private:
 // was sent, is verified against `anchors` (may be null: unverified) with the chain the client sent.
 policy::TlsFacts tls_facts(SSL* ssl, X509_STORE* anchors);
 
+// Whether `leaf`, with the intermediates the peer sent on `ssl`, chains to `anchors` (null: never)
+// for `purpose` (X509_PURPOSE_SSL_CLIENT for a client we serve, X509_PURPOSE_SSL_SERVER for a
+// server we deliver to).
+bool chain_verifies(SSL* ssl, X509* leaf, X509_STORE* anchors, int purpose);
+
+// The certificate's SHA-256 fingerprint in the normal form (core/fingerprint.hpp).
+std::optional<std::string> sha256_hex(X509* cert);
+
 // Bits of the negotiated cipher (for the Received: header), 0 when unknown.
 int cipher_bits(SSL* ssl);
 

@@ -1,21 +1,12 @@
 #include "certs/server_context.hpp"
 
-#include <openssl/err.h>
-
 #include <string>
+
+#include "certs/tls_identity.hpp"
 
 namespace mw::certs {
 
 namespace {
-
-std::string openssl_error() {
-    unsigned long e = ERR_get_error();
-    if (e == 0) return "unknown OpenSSL error";
-    char buf[256];
-    ERR_error_string_n(e, buf, sizeof buf);
-    ERR_clear_error();
-    return buf;
-}
 
 // TLS 1.2 suites, as Mozilla's "intermediate" profile (ECDHE only): AEAD ciphers only, so no CBC
 // suite (LUCKY13 and the other padding-oracle attacks on MAC-then-encrypt). OpenSSL's default list
@@ -38,12 +29,7 @@ Result<SslCtxPtr> make_server_context(const std::filesystem::path& cert_chain, c
     SSL_CTX_set_options(ctx.get(), SSL_OP_NO_COMPRESSION | SSL_OP_NO_RENEGOTIATION | SSL_OP_CIPHER_SERVER_PREFERENCE);
     if (SSL_CTX_set_cipher_list(ctx.get(), tls12_ciphers) != 1)
         return Error{Error::Kind::config, "SSL_CTX_set_cipher_list", openssl_error()};
-    if (SSL_CTX_use_certificate_chain_file(ctx.get(), cert_chain.c_str()) != 1)
-        return Error{Error::Kind::config, "tls_cert", cert_chain.string() + ": " + openssl_error(), ErrorCode::config};
-    if (SSL_CTX_use_PrivateKey_file(ctx.get(), key.c_str(), SSL_FILETYPE_PEM) != 1)
-        return Error{Error::Kind::config, "tls_key", key.string() + ": " + openssl_error(), ErrorCode::config};
-    if (SSL_CTX_check_private_key(ctx.get()) != 1)
-        return Error{Error::Kind::config, "tls_key", key.string() + " does not match " + cert_chain.string(), ErrorCode::config};
+    if (auto loaded = load_identity(ctx.get(), cert_chain, key); !loaded) return loaded.error();
     SSL_CTX_set_verify(ctx.get(), SSL_VERIFY_PEER, accept_any_certificate);
     // Sessions are not resumed across connections: every session's certificate facts come from a
     // full handshake.

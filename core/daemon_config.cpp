@@ -126,6 +126,11 @@ public:
             if (auto d = parse_duration(*s)) return *d;
         fail(n, "'" + key + "' must be a duration such as \"4h\" or \"5d\"");
     }
+    std::uint64_t positive_duration(const toml::node& n, const std::string& key) const {
+        std::uint64_t d = duration(n, key);
+        if (d == 0) fail(n, "'" + key + "' must be longer than 0 seconds");
+        return d;
+    }
     // Calls the handler for each key; unknown keys are errors (a typo must not silently fall back
     // to a default listener address).
     void each(const toml::table& t, const std::string& where,
@@ -229,7 +234,12 @@ DaemonConfig load_daemon_config(const std::optional<fs::path>& file) {
                           [&](const toml::node& x) { c.delivery.queue_lifetime_seconds = r.duration(x, "queue_lifetime"); }},
                          {"delay_warning",
                           [&](const toml::node& x) { c.delivery.delay_warning_seconds = r.duration(x, "delay_warning"); }},
-                         {"max_hops", [&](const toml::node& x) { c.delivery.max_hops = r.count(x, "max_hops", 1, 1000); }}});
+                         {"max_hops", [&](const toml::node& x) { c.delivery.max_hops = r.count(x, "max_hops", 1, 1000); }},
+                         {"connect_timeout",
+                          [&](const toml::node& x) { c.delivery.connect_timeout_seconds = r.positive_duration(x, "connect_timeout"); }},
+                         {"timeout", [&](const toml::node& x) { c.delivery.timeout_seconds = r.positive_duration(x, "timeout"); }},
+                         {"recipient_limit",
+                          [&](const toml::node& x) { c.delivery.recipient_limit = r.count(x, "recipient_limit", 1, 1000); }}});
              }},
             {"dns",
              [&](const toml::node& v) {

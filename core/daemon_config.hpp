@@ -68,6 +68,11 @@ struct DaemonConfig {
         std::uint64_t delay_warning_seconds = 4 * 3600;
         // More Received: fields than this (ours included) is a mail loop: 554 5.4.6 (Postfix's hopcount_limit).
         unsigned max_hops = 50;
+        // Outbound SMTP (README "Outbound delivery"): the wait for a connection to open, for any
+        // reply or write once it is open (Exchange's 10 minutes), and recipients per transaction.
+        std::uint64_t connect_timeout_seconds = 30;
+        std::uint64_t timeout_seconds = 600;
+        unsigned recipient_limit = 50;
     } delivery;
     // The resolver of standalone delivery and of the reverse-DNS lookups (README "DNS").
     struct Dns {

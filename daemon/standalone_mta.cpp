@@ -11,6 +11,7 @@
 #include "policy/loader.hpp"
 #include "smtp/delivery/courier_setup.hpp"
 #include "smtp/delivery/delivery_agent.hpp"
+#include "smtp/delivery/smtp_courier.hpp"
 #include "smtp/queue/queue.hpp"
 #include "smtp/server/smtp_server.hpp"
 
@@ -40,6 +41,23 @@ smtp::delivery::DeliveryConfig delivery_config(const DaemonConfig& config, const
     return delivery;
 }
 
+smtp::delivery::SmtpCourierConfig outbound_config(const DaemonConfig& config, const policy::Ruleset& rules) {
+    smtp::delivery::SmtpCourierConfig out;
+    out.helo_name = rules.organization.hostname.empty() ? "localhost" : rules.organization.hostname;
+    out.dns = smtp::dns::resolver_config(config.dns);
+    // Our STARTTLS identity is also the certificate partners see (Domain Security's mutual TLS).
+    std::error_code ec;
+    if (fs::exists(config.smtp.tls_cert, ec) && fs::exists(config.smtp.tls_key, ec)) {
+        out.client_cert = config.smtp.tls_cert;
+        out.client_key = config.smtp.tls_key;
+    }
+    out.connect_timeout = std::chrono::seconds(config.delivery.connect_timeout_seconds);
+    out.command_timeout = std::chrono::seconds(config.delivery.timeout_seconds);
+    out.recipient_limit = config.delivery.recipient_limit;
+    out.passwords = smtp::delivery::read_smart_host_passwords(rules, [](const std::string& line) { log_warning(line); });
+    return out;
+}
+
 }  // namespace
 
 StandaloneMta::StandaloneMta(const DaemonConfig& config) : config_(config), state_(std::make_unique<State>()) {}
@@ -63,8 +81,12 @@ void StandaloneMta::open() {
         throw std::runtime_error("smtp: the rules do not load, so there is nothing to listen on:" + errors);
     }
     smtp::server::ServerHooks hooks;
-    // The couriers delivery will use, made now so that RCPT can ask the local one.
-    state_->couriers = smtp::delivery::make_couriers(delivery_config(config_, rules.ruleset->organization.hostname));
+    // The couriers delivery will use, made now so that RCPT can ask the local one, and while root:
+    // the outbound courier reads the smart-host passwords and our client certificate's key.
+    const std::string& hostname = rules.ruleset->organization.hostname;
+    state_->couriers = smtp::delivery::make_couriers(delivery_config(config_, hostname));
+    state_->couriers.outbound = std::make_shared<smtp::delivery::SmtpCourier>(
+        outbound_config(config_, *rules.ruleset), [](const std::string& line) { log_info("delivery: " + line); });
     hooks.check_local_recipient = [local = state_->couriers.local](const Address& rcpt) -> std::optional<SmtpReply> {
         if (!local) return std::nullopt;
         auto refusal = local->check_recipient(rcpt);

@@ -3,7 +3,10 @@
 #include <sys/socket.h>
 #include <sys/un.h>
 
+#include <optional>
+
 #include "core/unique_fd.hpp"
+#include "smtp/tls_error.hpp"
 
 namespace mw::smtp::delivery {
 
@@ -52,7 +55,9 @@ Result<ClientEndpoint> parse_client_endpoint(std::string_view address, std::stri
 }
 
 struct ClientConnection::State {
-    asio::generic::stream_protocol::socket socket;
+    using Socket = asio::generic::stream_protocol::socket;
+    Socket socket;
+    std::optional<asio::ssl::stream<Socket&>> tls;  // after STARTTLS
     asio::steady_timer timer;
     std::uint64_t generation = 0;  // which operation the timer guards
     bool timed_out = false;
@@ -114,8 +119,12 @@ asio::awaitable<Result<std::monostate>> ClientConnection::connect(const ClientEn
 asio::awaitable<Result<std::monostate>> ClientConnection::write(std::string_view data, Clock::time_point deadline) {
     error_code ec;
     arm(deadline);
-    co_await asio::async_write(state_->socket, asio::buffer(data.data(), data.size()),
-                               asio::redirect_error(asio::use_awaitable, ec));
+    if (state_->tls)
+        co_await asio::async_write(*state_->tls, asio::buffer(data.data(), data.size()),
+                                   asio::redirect_error(asio::use_awaitable, ec));
+    else
+        co_await asio::async_write(state_->socket, asio::buffer(data.data(), data.size()),
+                                   asio::redirect_error(asio::use_awaitable, ec));
     if ((ec = disarm(ec))) co_return io_error("send", ec);
     co_return std::monostate{};
 }
@@ -133,15 +142,32 @@ asio::awaitable<Result<std::string>> ClientConnection::read_line(Clock::time_poi
         char chunk[4096];
         error_code ec;
         arm(deadline);
-        std::size_t n = co_await state_->socket.async_read_some(asio::buffer(chunk),
-                                                                asio::redirect_error(asio::use_awaitable, ec));
+        auto token = asio::redirect_error(asio::use_awaitable, ec);
+        std::size_t n = state_->tls ? co_await state_->tls->async_read_some(asio::buffer(chunk), token)
+                                    : co_await state_->socket.async_read_some(asio::buffer(chunk), token);
         ec = disarm(ec);
         buffer_.append(chunk, n);
-        if (ec == asio::error::eof)
+        if (ec == asio::error::eof || ec == asio::ssl::error::stream_truncated)
             co_return Error{Error::Kind::temporary, "read", "connection closed by " + peer_, ErrorCode::io};
         if (ec) co_return io_error("read", ec);
     }
 }
+
+asio::awaitable<Result<std::monostate>> ClientConnection::start_tls(asio::ssl::context& context,
+                                                                    const std::string& sni,
+                                                                    Clock::time_point deadline) {
+    state_->tls.emplace(state_->socket, context);
+    if (!sni.empty()) SSL_set_tlsext_host_name(state_->tls->native_handle(), sni.c_str());
+    error_code ec;
+    arm(deadline);
+    co_await state_->tls->async_handshake(asio::ssl::stream_base::client, asio::redirect_error(asio::use_awaitable, ec));
+    if ((ec = disarm(ec))) {
+        co_return Error{Error::Kind::temporary, "handshake", "handshake: " + handshake_error_text(ec), ErrorCode::io};
+    }
+    co_return std::monostate{};
+}
+
+SSL* ClientConnection::ssl() const { return state_->tls ? state_->tls->native_handle() : nullptr; }
 
 asio::awaitable<Result<ServerReply>> ClientConnection::read_reply(Clock::time_point deadline) {
     ServerReply out;

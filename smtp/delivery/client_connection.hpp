@@ -1,5 +1,5 @@
-// One connection from a delivery client (LMTP today, SMTP next) to its server, on Boost.Asio:
-// connect, write, and read complete replies, each step bounded by a deadline, so a server that
+// One connection from a delivery client (LMTP, SMTP) to its server, on Boost.Asio: connect, write,
+// read complete replies and start TLS (STARTTLS), each step bounded by a deadline, so a server that
 // stops answering costs a timeout and never a blocked thread. Replies are parsed by
 // mw::read_server_reply_line (core/smtp_reply.hpp), like every reply this product reads.
 //
@@ -48,6 +48,15 @@ public:
     asio::awaitable<Result<std::monostate>> connect(const ClientEndpoint& endpoint, Clock::time_point deadline);
     asio::awaitable<Result<std::monostate>> write(std::string_view data, Clock::time_point deadline);
     asio::awaitable<Result<ServerReply>> read_reply(Clock::time_point deadline);
+    // The client handshake, after the server's 220 to STARTTLS; `sni` is the server name we ask
+    // for ("" sends none, for an address). Reads and writes go through TLS from then on. The error
+    // detail is OpenSSL's reason ("handshake: ...:wrong version number").
+    asio::awaitable<Result<std::monostate>> start_tls(asio::ssl::context& context, const std::string& sni,
+                                                      Clock::time_point deadline);
+    SSL* ssl() const;  // null before start_tls
+    // Unread bytes after a reply: a server must not send anything after its 220 to STARTTLS
+    // before the handshake (RFC 3207 section 4; the plaintext injection of CVE-2011-0411).
+    bool has_unread_bytes() const { return !buffer_.empty(); }
     void close();
 
 private:

@@ -1,6 +1,10 @@
 #include "smtp/delivery/client_session.hpp"
 
 #include <cctype>
+#include <charconv>
+
+#include "core/xtext.hpp"
+#include "smtp/server/sasl.hpp"
 
 namespace mw::smtp::delivery {
 
@@ -15,10 +19,24 @@ bool has_non_ascii(std::string_view s) {
     return false;
 }
 
-std::string upper_keyword(std::string_view line) {
-    std::string keyword(line.substr(0, line.find(' ')));
-    for (auto& c : keyword) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
-    return keyword;
+std::string upper(std::string_view text) {
+    std::string out(text);
+    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+std::string upper_keyword(std::string_view line) { return upper(line.substr(0, line.find(' '))); }
+
+std::vector<std::string> words_upper(std::string_view text) {
+    std::vector<std::string> out;
+    for (std::size_t i = 0; i < text.size();) {
+        while (i < text.size() && text[i] == ' ') ++i;
+        std::size_t end = text.find(' ', i);
+        if (end == std::string_view::npos) end = text.size();
+        if (end > i) out.push_back(upper(text.substr(i, end - i)));
+        i = end;
+    }
+    return out;
 }
 
 }  // namespace
@@ -71,19 +89,40 @@ asio::awaitable<void> ClientSession::quit() {
     [[maybe_unused]] auto reply = co_await connection_.read_reply(deadline);
 }
 
+DeliveryOutcome ClientSession::tls_failure(std::string why) const {
+    return DeliveryOutcome::temporary("4.7.5", std::move(why));
+}
+
 // Greeting and EHLO/LHLO failures are the server's state, never the message's: temporary whatever
 // the code.
 asio::awaitable<std::optional<DeliveryOutcome>> ClientSession::open() {
     auto greeting = co_await connection_.read_reply(after(options_.command_timeout));
     if (!greeting) co_return lost(greeting.error().detail);
     if (greeting->reply.code != 220) co_return unavailable("greeting: " + outcome_of(greeting->reply).reply());
+    if (auto failed = co_await hello(false)) co_return failed;
 
+    const StartTlsPlan* tls = options_.starttls;
+    if (tls && tls->attempt && extensions_.starttls) {
+        if (auto failed = co_await start_tls()) co_return failed;
+    } else if (tls && tls->required) {
+        co_await quit();
+        co_return tls_failure("TLS is required, but was not offered by host " + tls->peer);
+    }
+    if (options_.login) {
+        if (auto failed = co_await authenticate()) co_return failed;
+    }
+    co_return std::nullopt;
+}
+
+// EHLO (HELO when the server does not know it) or LHLO, and the extensions of the reply. `again`:
+// after STARTTLS, where what the server offered before counts for nothing (RFC 3207 section 4.2).
+asio::awaitable<std::optional<DeliveryOutcome>> ClientSession::hello(bool again) {
     const bool lmtp = options_.protocol == ClientProtocol::lmtp;
     std::string verb = lmtp ? "LHLO" : "EHLO";
     std::string line = verb + " " + options_.helo_name;
     auto hello = co_await command(line);
     if (!hello) co_return lost(hello.error().detail);
-    if (!lmtp && hello->reply.code / 100 == 5) {
+    if (!lmtp && !again && hello->reply.code / 100 == 5) {
         // RFC 5321 section 3.2: a server that does not know EHLO still knows HELO (no extensions).
         verb = "HELO";
         line = verb + " " + options_.helo_name;
@@ -95,11 +134,92 @@ asio::awaitable<std::optional<DeliveryOutcome>> ClientSession::open() {
         co_await quit();
         co_return unavailable(verb + ": " + outcome_of(hello->reply).reply());
     }
+    extensions_ = {};
     for (std::size_t i = 1; i < hello->lines.size(); ++i) {
-        std::string keyword = upper_keyword(hello->lines[i]);
+        const std::string& text = hello->lines[i];
+        std::string keyword = upper_keyword(text);
         extensions_.pipelining |= keyword == "PIPELINING";
         extensions_.eight_bit |= keyword == "8BITMIME";
         extensions_.smtputf8 |= keyword == "SMTPUTF8";
+        extensions_.starttls |= keyword == "STARTTLS";
+        extensions_.dsn |= keyword == "DSN";
+        if (keyword == "SIZE" && text.size() > 5) {
+            std::uint64_t n = 0;
+            auto [end, ec] = std::from_chars(text.data() + 5, text.data() + text.size(), n);
+            if (ec == std::errc() && end == text.data() + text.size()) extensions_.size = n;
+        }
+        if (keyword == "AUTH") {
+            for (const auto& mechanism : words_upper(std::string_view(text).substr(4))) {
+                extensions_.auth_plain |= mechanism == "PLAIN";
+                extensions_.auth_login |= mechanism == "LOGIN";
+            }
+        }
+    }
+    co_return std::nullopt;
+}
+
+// STARTTLS, the handshake, the plan's verdict on the session, then EHLO again. A server that
+// refuses STARTTLS or fails the handshake ends the session when TLS is required; at the
+// opportunistic level a refusal goes on in plaintext, and a failed handshake (the connection is
+// gone) is reported through tls_handshake_failed() so the courier may reconnect without TLS.
+asio::awaitable<std::optional<DeliveryOutcome>> ClientSession::start_tls() {
+    const StartTlsPlan& tls = *options_.starttls;
+    auto reply = co_await command("STARTTLS");
+    if (!reply) co_return lost(reply.error().detail);
+    if (reply->reply.code != 220) {
+        if (!tls.required) co_return std::nullopt;
+        co_await quit();
+        co_return tls_failure("TLS is required, but host " + tls.peer + " refused to start TLS: " +
+                              outcome_of(reply->reply).reply());
+    }
+    if (connection_.has_unread_bytes()) {
+        // Bytes after the 220 would be read as if they came over TLS (RFC 3207 section 4).
+        connection_.close();
+        co_return lost("unexpected data after the reply to STARTTLS from " + tls.peer);
+    }
+    auto shaken = co_await connection_.start_tls(*tls.context, tls.sni, after(options_.command_timeout));
+    if (!shaken) {
+        tls_handshake_failed_ = true;
+        connection_.close();
+        co_return tls_failure("Cannot start TLS: " + shaken.error().detail);
+    }
+    if (auto refused = tls.check(connection_.ssl())) {
+        co_await quit();
+        co_return tls_failure(*refused);
+    }
+    co_return co_await hello(true);
+}
+
+// AUTH PLAIN, else LOGIN (RFC 4954), and only over TLS: a smart host's password never crosses
+// the network in clear. A server that offers neither is used without logging in (it decides
+// whether to relay); one that refuses the login is not used (temporary: the password may be
+// fixed, or the server may be wrong for now).
+asio::awaitable<std::optional<DeliveryOutcome>> ClientSession::authenticate() {
+    const ClientLogin& login = *options_.login;
+    const std::string peer = options_.starttls ? options_.starttls->peer : peer_name(options_.protocol);
+    if (!connection_.ssl()) {
+        co_await quit();
+        co_return tls_failure("TLS is required for AUTH to host " + peer + ", and is not active");
+    }
+    if (!extensions_.auth_plain && !extensions_.auth_login) co_return std::nullopt;
+    Result<ServerReply> reply = Error{};
+    if (extensions_.auth_plain) {
+        std::string credentials = std::string(1, '\0') + login.user + std::string(1, '\0') + login.password;
+        reply = co_await command("AUTH PLAIN " + server::base64_encode(credentials));
+    } else {
+        reply = co_await command("AUTH LOGIN");
+        for (const std::string* step : {&login.user, &login.password}) {
+            if (!reply || reply->reply.code != 334) break;
+            reply = co_await command(server::base64_encode(*step));
+        }
+    }
+    if (!reply) co_return lost(reply.error().detail);
+    if (reply->reply.code != 235) {
+        co_await quit();
+        DeliveryOutcome refused = unavailable("SASL authentication failed; server " + peer + " said: " +
+                                              outcome_of(reply->reply).reply());
+        refused.smtp_reply = {451, "4.7.0", "SASL authentication failed with host " + peer};
+        co_return refused;
     }
     co_return std::nullopt;
 }
@@ -111,10 +231,21 @@ asio::awaitable<std::optional<DeliveryOutcome>> ClientSession::envelope(
     const ClientTransaction& t, std::vector<std::optional<DeliveryOutcome>>& results,
     std::vector<std::size_t>& accepted) {
     std::string mail = "MAIL FROM:<" + t.sender + ">";
+    if (extensions_.size > 0) mail += " SIZE=" + std::to_string(t.data.size());
     if (t.body_8bit && extensions_.eight_bit) mail += " BODY=8BITMIME";
     if (t.smtputf8 && extensions_.smtputf8) mail += " SMTPUTF8";
+    if (extensions_.dsn && !t.dsn_ret.empty()) mail += " RET=" + t.dsn_ret;
+    if (extensions_.dsn && !t.dsn_envid.empty()) mail += " ENVID=" + xtext::encode(t.dsn_envid);
     std::vector<std::string> rcpts;
-    for (const auto& r : t.recipients) rcpts.push_back("RCPT TO:<" + r + ">");
+    for (std::size_t i = 0; i < t.recipients.size(); ++i) {
+        std::string rcpt = "RCPT TO:<" + t.recipients[i] + ">";
+        if (extensions_.dsn && i < t.dsn.size()) {
+            if (!t.dsn[i].notify.empty()) rcpt += " NOTIFY=" + t.dsn[i].notify;
+            if (!t.dsn[i].orcpt.empty()) rcpt += " ORCPT=" + t.dsn[i].orcpt;
+        }
+        rcpts.push_back(std::move(rcpt));
+    }
+    transaction_started_ = true;
 
     if (extensions_.pipelining) {
         std::string batch = mail + "\r\n";
@@ -183,13 +314,26 @@ asio::awaitable<std::vector<DeliveryOutcome>> ClientSession::deliver(const Clien
 
     if (auto failed = co_await open()) co_return finish(*failed);
 
-    bool needs_utf8 = t.smtputf8 && has_non_ascii(t.sender);
+    // What needs SMTPUTF8: a UTF-8 address, or UTF-8 in the header (RFC 6532); a UTF-8 body alone
+    // travels as 8BITMIME.
+    const std::string_view header = t.data.substr(0, t.data.find("\r\n\r\n"));
+    bool needs_utf8 = t.smtputf8 && (has_non_ascii(t.sender) || has_non_ascii(header));
     for (const auto& r : t.recipients) needs_utf8 |= t.smtputf8 && has_non_ascii(r);
     if (needs_utf8 && !extensions_.smtputf8) {
         // RFC 6531 section 3.2: without the extension the address cannot be transmitted.
         co_await quit();
         co_return finish(DeliveryOutcome::permanent(
             "5.6.7", "SMTPUTF8 is required but not supported by the " + peer_name(options_.protocol)));
+    }
+
+    if (extensions_.size > 0 && t.data.size() > extensions_.size) {
+        // RFC 1870 section 6.1: the server would refuse it whatever we did; no other server of
+        // this destination is likelier to take it.
+        co_await quit();
+        const std::string peer = options_.starttls ? options_.starttls->peer : peer_name(options_.protocol);
+        co_return finish(DeliveryOutcome::permanent(
+            "5.3.4", "message size " + std::to_string(t.data.size()) + " exceeds size limit " +
+                         std::to_string(extensions_.size) + " of server " + peer));
     }
 
     std::vector<std::size_t> accepted;

@@ -1,6 +1,6 @@
 // The delivery seam: a courier takes one message to a set of recipients and answers for each of
 // them. The delivery agent picks a courier by the recipient's route and never knows which one it
-// talks to (a mailbox directory, an LMTP server, later an SMTP relay); the queue never knows there
+// talks to (a mailbox directory, an LMTP server, other SMTP servers); the queue never knows there
 // are couriers at all. What the agent needs to write its Postfix-style log line the courier says
 // itself: its relay name and whether its outcomes are a remote server's replies.
 //
@@ -8,6 +8,7 @@
 // may be called from any thread (an SMTP session deciding RCPT).
 #pragma once
 
+#include <cstdint>
 #include <memory>
 #include <optional>
 #include <string>
@@ -22,15 +23,22 @@ namespace mw::smtp::delivery {
 
 // The envelope and content of one message, as the queue holds it.
 struct CourierMessage {
+    std::string queue_id;    // for the courier's own log lines
     std::string sender;      // without <>; "" = null reverse path
     bool body_8bit = false;  // BODY=8BITMIME was given at MAIL
     bool smtputf8 = false;   // SMTPUTF8 was given at MAIL
     std::string_view data;   // the message, CRLF line endings
+    std::string dsn_ret;     // RET as queued: "FULL", "HDRS" or ""
+    std::string dsn_envid;   // ENVID, decoded; "" = none
+    // The rules in force for this attempt (routes, TLS policy); never null when the agent calls.
+    const policy::Ruleset* rules = nullptr;
 };
 
 struct CourierRecipient {
     std::string address;  // as queued (as the client wrote it), without <>
     Address parsed;       // normalized: domain lower-cased, the local part as the rules see it
+    std::uint8_t notify = 0;  // queue::NotifyFlags as queued
+    std::string orcpt;        // DSN ORCPT as queued ("rfc822;bob@example.com"), may be empty
 };
 
 class Courier {
@@ -66,7 +74,7 @@ RecipientRoute route_of(const policy::Ruleset& rules, const Address& recipient);
 // courier the agent delivers with and ask its check_recipient().
 struct Couriers {
     std::shared_ptr<Courier> local;
-    std::shared_ptr<Courier> outbound;  // none in this version: such recipients wait in the queue
+    std::shared_ptr<Courier> outbound;  // SMTP to other servers; none: such recipients wait in the queue
 
     Courier* for_route(RecipientRoute route) const {
         return (route == RecipientRoute::local ? local : outbound).get();

@@ -144,10 +144,12 @@ std::vector<Decision> DeliveryAgent::State::deliver(const queue::MessageInfo& me
             decisions.push_back({i, std::move(*refused), courier->relay_name(), courier->remote_replies()});
         } else {
             batches[route].indices.push_back(i);
-            batches[route].recipients.push_back({envelope.recipients[i].address, std::move(*parsed.address)});
+            batches[route].recipients.push_back({envelope.recipients[i].address, std::move(*parsed.address),
+                                                 envelope.recipients[i].notify, envelope.recipients[i].orcpt});
         }
     }
-    const CourierMessage m{envelope.sender, envelope.body_8bit, envelope.smtputf8, body};
+    const CourierMessage m{message.id, envelope.sender, envelope.body_8bit, envelope.smtputf8, body,
+                           envelope.dsn_ret, envelope.dsn_envid, &rules};
     for (auto& [route, batch] : batches) {
         Courier& courier = *couriers.for_route(route);
         auto outcomes = courier.deliver(m, batch.recipients);
@@ -156,8 +158,8 @@ std::vector<Decision> DeliveryAgent::State::deliver(const queue::MessageInfo& me
             DeliveryOutcome outcome =
                 k < outcomes.size() ? std::move(outcomes[k])
                                     : DeliveryOutcome::temporary("4.3.0", "mail system error", "no outcome from courier");
-            decisions.push_back(
-                {batch.indices[k], std::move(outcome), courier.relay_name(), courier.remote_replies()});
+            std::string relay = outcome.relay.empty() ? courier.relay_name() : outcome.relay;
+            decisions.push_back({batch.indices[k], std::move(outcome), std::move(relay), courier.remote_replies()});
         }
     }
     // Waiting recipients last: their log lines follow those of the deliveries.
@@ -234,8 +236,10 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
         if (d.outcome.kind == Kind::ok) {
             r.state = RecipientState::delivered;
             log_decision(message, r, d, "sent", t);
-            if (wants_success_notice(envelope, r))
-                succeeded.push_back({r.address, r.orcpt, d.outcome.smtp_reply.status, d.outcome.reply()});
+            // A server that offered DSN took the request with the message and reports itself.
+            if (wants_success_notice(envelope, r) && !d.outcome.dsn_passed_on)
+                succeeded.push_back({r.address, r.orcpt, d.outcome.smtp_reply.status, d.outcome.reply(),
+                                     d.outcome.remote_mta, d.outcome.relayed});
             continue;
         }
         if (d.outcome.kind == Kind::temporary && !is_expired) {
@@ -249,7 +253,7 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
         log_decision(message, r, d, "bounced", t);
         if (wants_failure_notice(envelope, r)) {
             const std::string& status = d.expired ? std::string("4.4.7") : d.outcome.smtp_reply.status;
-            failed.push_back({r.address, r.orcpt, status, d.outcome.reply()});
+            failed.push_back({r.address, r.orcpt, status, d.outcome.reply(), d.outcome.remote_mta, false});
             failed_indices.push_back(d.index);
         }
     }
@@ -268,7 +272,7 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
         for (const auto& r : recipients) {
             if (r.state == RecipientState::pending && wants_delay_notice(envelope, r)) {
                 auto status = r.last_reply.size() > 4 ? r.last_reply.substr(4, r.last_reply.find(' ', 4) - 4) : "4.0.0";
-                delayed.push_back({r.address, r.orcpt, status, r.last_reply});
+                delayed.push_back({r.address, r.orcpt, status, r.last_reply, {}, false});
             }
         }
         delay_warned = delayed.empty() || notify(message, DsnKind::delay, delayed, *body, t);

@@ -17,18 +17,36 @@ struct DeliveryOutcome {
     // never names paths.
     SmtpReply smtp_reply{451, "", ""};
     std::string detail;  // for the log only (errno text, the path component)
+    // SMTP delivery to other servers:
+    std::string relay;       // the server that answered, the log's relay= ("mx.example.com[192.0.2.1]:25");
+                             // empty: the courier's relay_name()
+    std::string remote_mta;  // its host name, for a DSN's Remote-MTA; empty: none
+    // A success that handed the message on to another server: one that offers DSN takes the
+    // sender's NOTIFY=SUCCESS with it and reports itself (dsn_passed_on, RFC 3461 section 6.2.1);
+    // otherwise our own success notice says "relayed" (section 6.2.2).
+    bool relayed = false;
+    bool dsn_passed_on = false;
 
     // "451 4.2.2 mailbox full": what the queue keeps as last_reply and a DSN's Diagnostic-Code.
     std::string reply() const { return smtp_reply.str(); }
 
     static DeliveryOutcome ok(std::string text, std::string status = "2.0.0") {
-        return {Kind::ok, {250, std::move(status), std::move(text)}, {}};
+        return make(Kind::ok, {250, std::move(status), std::move(text)}, {});
     }
     static DeliveryOutcome temporary(std::string status, std::string text, std::string detail = {}) {
-        return {Kind::temporary, {451, std::move(status), std::move(text)}, std::move(detail)};
+        return make(Kind::temporary, {451, std::move(status), std::move(text)}, std::move(detail));
     }
     static DeliveryOutcome permanent(std::string status, std::string text, std::string detail = {}) {
-        return {Kind::permanent, {550, std::move(status), std::move(text)}, std::move(detail)};
+        return make(Kind::permanent, {550, std::move(status), std::move(text)}, std::move(detail));
+    }
+
+private:
+    static DeliveryOutcome make(Kind kind, SmtpReply reply, std::string detail) {
+        DeliveryOutcome o;
+        o.kind = kind;
+        o.smtp_reply = std::move(reply);
+        o.detail = std::move(detail);
+        return o;
     }
 };
 

@@ -103,8 +103,9 @@ std::string status_part(const DsnRequest& r, const queue::Envelope& envelope) {
                      crlf;
         }
         s += "Final-Recipient: rfc822; " + rcpt.address + crlf;
-        s += std::string("Action: ") + action(r.kind) + crlf;
+        s += std::string("Action: ") + (r.kind == DsnKind::success && rcpt.relayed ? "relayed" : action(r.kind)) + crlf;
         s += "Status: " + rcpt.status + crlf;
+        if (!rcpt.remote_mta.empty()) s += "Remote-MTA: dns; " + rcpt.remote_mta + crlf;
         if (!rcpt.diagnostic.empty()) s += "Diagnostic-Code: smtp; " + rcpt.diagnostic + crlf;
         if (r.kind != DsnKind::success) s += "Last-Attempt-Date: " + rfc5322_date(r.now) + crlf;
         if (r.kind == DsnKind::delay && r.retry_until > 0)

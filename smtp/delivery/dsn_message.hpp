@@ -22,6 +22,8 @@ struct DsnRecipient {
     std::string orcpt;       // DSN ORCPT as given ("rfc822;bob+2B1@example.com"); "" = none
     std::string status;      // RFC 3463 "5.2.0"
     std::string diagnostic;  // the reply, "550 5.2.0 mailbox unavailable"; "" = none
+    std::string remote_mta;  // the server whose reply `diagnostic` is ("mx.example.net"); "" = ours
+    bool relayed = false;    // success: handed to a server without DSN, Action "relayed" (RFC 3461 6.2.2)
 };
 
 struct DsnRequest {

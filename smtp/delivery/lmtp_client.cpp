@@ -3,6 +3,7 @@
 #include <exception>
 
 #include "smtp/delivery/client_session.hpp"
+#include "smtp/exception_text.hpp"
 
 namespace mw::smtp::delivery {
 
@@ -22,8 +23,12 @@ asio::awaitable<std::vector<DeliveryOutcome>> LmtpClient::async_deliver(const Lm
     options.command_timeout = options_.command_timeout;
     options.data_timeout = options_.data_timeout;
     // Named, not temporaries in the co_await expression: GCC 12 destroys some of those twice.
-    ClientTransaction transaction{message.sender, message.recipients, message.body_8bit, message.smtputf8,
-                                  message.data};
+    ClientTransaction transaction;
+    transaction.sender = message.sender;
+    transaction.recipients = message.recipients;
+    transaction.body_8bit = message.body_8bit;
+    transaction.smtputf8 = message.smtputf8;
+    transaction.data = message.data;
     std::string address = options_.address;
     co_return co_await deliver_to(std::move(address), std::move(options), std::move(transaction));
 }
@@ -39,13 +44,7 @@ std::vector<DeliveryOutcome> LmtpClient::deliver(const LmtpMessage& message) con
             out = std::move(result);
             return;
         }
-        try {
-            std::rethrow_exception(e);
-        } catch (const std::exception& x) {
-            failure = x.what();
-        } catch (...) {
-            failure = "unknown exception";
-        }
+        failure = exception_text(e);
     });
     try {
         io.run();

@@ -13,6 +13,7 @@
 
 #include "smtp/asio.hpp"
 #include "smtp/server/line_reader.hpp"
+#include "smtp/tls_error.hpp"  // handshake_error_text, for the STARTTLS log line
 
 namespace mw::smtp::server {
 
@@ -40,9 +41,5 @@ private:
     std::unique_ptr<char[]> tls_buffer_;
 };
 
-// Why a handshake failed, for the log line: OpenSSL's error string with its reason ("error:0A0000C1:SSL
-// routines::no shared cipher"; an alert the client sent is such a reason: "...:tlsv1 alert unknown
-// ca"), "timed out" when our timer cancelled it, else the system's words ("Connection reset by peer").
-std::string handshake_error_text(const boost::system::error_code& ec);
 
 }  // namespace mw::smtp::server

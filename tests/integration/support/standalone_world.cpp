@@ -48,6 +48,9 @@ StandaloneWorld::StandaloneWorld(fs::path dir, const Pki& pki, StandaloneOptions
                          << "\n";
     fs::permissions(users, fs::perms::owner_read | fs::perms::owner_write, fs::perm_options::replace);
 
+    // Without a private DNS, the resolver asks a loopback port where nothing listens: mail for other
+    // domains waits (4.4.3), and no query ever leaves the machine.
+    const std::string no_dns = "[dns]\nforwarders = [\"127.0.0.1:9\"]\n";
     MailwardenOptions m;
     m.rules_source = fs::path(MW_SOURCE_DIR) / "tests/data/standalone-itest";
     m.socket_dir = dir_ / "sockets";
@@ -62,7 +65,7 @@ StandaloneWorld::StandaloneWorld(fs::path dir, const Pki& pki, StandaloneOptions
                                                 : "lmtp = \"" + options.lmtp + "\"\n";
     m.extra_config = "[smtp]\nenabled = true\ntls_cert = \"" + pki.server().cert.string() + "\"\ntls_key = \"" +
                      pki.server().key.string() + "\"\nusers_file = \"" + users.string() + "\"\n[delivery]\n" + delivery +
-                     options.extra_delivery + "\n" + options.dns;
+                     options.extra_delivery + "\n" + (options.dns.empty() ? no_dns : options.dns);
     daemon_ = std::make_unique<MailwardenDaemon>(dir_ / "mailwarden", m);
     fs::create_directories(daemon_->rules_dir() / "certs");
     fs::copy_file(pki.partner_ca().cert, daemon_->rules_dir() / "certs/partners.pem");

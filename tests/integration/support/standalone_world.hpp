@@ -26,7 +26,9 @@ struct StandaloneOptions {
     // Every connector's reverse_dns. "off" by default: a lookup would ask the system's resolvers,
     // and tests talk to loopback only. A test that turns it on gives a private DNS (DnsRig::dns_section).
     std::string reverse_dns = "off";
-    std::string dns;  // the [dns] table; empty: none (the resolver is made, never asked)
+    // The [dns] table. Empty: a forwarder on a loopback port where nothing listens, so outbound
+    // mail waits (4.4.3 local resolver failure) and no query leaves the machine.
+    std::string dns;
 };
 
 // Logins of the users file: alice / alice-secret, kid1 / kid1-secret.

@@ -33,6 +33,9 @@ target = "syslog"
 [delivery]
 queue_lifetime = "2d"
 max_hops = 30
+connect_timeout = "45s"
+timeout = "5m"
+recipient_limit = 20
 )");
     DaemonConfig c = load_daemon_config(file);
     BOOST_TEST(c.rules == dir.path() / "rules");
@@ -44,6 +47,9 @@ max_hops = 30
     BOOST_TEST(c.log.target == "syslog");
     BOOST_TEST(c.delivery.queue_lifetime_seconds == 2u * 86400);
     BOOST_TEST(c.delivery.max_hops == 30u);
+    BOOST_TEST(c.delivery.connect_timeout_seconds == 45u);
+    BOOST_TEST(c.delivery.timeout_seconds == 300u);
+    BOOST_TEST(c.delivery.recipient_limit == 20u);
     ListenAddress a = parse_listen_address(c.milter.listen);
     BOOST_TEST((a.kind == ListenAddress::Kind::inet));
     BOOST_TEST(a.host == "127.0.0.1");
@@ -72,6 +78,13 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_column) {
         BOOST_FAIL("accepted max_hops = 0");
     } catch (const ConfigError& e) {
         BOOST_TEST(std::string(e.what()) == hops.string() + ":2:12: error: 'max_hops' must be a whole number from 1 to 1000");
+    }
+    auto timeout = dir.write("timeout.toml", "[delivery]\ntimeout = \"0s\"\n");
+    try {
+        load_daemon_config(timeout);
+        BOOST_FAIL("accepted timeout = 0s");
+    } catch (const ConfigError& e) {
+        BOOST_TEST(std::string(e.what()) == timeout.string() + ":2:11: error: 'timeout' must be longer than 0 seconds");
     }
 }
 
@@ -111,6 +124,9 @@ BOOST_AUTO_TEST_CASE(contrib_standalone_config_turns_the_mta_on_and_the_milter_o
     BOOST_TEST(c.delivery.maildir == "/var/mail/{domain}/{user}/");
     BOOST_TEST(c.delivery.queue_lifetime_seconds == 5u * 86400);
     BOOST_TEST(c.delivery.max_hops == 50u);
+    BOOST_TEST(c.delivery.connect_timeout_seconds == 30u);
+    BOOST_TEST(c.delivery.timeout_seconds == 600u);
+    BOOST_TEST(c.delivery.recipient_limit == 50u);
 }
 
 BOOST_AUTO_TEST_CASE(dns_section_forwarders_and_files) {

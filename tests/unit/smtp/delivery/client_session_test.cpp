@@ -25,7 +25,11 @@ ClientOptions options(ClientProtocol protocol) {
 }
 
 ClientTransaction transaction(std::vector<std::string> recipients) {
-    return ClientTransaction{"alice@example.com", std::move(recipients), false, false, message};
+    ClientTransaction t;
+    t.sender = "alice@example.com";
+    t.recipients = std::move(recipients);
+    t.data = message;
+    return t;
 }
 
 // One session on an io_context of the test's own.
@@ -96,4 +100,29 @@ BOOST_AUTO_TEST_CASE(recipients_refused_for_now_keep_the_servers_reply) {
         BOOST_TEST(o.smtp_reply.code / 100 == 4);
         BOOST_TEST(o.smtp_reply.status != "4.4.2", "the server's refusal, not a lost connection: " << o.reply());
     }
+}
+
+// RFC 3461: to a server that offers DSN, the sender's requests travel with the message (RET and
+// ENVID at MAIL, NOTIFY and ORCPT at RCPT); smtp-sink writes the parameters it got into its dump.
+BOOST_AUTO_TEST_CASE(dsn_requests_are_passed_on_to_a_server_that_offers_dsn) {
+    dt::TempDir dir("session-dsn");
+    const std::filesystem::path dumps = dir.path() / "dumps";
+    std::filesystem::create_directories(dumps);
+    // smtp-sink writes its dumps as nobody when started as root.
+    if (::getuid() == 0) BOOST_TEST_REQUIRE(::chown(dumps.c_str(), ::getpwnam("nobody")->pw_uid, ::getpwnam("nobody")->pw_gid) == 0);
+    dt::SmtpSink sink(dir.path() / "sink", std::vector<std::string>{"-d", (dumps / "%Y%m%d%H%M%S.").string()});
+    ClientTransaction t = transaction({"bob@example.net", "carol@example.org"});
+    t.dsn = {{"SUCCESS,FAILURE", "rfc822;bob@example.net"}, {"NEVER", ""}};
+    t.dsn_ret = "HDRS";
+    t.dsn_envid = "id 42";
+    auto out = run(sink.address(), options(ClientProtocol::smtp), t);
+    BOOST_TEST_REQUIRE(out.size() == 2u);
+    BOOST_TEST((out[0].kind == Kind::ok), out[0].reply() << " " << out[0].detail);
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return dt::files_in(dumps).size() == 1u; }, std::chrono::seconds(10)));
+    const std::string dump = dt::read_file(dt::files_in(dumps).front());
+    BOOST_TEST(dump.find("X-Mail-Args: <alice@example.com> RET=HDRS ENVID=id+2042") != std::string::npos, dump);
+    BOOST_TEST(dump.find("X-Rcpt-Args: <bob@example.net> NOTIFY=SUCCESS,FAILURE ORCPT=rfc822;bob@example.net") !=
+                   std::string::npos,
+               dump);
+    BOOST_TEST(dump.find("X-Rcpt-Args: <carol@example.org> NOTIFY=NEVER") != std::string::npos, dump);
 }

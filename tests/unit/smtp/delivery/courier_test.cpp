@@ -42,9 +42,15 @@ BOOST_AUTO_TEST_CASE(maildir_refuses_at_rcpt_a_local_part_that_cannot_name_a_mai
 
     // deliver() keeps to the rule as well, whoever calls it: nothing is written for such a name.
     const std::string body = "Subject: x\r\n\r\nhello\r\n";
-    CourierMessage m{"alice@example.net", false, false, body};
-    auto out = courier.deliver(m, {{"o'brien@example.com", address("o'brien@example.com")},
-                                   {"bob@example.com", address("bob@example.com")}});
+    CourierMessage m;
+    m.sender = "alice@example.net";
+    m.data = body;
+    std::vector<CourierRecipient> recipients(2);
+    recipients[0].address = "o'brien@example.com";
+    recipients[0].parsed = address("o'brien@example.com");
+    recipients[1].address = "bob@example.com";
+    recipients[1].parsed = address("bob@example.com");
+    auto out = courier.deliver(m, recipients);
     BOOST_TEST_REQUIRE(out.size() == 2u);
     BOOST_TEST(out[0].reply() == "550 5.1.3 bad recipient address syntax");
     BOOST_TEST((out[1].kind == Kind::ok), out[1].reply() << " " << out[1].detail);

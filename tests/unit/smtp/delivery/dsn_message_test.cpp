@@ -30,7 +30,7 @@ DsnRequest request(DsnKind kind) {
     r.queue_id = "0123456789ABCDEF";
     r.now = 1'700'000'100;
     r.retry_until = 1'700'432'000;
-    r.recipients.push_back({"bob@example.com", "", "5.2.0", "550 5.2.0 mailbox unavailable"});
+    r.recipients.push_back({"bob@example.com", "", "5.2.0", "550 5.2.0 mailbox unavailable", "", false});
     return r;
 }
 
@@ -164,7 +164,7 @@ BOOST_AUTO_TEST_CASE(orcpt_is_decoded_once_from_rcpt_to_the_report) {
     BOOST_TEST(queued.orcpt == "rfc822;a+2B2B@example.com");
 
     auto r = request(DsnKind::success);
-    r.recipients[0] = {queued.address, queued.orcpt, "2.0.0", "250 2.0.0 delivered"};
+    r.recipients[0] = {queued.address, queued.orcpt, "2.0.0", "250 2.0.0 delivered", "", false};
     auto p = parts(build_dsn(r, stored.value().info.envelope, original).body);
     BOOST_TEST_REQUIRE(p.size() == 3u);
     BOOST_TEST(p[1].find("Original-Recipient: rfc822; a+2B@example.com\r\n") != std::string::npos, p[1]);
@@ -172,8 +172,8 @@ BOOST_AUTO_TEST_CASE(orcpt_is_decoded_once_from_rcpt_to_the_report) {
 
 BOOST_AUTO_TEST_CASE(delay_and_success_reports) {
     auto r = request(DsnKind::delay);
-    r.recipients[0] = {"bob@example.com", "", "4.2.2", "451 4.2.2 mailbox full"};
-    r.recipients.push_back({"carol@example.com", "", "4.4.0", "451 4.4.0 queued"});
+    r.recipients[0] = {"bob@example.com", "", "4.2.2", "451 4.2.2 mailbox full", "", false};
+    r.recipients.push_back({"carol@example.com", "", "4.4.0", "451 4.4.0 queued", "", false});
     auto delay = build_dsn(r, envelope(), original).body;
     BOOST_TEST(delay.find("Subject: Delayed Mail (still being retried)\r\n") != std::string::npos);
     auto p = parts(delay);
@@ -183,7 +183,7 @@ BOOST_AUTO_TEST_CASE(delay_and_success_reports) {
     BOOST_TEST(p[0].find("THIS IS A WARNING ONLY") != std::string::npos);
 
     auto s = request(DsnKind::success);
-    s.recipients[0] = {"bob@example.com", "", "2.0.0", "250 2.0.0 delivered to maildir"};
+    s.recipients[0] = {"bob@example.com", "", "2.0.0", "250 2.0.0 delivered to maildir", "", false};
     auto success = build_dsn(s, envelope(), original).body;
     BOOST_TEST(success.find("Subject: Successful Mail Delivery Report\r\n") != std::string::npos);
     auto sp = parts(success);
@@ -204,4 +204,24 @@ BOOST_AUTO_TEST_CASE(eight_bit_originals_are_labelled) {
 
 BOOST_AUTO_TEST_CASE(helpers) {
     BOOST_TEST(rfc5322_date(0) == "Thu, 01 Jan 1970 00:00:00 +0000");
+}
+
+// A remote server's verdict names that server (RFC 3464 section 2.3.5), and a success handed to a
+// server without DSN is "relayed" (RFC 3461 section 6.2.2), not "delivered".
+BOOST_AUTO_TEST_CASE(remote_failures_name_the_server_and_relays_say_relayed) {
+    auto r = request(DsnKind::failure);
+    r.recipients[0] = {"bob@example.net", "", "5.1.1", "550 5.1.1 <bob@example.net>: no such user", "mx1.example.net",
+                       false};
+    auto p = parts(build_dsn(r, envelope(), original).body);
+    BOOST_TEST_REQUIRE(p.size() == 3u);
+    BOOST_TEST(p[1].find("Action: failed\r\nStatus: 5.1.1\r\nRemote-MTA: dns; mx1.example.net\r\n"
+                         "Diagnostic-Code: smtp; 550 5.1.1 <bob@example.net>: no such user\r\n") != std::string::npos,
+               p[1]);
+
+    auto s = request(DsnKind::success);
+    s.recipients[0] = {"bob@example.net", "", "2.0.0", "250 2.0.0 Ok: queued as 4711", "mx1.example.net", true};
+    auto sp = parts(build_dsn(s, envelope(), original).body);
+    BOOST_TEST_REQUIRE(sp.size() == 3u);
+    BOOST_TEST(sp[1].find("Action: relayed\r\n") != std::string::npos, sp[1]);
+    BOOST_TEST(sp[1].find("Action: delivered") == std::string::npos, sp[1]);
 }

@@ -6,10 +6,9 @@
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 
-#include "smtp/server/transport.hpp"
+#include "smtp/tls_error.hpp"
 
 using namespace mw::smtp;
-using namespace mw::smtp::server;
 
 namespace {
 

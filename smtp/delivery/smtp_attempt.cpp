@@ -1,0 +1,161 @@
+#include "smtp/delivery/smtp_attempt.hpp"
+
+#include <arpa/inet.h>
+
+#include <algorithm>
+
+#include "certs/server_certificate.hpp"
+#include "smtp/delivery/client_connection.hpp"
+
+namespace mw::smtp::delivery {
+
+namespace {
+
+using Level = policy::OutboundTls::Level;
+
+bool is_address_literal(const std::string& host) {
+    unsigned char buf[16];
+    return ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
+}
+
+std::vector<DeliveryOutcome> everyone(std::size_t n, const DeliveryOutcome& outcome) {
+    return std::vector<DeliveryOutcome>(n, outcome);
+}
+
+struct TargetResult {
+    std::vector<DeliveryOutcome> outcomes;
+    bool decided = false;           // the server answered for the transaction: no other server is tried
+    bool handshake_failed = false;  // STARTTLS was accepted, and then the handshake failed
+};
+
+// The anchors a route's server certificate is verified with: Domain Security's own CA file for a
+// partner (mutual TLS), the system's otherwise.
+X509_STORE* anchors_for(const AttemptEnvironment& env, const AttemptRequest& r, std::shared_ptr<X509_STORE>& hold) {
+    if (!r.route->tls.client_certificate) return env.system_anchors;
+    std::string error;
+    const std::string* ca_file = r.rules->domain_security_ca_file();
+    hold = env.domain_security_anchors && ca_file ? env.domain_security_anchors->store_for(*ca_file, &error) : nullptr;
+    if (!hold && r.route->tls.level != Level::fingerprint)
+        env.log("warning: " + r.queue_id + ": domain security: no trust anchors for " + r.next_hop_domain +
+                (error.empty() ? std::string(" ([domain_security] ca_file is not set)") : ": " + error));
+    return hold.get();
+}
+
+asio::awaitable<TargetResult> try_target(const AttemptEnvironment& env, const AttemptRequest& r,
+                                         const DeliveryTarget& target, X509_STORE* anchors, bool plaintext) {
+    const policy::OutboundTls& tls = r.route->tls;
+    const std::size_t n = r.transaction.recipients.size();
+    const std::string peer = target.str();
+    TargetResult result;
+
+    auto executor = co_await asio::this_coro::executor;
+    ClientConnection connection(executor, target.host + "[" + target.address + "]");
+    boost::system::error_code ec;
+    auto ip = asio::ip::make_address(target.address, ec);
+    if (ec) {
+        result.outcomes = everyone(n, DeliveryOutcome::temporary("4.4.1", "bad address " + target.address));
+        co_return result;
+    }
+    const ClientEndpoint endpoint(asio::ip::tcp::endpoint(ip, target.port));
+    auto connected = co_await connection.connect(endpoint, ClientConnection::Clock::now() + env.client.connect_timeout);
+    if (!connected) {
+        env.dead->mark(target, DeadAddresses::Clock::now());
+        // "connect to mx.example.com[192.0.2.1]:25: Connection refused", as Postfix words it.
+        std::string what = connected.error().detail;
+        if (what.starts_with("connect: ")) what.erase(0, 9);
+        env.log(r.queue_id + ": connect to " + peer + ": " + what);
+        result.outcomes = everyone(n, DeliveryOutcome::temporary("4.4.1", "connect to " + peer + ": " + what));
+        co_return result;
+    }
+    env.dead->clear(target);
+
+    StartTlsPlan plan;
+    plan.attempt = !plaintext;
+    plan.required = strength(tls.level) > strength(Level::may);
+    plan.context = tls.client_certificate ? env.tls_with_cert : env.tls;
+    plan.sni = is_address_literal(target.host) ? std::string() : target.host;
+    plan.peer = peer;
+    plan.check = [&](SSL* ssl) -> std::optional<std::string> {
+        const certs::ServerTlsExpectation expected{tls, anchors, target.host, r.next_hop_domain};
+        const certs::ServerTlsVerdict verdict = certs::check_server_tls(ssl, expected);
+        env.log(r.queue_id + ": " + certs::tls_established_line(verdict, peer));
+        if (verdict.acceptable) return std::nullopt;
+        return verdict.failure + " (host " + peer + ")";
+    };
+
+    ClientOptions options = env.client;
+    options.protocol = ClientProtocol::smtp;
+    options.starttls = tls.level == Level::none ? nullptr : &plan;
+    options.login = r.login;
+    ClientSession session(connection, options);
+    result.outcomes = co_await session.deliver(r.transaction);
+    result.handshake_failed = session.tls_handshake_failed();
+    result.decided = session.transaction_started() ||
+                     std::any_of(result.outcomes.begin(), result.outcomes.end(),
+                                 [](const DeliveryOutcome& o) { return o.kind != DeliveryOutcome::Kind::temporary; });
+    for (auto& o : result.outcomes) {
+        o.relay = peer;
+        o.remote_mta = target.host;
+        if (o.kind == DeliveryOutcome::Kind::ok) {
+            o.relayed = true;
+            o.dsn_passed_on = session.offered_dsn();
+        }
+    }
+    co_return result;
+}
+
+}  // namespace
+
+bool DeadAddresses::dead(const DeliveryTarget& target, Clock::time_point now) const {
+    auto it = until_.find(key(target));
+    return it != until_.end() && it->second > now;
+}
+
+void DeadAddresses::mark(const DeliveryTarget& target, Clock::time_point now) { until_[key(target)] = now + memory_; }
+
+asio::awaitable<std::vector<DeliveryOutcome>> attempt_delivery(const AttemptEnvironment& env, AttemptRequest r) {
+    const policy::OutboundTls& tls = r.route->tls;
+    const std::size_t n = r.transaction.recipients.size();
+    if (tls.level == Level::dane_only)
+        co_return everyone(n, DeliveryOutcome::temporary("4.7.5", "TLS is required with DANE, which this version cannot verify"));
+    if (tls.level != Level::none && !(tls.client_certificate ? env.tls_with_cert : env.tls)) {
+        co_return everyone(n, DeliveryOutcome::temporary(
+                                  "4.7.5", tls.client_certificate
+                                               ? "Domain Security requires our client certificate, and none is loaded"
+                                               : "TLS is required, and no TLS client context could be made"));
+    }
+    std::shared_ptr<X509_STORE> hold;
+    X509_STORE* anchors = anchors_for(env, r, hold);
+
+    std::vector<DeliveryOutcome> last;
+    const auto now = DeadAddresses::Clock::now();
+    for (const auto& target : r.targets) {
+        if (env.dead->dead(target, now)) {
+            if (last.empty())
+                last = everyone(n, DeliveryOutcome::temporary("4.4.1", "connect to " + target.str() +
+                                                                           ": not answering lately; not tried"));
+            continue;
+        }
+        bool plaintext = tls.level == Level::none;
+        for (;;) {
+            TargetResult result = co_await try_target(env, r, target, anchors, plaintext);
+            if (result.decided) co_return std::move(result.outcomes);
+            last = std::move(result.outcomes);
+            if (!last.empty() && !last.front().smtp_reply.text.starts_with("connect to "))
+                env.log(r.queue_id + ": host " + target.str() + ": " + last.front().reply() +
+                        (last.front().detail.empty() ? "" : ": " + last.front().detail));
+            // Postfix at `may`: a failed handshake is no reason to give up on encryption-less mail.
+            if (result.handshake_failed && tls.level == Level::may && !plaintext) {
+                env.log(r.queue_id + ": TLS handshake with " + target.str() + " failed; trying it again in plaintext");
+                plaintext = true;
+                continue;
+            }
+            break;
+        }
+    }
+    if (last.empty())
+        last = everyone(n, DeliveryOutcome::temporary("4.4.1", "no address of " + r.next_hop_domain + " to try"));
+    co_return last;
+}
+
+}  // namespace mw::smtp::delivery

@@ -1,0 +1,64 @@
+// One transaction's way out: the addresses of its destination tried in order, each with the
+// STARTTLS plan of the route, until one server takes the transaction (Postfix's smtp_connect.c
+// loop). A server that cannot be reached, does not greet, refuses EHLO or fails the route's TLS
+// policy before MAIL is passed over for the next one; once MAIL was sent, its replies are final
+// for this attempt. An opportunistic route whose handshake failed tries the same server once
+// more in plaintext (as Postfix at `may`).
+#pragma once
+
+#include <chrono>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+#include "certs/peer_identity.hpp"
+#include "policy/route.hpp"
+#include "smtp/asio.hpp"
+#include "smtp/delivery/client_session.hpp"
+#include "smtp/delivery/next_hop_resolution.hpp"
+
+namespace mw::smtp::delivery {
+
+// Addresses that refused or timed out a connection lately, skipped for a while so one dead MX
+// does not cost every message its connect timeout.
+class DeadAddresses {
+public:
+    using Clock = std::chrono::steady_clock;
+    explicit DeadAddresses(std::chrono::seconds memory) : memory_(memory) {}
+    bool dead(const DeliveryTarget& target, Clock::time_point now) const;
+    void mark(const DeliveryTarget& target, Clock::time_point now);
+    void clear(const DeliveryTarget& target) { until_.erase(key(target)); }
+
+private:
+    static std::string key(const DeliveryTarget& t) { return t.address + "/" + std::to_string(t.port); }
+    std::chrono::seconds memory_;
+    std::map<std::string, Clock::time_point> until_;
+};
+
+// What the courier owns and every attempt uses.
+struct AttemptEnvironment {
+    ClientOptions client;                          // SMTP, EHLO name, timeouts
+    asio::ssl::context* tls = nullptr;             // STARTTLS without a certificate of ours
+    asio::ssl::context* tls_with_cert = nullptr;   // presenting our certificate; null: none loaded
+    X509_STORE* system_anchors = nullptr;          // for the certificate-validation levels
+    certs::TrustAnchors* domain_security_anchors = nullptr;
+    DeadAddresses* dead = nullptr;
+    std::function<void(const std::string&)> log;
+};
+
+struct AttemptRequest {
+    std::string queue_id;
+    const policy::Route* route = nullptr;
+    const policy::Ruleset* rules = nullptr;
+    std::string next_hop_domain;           // the recipient domain, or the smart host's name
+    std::vector<DeliveryTarget> targets;   // in the order to try
+    const ClientLogin* login = nullptr;    // the send connector's smart-host login
+    ClientTransaction transaction;
+};
+
+// One outcome per recipient of the transaction, each naming the server that answered (relay,
+// remote_mta) when one did.
+asio::awaitable<std::vector<DeliveryOutcome>> attempt_delivery(const AttemptEnvironment& env, AttemptRequest request);
+
+}  // namespace mw::smtp::delivery

@@ -1,0 +1,277 @@
+#include "smtp/delivery/smtp_courier.hpp"
+
+#include <algorithm>
+#include <exception>
+#include <fstream>
+#include <optional>
+
+#include "certs/client_context.hpp"
+#include "policy/engine.hpp"
+#include "smtp/delivery/smtp_attempt.hpp"
+#include "smtp/exception_text.hpp"
+#include "smtp/queue/queue.hpp"
+
+namespace mw::smtp::delivery {
+
+namespace {
+
+// RFC 3461 section 4.1's NOTIFY value of a recipient, as queued.
+std::string notify_text(std::uint8_t notify) {
+    if (notify == queue::notify_default) return {};
+    if (notify & queue::notify_never) return "NEVER";
+    std::string out;
+    for (auto [flag, word] : {std::pair{queue::notify_success, "SUCCESS"}, std::pair{queue::notify_failure, "FAILURE"},
+                              std::pair{queue::notify_delay, "DELAY"}}) {
+        if (!(notify & flag)) continue;
+        if (!out.empty()) out += ',';
+        out += word;
+    }
+    return out;
+}
+
+DeliveryOutcome outcome_of(const ResolvedNextHop& hop) {
+    DeliveryOutcome o;
+    o.kind = hop.status == ResolvedNextHop::Status::permanent ? DeliveryOutcome::Kind::permanent
+                                                              : DeliveryOutcome::Kind::temporary;
+    o.smtp_reply = hop.failure;
+    o.detail = hop.detail;
+    o.relay = "none";  // no server was reached: Postfix's relay=none
+    return o;
+}
+
+// One destination of a message: the recipients that share a route.
+struct Group {
+    policy::Route route;
+    std::vector<std::size_t> indices;
+};
+
+bool same_way(const policy::Route& a, const policy::Route& b) {
+    return a.nexthop == b.nexthop && a.tls == b.tls && a.send_connector == b.send_connector;
+}
+
+std::string next_hop_domain(const policy::Route& route) {
+    return route.nexthop.kind == policy::NextHop::Kind::mx ? route.nexthop.domain : route.nexthop.host.host;
+}
+
+}  // namespace
+
+std::map<std::string, std::string> read_smart_host_passwords(const policy::Ruleset& rules,
+                                                             const std::function<void(const std::string&)>& log) {
+    std::map<std::string, std::string> out;
+    for (const auto& c : rules.send_connectors) {
+        if (!c.auth || out.contains(c.auth->password_file)) continue;
+        std::ifstream in(c.auth->password_file);
+        std::string password;
+        if (in) std::getline(in, password);
+        if (!password.empty() && password.back() == '\r') password.pop_back();
+        if (password.empty()) {
+            if (log)
+                log("warning: send connector " + c.name + ": cannot read a password from " + c.auth->password_file +
+                    "; its smart host is not logged in to");
+            continue;
+        }
+        out.emplace(c.auth->password_file, std::move(password));
+    }
+    return out;
+}
+
+struct SmtpCourier::State {
+    SmtpCourierConfig config;
+    LogFunction log;
+    asio::io_context io;
+    std::shared_ptr<dns::Resolver> resolver;
+    std::optional<asio::ssl::context> tls;
+    std::optional<asio::ssl::context> tls_with_cert;
+    certs::X509StorePtr system_anchors;
+    certs::TrustAnchors domain_security_anchors;
+    DeadAddresses dead;
+    AttemptEnvironment env;
+
+    State(SmtpCourierConfig c, LogFunction l) : config(std::move(c)), log(std::move(l)), dead(config.dead_address_time) {
+        if (!log) log = [](const std::string&) {};
+        if (auto r = dns::Resolver::create(io.get_executor(), config.dns))
+            resolver = *r;
+        else
+            log("warning: outbound delivery: DNS resolver: " + r.error().detail + "; mail to other domains waits");
+        if (auto ctx = certs::make_client_context())
+            tls.emplace(ctx->release());
+        else
+            log("warning: outbound delivery: TLS: " + ctx.error().detail);
+        if (!config.client_cert.empty()) {
+            if (auto ctx = certs::make_client_context(config.client_cert, config.client_key))
+                tls_with_cert.emplace(ctx->release());
+            else
+                log("warning: outbound delivery: client certificate: " + ctx.error().detail +
+                    "; partners that require it (domain security send) get no mail");
+        }
+        if (auto store = certs::system_trust_anchors())
+            system_anchors = std::move(*store);
+        else
+            log("warning: outbound delivery: " + store.error().detail);
+
+        env.client.protocol = ClientProtocol::smtp;
+        env.client.helo_name = config.helo_name;
+        env.client.connect_timeout = config.connect_timeout;
+        env.client.command_timeout = config.command_timeout;
+        env.client.data_timeout = config.command_timeout;
+        env.tls = tls ? &*tls : nullptr;
+        env.tls_with_cert = tls_with_cert ? &*tls_with_cert : nullptr;
+        env.system_anchors = system_anchors.get();
+        env.domain_security_anchors = &domain_security_anchors;
+        env.dead = &dead;
+        env.log = log;
+    }
+
+    ~State() {
+        if (resolver) resolver->stop();
+        io.restart();
+        io.poll();  // let the stopped resolver's handlers finish before the loop goes away
+    }
+
+    DnsLookup lookup() {
+        if (resolver) return lookup_with(resolver, config.dns_timeout);
+        return [](std::string name, dns::DnsType type) -> asio::awaitable<dns::DnsAnswer> {
+            dns::DnsAnswer a;
+            a.name = std::move(name);
+            a.type = type;
+            a.status = dns::DnsStatus::resolver_error;
+            a.detail = "no resolver (see the warning at start)";
+            co_return a;
+        };
+    }
+
+    asio::awaitable<std::vector<DeliveryOutcome>> run(const CourierMessage& m, const std::vector<CourierRecipient>& rs);
+    asio::awaitable<void> deliver_group(const CourierMessage& m, const std::vector<CourierRecipient>& rs,
+                                        const Group& group, std::vector<std::optional<DeliveryOutcome>>& out);
+};
+
+asio::awaitable<std::vector<DeliveryOutcome>> SmtpCourier::State::run(const CourierMessage& m,
+                                                                      const std::vector<CourierRecipient>& rs) {
+    std::vector<std::optional<DeliveryOutcome>> out(rs.size());
+    std::vector<Group> groups;
+    for (std::size_t i = 0; i < rs.size(); ++i) {
+        auto route = policy::find_route(*m.rules, rs[i].parsed, nullptr);
+        if (!route) {
+            out[i] = DeliveryOutcome::temporary("4.3.0", "mail system error", "routing: " + route.error().detail);
+        } else if (!*route) {
+            // The rules changed since the message was accepted. Exchange keeps such mail in its
+            // "unreachable" queue rather than bouncing it: an admin's edit may bring the route back.
+            out[i] = DeliveryOutcome::temporary("4.4.0", "no send connector routes mail for " + rs[i].parsed.domain);
+        } else {
+            auto g = std::find_if(groups.begin(), groups.end(), [&](const Group& x) { return same_way(x.route, **route); });
+            if (g == groups.end()) g = groups.insert(groups.end(), Group{std::move(**route), {}});
+            g->indices.push_back(i);
+        }
+    }
+    for (auto& o : out)
+        if (o) o->relay = "none";  // decided before any server was asked
+    for (const auto& group : groups) co_await deliver_group(m, rs, group, out);
+
+    std::vector<DeliveryOutcome> result;
+    result.reserve(out.size());
+    for (auto& o : out)
+        result.push_back(o ? std::move(*o) : DeliveryOutcome::temporary("4.3.0", "mail system error", "no outcome"));
+    co_return result;
+}
+
+asio::awaitable<void> SmtpCourier::State::deliver_group(const CourierMessage& m, const std::vector<CourierRecipient>& rs,
+                                                        const Group& group,
+                                                        std::vector<std::optional<DeliveryOutcome>>& out) {
+    auto set_all = [&](const DeliveryOutcome& o) {
+        for (std::size_t i : group.indices) out[i] = o;
+    };
+    // The smart host's login, when its connector has one.
+    std::optional<ClientLogin> login;
+    auto connector = std::find_if(m.rules->send_connectors.begin(), m.rules->send_connectors.end(),
+                                  [&](const policy::SendConnector& c) { return c.name == group.route.send_connector; });
+    if (connector != m.rules->send_connectors.end() && connector->auth && group.route.smart_host()) {
+        auto password = config.passwords.find(connector->auth->password_file);
+        if (password == config.passwords.end()) {
+            set_all(DeliveryOutcome::temporary("4.7.0", "no password for the smart host login",
+                                               "password_file " + connector->auth->password_file +
+                                                   " was not read at start; restart to read it"));
+            co_return;
+        }
+        login = ClientLogin{connector->auth->user, password->second};
+    }
+
+    NextHopOptions options;
+    options.address_limit = config.address_limit;
+    options.own_names = {config.helo_name};
+    ResolvedNextHop hop = co_await resolve_next_hop(group.route.nexthop, options, lookup());
+    if (hop.status != ResolvedNextHop::Status::ok) {
+        if (hop.local_resolver)
+            log("warning: " + m.queue_id + ": local resolver failure while looking up " + group.route.nexthop.str() +
+                ": " + hop.detail);
+        set_all(outcome_of(hop));
+        co_return;
+    }
+
+    for (std::size_t begin = 0; begin < group.indices.size(); begin += config.recipient_limit) {
+        const std::size_t end = std::min(group.indices.size(), begin + config.recipient_limit);
+        AttemptRequest request;
+        request.queue_id = m.queue_id;
+        request.route = &group.route;
+        request.rules = m.rules;
+        request.next_hop_domain = next_hop_domain(group.route);
+        request.targets = hop.targets;
+        request.login = login ? &*login : nullptr;
+        ClientTransaction& t = request.transaction;
+        t.sender = m.sender;
+        t.body_8bit = m.body_8bit;
+        t.smtputf8 = m.smtputf8;
+        t.data = m.data;
+        t.dsn_ret = m.dsn_ret;
+        t.dsn_envid = m.dsn_envid;
+        for (std::size_t k = begin; k < end; ++k) {
+            const CourierRecipient& r = rs[group.indices[k]];
+            t.recipients.push_back(r.address);
+            t.dsn.push_back({notify_text(r.notify), r.orcpt});
+        }
+        auto outcomes = co_await attempt_delivery(env, std::move(request));
+        for (std::size_t k = begin; k < end; ++k) {
+            out[group.indices[k]] = k - begin < outcomes.size()
+                                        ? std::move(outcomes[k - begin])
+                                        : DeliveryOutcome::temporary("4.3.0", "mail system error", "no outcome");
+        }
+    }
+}
+
+SmtpCourier::SmtpCourier(SmtpCourierConfig config, LogFunction log)
+    : state_(std::make_unique<State>(std::move(config), std::move(log))) {}
+
+SmtpCourier::~SmtpCourier() = default;
+
+std::vector<DeliveryOutcome> SmtpCourier::deliver(const CourierMessage& message,
+                                                  const std::vector<CourierRecipient>& recipients) {
+    State& s = *state_;
+    std::vector<DeliveryOutcome> out;
+    std::string failure;
+    bool done = false;
+    // docs/conventions.md "Errors": no exception leaves an Asio handler; one inside the delivery
+    // (memory exhaustion) defers every recipient like a lost connection.
+    asio::co_spawn(s.io, s.run(message, recipients), [&](std::exception_ptr e, std::vector<DeliveryOutcome> result) {
+        done = true;
+        if (!e) {
+            out = std::move(result);
+            return;
+        }
+        failure = exception_text(e);
+    });
+    s.io.restart();
+    // run_one, not run: the resolver's descriptor wait is always pending, so the loop never runs dry.
+    while (!done) {
+        try {
+            if (s.io.run_one() == 0) break;
+        } catch (const std::exception& x) {
+            s.log(std::string("warning: outbound delivery: ") + x.what());
+        }
+    }
+    if (out.size() != recipients.size()) {
+        out.assign(recipients.size(),
+                   DeliveryOutcome::temporary("4.3.0", "mail system error", "internal error: " + failure));
+    }
+    return out;
+}
+
+}  // namespace mw::smtp::delivery

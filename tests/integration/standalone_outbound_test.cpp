@@ -1,0 +1,217 @@
+// Outbound delivery in standalone mode (README "Outbound delivery"), against a private signed DNS
+// tree and real peers on 127.0.77.x:25: smtp-sink (no STARTTLS) and a Postfix whose listeners
+// stand for partners' MX hosts (mutual TLS with a certificate of the Partner CA, or a self-signed
+// one), relaying what they take to the sink.
+#define BOOST_TEST_MODULE standalone_outbound
+#include <boost/test/unit_test.hpp>
+
+#include <memory>
+
+#include "support/dns_rig.hpp"
+#include "support/postfix_instance.hpp"
+#include "support/process.hpp"
+#include "support/smtp_sink.hpp"
+#include "support/standalone_world.hpp"
+#include "support/swaks.hpp"
+
+using namespace mw::itest;
+
+namespace {
+
+constexpr const char* dead_mx = "127.0.77.21";  // nothing listens there
+constexpr const char* sink_mx = "127.0.77.22";
+constexpr const char* partner_mx = "127.0.77.23";
+constexpr const char* untrusted_mx = "127.0.77.24";
+constexpr const char* small_mx = "127.0.77.25";  // takes at most 3000 bytes
+
+std::vector<DnsZone> zones() {
+    return {
+        {"example.", ""},
+        {"dest.example.", std::string("@ MX 10 mx1\n@ MX 20 mx2\nmx1 A ") + dead_mx + "\nmx2 A " + sink_mx + "\n"},
+        {"implicit.example.", std::string("@ A ") + sink_mx + "\n"},
+        {"nullmx.example.", "@ MX 0 .\n"},
+        {"bank.example.", std::string("@ MX 10 mx\nmx A ") + sink_mx + "\n"},
+        {"partner.example.", std::string("@ MX 10 mx\nmx A ") + partner_mx + "\n"},
+        {"partner2.example.", std::string("@ MX 10 mx\nmx A ") + untrusted_mx + "\n"},
+        {"small.example.", std::string("@ MX 10 mx\nmx A ") + small_mx + "\n"},
+    };
+}
+
+struct Rig {
+    mw::test::TempDir pki_dir{"pki"};
+    Pki pki{pki_dir.path()};
+    mw::test::TempDir dir{"outbound"};
+    DnsRig dns{dir.path() / "dns", zones()};
+    SmtpSink sink{dir.path() / "sink", [] {
+                      SmtpSinkOptions o;
+                      o.address = sink_mx;
+                      o.port = 25;
+                      return o;
+                  }()};
+    Cert partner_server = pki.issue("mx-partner", {"mx.partner.example", {"mx.partner.example"}, false, true, false},
+                                    &pki.partner_ca());
+    Cert untrusted_server = pki.issue("mx-partner2", {"mx.partner2.example", {"mx.partner2.example"}, false, true, false});
+    std::unique_ptr<PostfixInstance> partners;
+
+    Rig() {
+        // Both listeners demand a client certificate of our organization's CA, as a partner's
+        // Domain Security receive side does, and relay to the sink.
+        auto listener = [&](const char* address, const Cert& cert) {
+            SmtpdService s;
+            s.listen = std::string(address) + ":25";
+            s.options = {"smtpd_tls_security_level=encrypt", "smtpd_tls_req_ccert=yes",
+                         "smtpd_tls_chain_files=" + cert.key.string() + "," + cert.cert.string(), "smtpd_tls_CAfile=" + pki.ca().cert.string()};
+            return s;
+        };
+        PostfixOptions o;
+        o.relayhost = sink.relayhost();
+        SmtpdService small;
+        small.listen = std::string(small_mx) + ":25";
+        small.options = {"message_size_limit=3000"};
+        o.services = {listener(partner_mx, partner_server), listener(untrusted_mx, untrusted_server), small};
+        o.relay_domains = "partner.example partner2.example small.example";
+        partners = std::make_unique<PostfixInstance>(dir.path() / "partners", pki, o);
+        partners->start();
+    }
+};
+Rig& rig() {
+    static Rig r;
+    return r;
+}
+
+std::unique_ptr<StandaloneWorld> world(const std::string& name, const std::string& extra_delivery = "") {
+    StandaloneOptions o;
+    o.dns = rig().dns.dns_section();
+    o.extra_delivery = extra_delivery;
+    auto w = std::make_unique<StandaloneWorld>(rig().dir.path() / name, rig().pki, o);
+    w->daemon().start();
+    return w;
+}
+
+SwaksOptions from_alice(const StandaloneWorld& w, const std::string& to, const std::string& subject) {
+    SwaksOptions s = w.submission("alice", "alice-secret", {to});
+    s.headers = {"Subject: " + subject};
+    return s;
+}
+
+}  // namespace
+
+BOOST_AUTO_TEST_CASE(the_second_mx_takes_the_mail_when_the_first_is_dead) {
+    auto w = world("failover");
+    auto r = swaks(from_alice(*w, "bob@dest.example", "outbound failover"));
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    auto m = rig().sink.wait_message("outbound failover");
+    BOOST_TEST_REQUIRE(m.has_value(), w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log(std::string("connect to mx1.dest.example[") + dead_mx + "]:25: Connection refused"),
+               w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log(std::string("to=<bob@dest.example>, relay=mx2.dest.example[") + sink_mx +
+                                    "]:25, delay="),
+               w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("status=sent (250 2.0.0 Ok"), w->daemon().log());
+    BOOST_TEST(m->find("X-Helo-Args: mx.example.com") != std::string::npos, *m);
+
+    // No MX records: the domain's own address (RFC 5321 section 5.1).
+    auto implicit = swaks(from_alice(*w, "carol@implicit.example", "outbound implicit"));
+    BOOST_TEST_REQUIRE(implicit.status == 0, implicit.transcript);
+    BOOST_TEST(rig().sink.wait_message("outbound implicit").has_value(), w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log(std::string("to=<carol@implicit.example>, relay=implicit.example[") + sink_mx + "]:25"),
+               w->daemon().log());
+}
+
+BOOST_AUTO_TEST_CASE(a_null_mx_bounces_at_once) {
+    auto w = world("nullmx");
+    auto r = swaks(from_alice(*w, "bob@nullmx.example", "outbound null mx"));
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    auto bounce = w->wait_message("alice", "Undelivered Mail Returned to Sender");
+    BOOST_TEST_REQUIRE(bounce.has_value(), w->daemon().log());
+    BOOST_TEST(bounce->find("Status: 5.1.10") != std::string::npos, *bounce);
+    BOOST_TEST(bounce->find("has null MX") != std::string::npos, *bounce);
+    BOOST_TEST(w->daemon().wait_log("to=<bob@nullmx.example>, relay=none"), w->daemon().log());
+}
+
+BOOST_AUTO_TEST_CASE(a_tls_required_domain_whose_mx_has_no_starttls_waits_and_gets_nothing_in_clear) {
+    auto w = world("bank");
+    const auto before = rig().sink.messages().size();
+    auto r = swaks(from_alice(*w, "teller@bank.example", "outbound bank"));
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log(std::string("TLS is required, but was not offered by host mx.bank.example[") +
+                                    sink_mx + "]:25"),
+               w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("dsn=4.7.5, status=deferred"), w->daemon().log());
+    for (const auto& m : rig().sink.messages()) BOOST_TEST(m.find("outbound bank") == std::string::npos, m);
+    BOOST_TEST(rig().sink.messages().size() == before);
+    auto q = w->queue({"list"});
+    BOOST_TEST(q.out.find("teller@bank.example") != std::string::npos, q.out);
+}
+
+BOOST_AUTO_TEST_CASE(domain_security_send_uses_mutual_tls_with_the_partner) {
+    auto w = world("partner");
+    auto r = swaks(from_alice(*w, "sales@partner.example", "outbound partner"));
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    auto m = rig().sink.wait_message("outbound partner");
+    BOOST_TEST_REQUIRE(m.has_value(), w->daemon().log() << rig().partners->log());
+    BOOST_TEST(w->daemon().wait_log(std::string("Verified TLS connection established to mx.partner.example[") +
+                                    partner_mx + "]:25: TLSv1.3 with cipher"),
+               w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("to=<sales@partner.example>, relay=mx.partner.example["), w->daemon().log());
+    // The partner saw our certificate, and trusted it.
+    const std::string log = rig().partners->log();
+    BOOST_TEST(log.find("Trusted TLS connection established from") != std::string::npos, log);
+    BOOST_TEST(m->find("(Client CN \"mx.example.com\", Issuer \"Test CA\"") != std::string::npos, *m);
+}
+
+BOOST_AUTO_TEST_CASE(a_partner_with_an_untrusted_certificate_waits_then_bounces_with_the_reason) {
+    auto w = world("untrusted", "queue_lifetime = \"15s\"\n");
+    auto r = swaks(from_alice(*w, "sales@partner2.example", "outbound untrusted"));
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log(std::string("Untrusted TLS connection established to mx.partner2.example[") +
+                                    untrusted_mx + "]:25"),
+               w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("dsn=4.7.5, status=deferred (451 4.7.5 Server certificate not trusted"), w->daemon().log());
+    auto bounce = w->wait_message("alice", "Undelivered Mail Returned to Sender", std::chrono::seconds(60));
+    BOOST_TEST_REQUIRE(bounce.has_value(), w->daemon().log());
+    BOOST_TEST(bounce->find("Server certificate not trusted") != std::string::npos, *bounce);
+    BOOST_TEST(bounce->find("Status: 4.4.7") != std::string::npos, *bounce);
+    BOOST_TEST(!rig().sink.wait_message("outbound untrusted", std::chrono::seconds(1)).has_value());
+}
+
+// SIZE (RFC 1870): a message the server announced it will not take bounces at once, without a
+// transaction; one within the limit goes, with the sender's DSN request passed on (the sink, two
+// hops on, shows what it got).
+BOOST_AUTO_TEST_CASE(a_message_over_the_servers_size_bounces_and_dsn_requests_travel_on) {
+    auto w = world("size");
+    SwaksOptions big = from_alice(*w, "bob@small.example", "outbound too big");
+    std::string body;
+    for (int i = 0; i < 80; ++i) body += std::string(60, 'x') + "\n";
+    big.body = body;
+    auto r = swaks(big);
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    auto bounce = w->wait_message("alice", "outbound too big");
+    BOOST_TEST_REQUIRE(bounce.has_value(), w->daemon().log());
+    BOOST_TEST(bounce->find("Status: 5.3.4") != std::string::npos, *bounce);
+    BOOST_TEST(bounce->find("exceeds size limit 3000 of server mx.small.example[" + std::string(small_mx) + "]:25") !=
+                   std::string::npos,
+               *bounce);
+
+    // swaks has no RCPT parameters; Python's smtplib has.
+    const std::string script = R"PY(
+import smtplib, sys
+s = smtplib.SMTP("127.0.0.1", int(sys.argv[1]), local_hostname="client.example")
+s.starttls()
+s.login("alice", "alice-secret")
+s.sendmail("alice@example.com", ["carol@small.example"], "Subject: outbound small\r\n\r\nhello\r\n",
+           rcpt_options=["NOTIFY=SUCCESS,FAILURE"])
+s.quit()
+)PY";
+    auto ok = run_capture({"python3", "-c", script, std::to_string(w->submission_port())});
+    BOOST_TEST_REQUIRE(ok.status == 0, ok.out << ok.err << w->daemon().log());
+    auto m = rig().sink.wait_message("outbound small");
+    BOOST_TEST_REQUIRE(m.has_value(), w->daemon().log() << rig().partners->log());
+    const auto args = m->find("X-Rcpt-Args: <carol@small.example>");
+    BOOST_TEST_REQUIRE(args != std::string::npos, *m);
+    const std::string line = m->substr(args, m->find('\n', args) - args);
+    BOOST_TEST(line.find(" NOTIFY=SUCCESS,FAILURE") != std::string::npos, line);
+    // The server offered DSN: it reports success itself, so alice gets no report from us.
+    BOOST_TEST(w->daemon().wait_log("to=<carol@small.example>, relay=mx.small.example["), w->daemon().log());
+    BOOST_TEST(w->daemon().log().find("sender delivery status notification") == std::string::npos, w->daemon().log());
+}

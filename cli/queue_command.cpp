@@ -22,7 +22,7 @@ using smtp::queue::RecipientState;
 
 namespace {
 
-constexpr const char* subcommands = "list, show ID, flush, delete ID, hold ID, release ID";
+constexpr const char* subcommands = "list, show ID, flush [DOMAIN], delete ID, hold ID, release ID";
 
 // The command's failure: printed as "mailwarden queue: what", exit 1.
 struct QueueFailure : std::runtime_error {
@@ -76,6 +76,8 @@ void print_list(const std::vector<MessageInfo>& messages) {
         std::string id = m.id + (m.state == MessageState::hold ? "!" : "");
         std::printf("%-17s %8llu %-20s  %s\n", id.c_str(), static_cast<unsigned long long>(m.size),
                     local_time(m.envelope.arrival).c_str(), sender_text(m.envelope.sender).c_str());
+        if (m.state == MessageState::active && m.next_attempt > 0)
+            std::printf("%49s[next attempt %s]\n", "", local_time(m.next_attempt).c_str());
         for (const auto& r : m.envelope.recipients) {
             if (!r.last_reply.empty()) std::printf("%49s(%s)\n", "", r.last_reply.c_str());
             std::printf("%49s%s", "", r.address.c_str());
@@ -171,9 +173,13 @@ int queue_command(const ParsedArgs& parsed) {
         throw UsageError("unknown subcommand '" + parsed.positional.front() + "'; valid: " + subcommands);
     }
     bool takes_id = sub == "show" || sub == "delete" || sub == "hold" || sub == "release";
+    const bool takes_domain = sub == "flush";  // optional: `queue flush example.net`
     if (takes_id && parsed.positional.empty()) throw UsageError("'queue " + sub + "' needs a queue id");
-    if (parsed.positional.size() > (takes_id ? 1u : 0u))
-        throw UsageError("unexpected argument '" + parsed.positional[takes_id ? 1 : 0] + "'");
+    if (parsed.positional.size() > (takes_id || takes_domain ? 1u : 0u))
+        throw UsageError("unexpected argument '" + parsed.positional[takes_id || takes_domain ? 1 : 0] + "'");
+    const std::string domain = takes_domain && !parsed.positional.empty() ? parsed.positional[0] : std::string();
+    if (domain.find_first_of("@[]/ \t") != std::string::npos)
+        throw UsageError("'queue flush' takes a domain, not '" + domain + "'");
     if (parsed.has("json") && sub != "list") throw UsageError("option '--json' is for 'queue list' only");
 
     auto loaded_config = load_config_for_command(parsed);
@@ -199,8 +205,10 @@ int queue_command(const ParsedArgs& parsed) {
             return 0;
         }
         if (sub == "flush") {
-            std::size_t n = checked(queue.schedule_all_now());
-            std::cout << n << " message" << (n == 1 ? "" : "s") << " scheduled for delivery now\n";
+            std::size_t n = checked(queue.schedule_now(domain));
+            std::cout << n << " message" << (n == 1 ? "" : "s") << " scheduled for delivery now";
+            if (!domain.empty()) std::cout << " (recipients in " << domain << ")";
+            std::cout << "\n";
             wake_daemon(config);
             return 0;
         }
@@ -229,7 +237,7 @@ CommandSpec queue_spec() {
                  .summary = "list the queued messages like mailq ('!' after the id: held)",
                  .options = {{"json", "", "print the list as JSON"}}},
                 {.name = "show", .summary = "print a message's envelope and the message", .arguments = id},
-                {.name = "flush", .summary = "deliver every active message now"},
+                {.name = "flush", .summary = "deliver every active message now (with DOMAIN: those for that domain)"},
                 {.name = "delete", .summary = "remove a message, without notice to its sender", .arguments = id},
                 {.name = "hold", .summary = "keep a message from delivery", .arguments = id},
                 {.name = "release", .summary = "let a held message go again", .arguments = id},

@@ -238,6 +238,14 @@ DaemonConfig load_daemon_config(const std::optional<fs::path>& file) {
                          {"connect_timeout",
                           [&](const toml::node& x) { c.delivery.connect_timeout_seconds = r.positive_duration(x, "connect_timeout"); }},
                          {"timeout", [&](const toml::node& x) { c.delivery.timeout_seconds = r.positive_duration(x, "timeout"); }},
+                         {"retry",
+                          [&](const toml::node& x) {
+                              const auto* list = x.as_array();
+                              if (!list || list->empty() || list->size() > 10)
+                                  r.fail(x, "'retry' must be a list of 1 to 10 durations such as [\"10m\", \"15m\"]");
+                              c.delivery.retry_seconds.clear();
+                              for (const auto& item : *list) c.delivery.retry_seconds.push_back(r.positive_duration(item, "retry"));
+                          }},
                          {"recipient_limit",
                           [&](const toml::node& x) { c.delivery.recipient_limit = r.count(x, "recipient_limit", 1, 1000); }}});
              }},

@@ -73,6 +73,9 @@ struct DaemonConfig {
         std::uint64_t connect_timeout_seconds = 30;
         std::uint64_t timeout_seconds = 600;
         unsigned recipient_limit = 50;
+        // `retry = ["10m", "10m", "10m", "15m"]`: fixed retry intervals, the last repeated; empty:
+        // Postfix's backoff (5 min doubling up to an hour).
+        std::vector<std::uint64_t> retry_seconds;
     } delivery;
     // The resolver of standalone delivery and of the reverse-DNS lookups (README "DNS").
     struct Dns {

@@ -38,6 +38,7 @@ smtp::delivery::DeliveryConfig delivery_config(const DaemonConfig& config, const
     delivery.queue_lifetime_s = static_cast<std::int64_t>(config.delivery.queue_lifetime_seconds);
     delivery.delay_warning_s = static_cast<std::int64_t>(config.delivery.delay_warning_seconds);
     delivery.hostname = hostname;
+    for (auto s : config.delivery.retry_seconds) delivery.retry_intervals_s.push_back(static_cast<std::int64_t>(s));
     return delivery;
 }
 

@@ -183,6 +183,12 @@ std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, 
     } else {
         route.nexthop.kind = NextHop::Kind::host;
         route.nexthop.host = winner->smart_hosts.front();
+        for (std::size_t i = 1; i < winner->smart_hosts.size(); ++i) {
+            NextHop other;
+            other.kind = NextHop::Kind::host;
+            other.host = winner->smart_hosts[i];
+            route.fallbacks.push_back(std::move(other));
+        }
     }
     note(trace, "send connector " + winner->name + " routes " + domain + " (cost " + std::to_string(winner->cost) +
                     ") via " + (route.smart_host() ? "smart host " + route.nexthop.str() : "MX of " + domain));

@@ -57,6 +57,9 @@ std::string describe(const OutboundTls& tls);
 struct Route {
     std::string send_connector;  // name of the winning send connector
     NextHop nexthop;
+    // The connector's other smart hosts, in order: standalone delivery tries their addresses after
+    // the first one's (Postfix's list of relayhost destinations). Empty for MX routing.
+    std::vector<NextHop> fallbacks;
     OutboundTls tls;
     std::string tls_set_by;  // what decided `tls`: "send connector Internet", "tls_required bank.example",
                              // "domain security send partner.example", "direct trust partner.example"

@@ -164,7 +164,8 @@ asio::awaitable<std::optional<DeliveryOutcome>> ClientSession::hello(bool again)
 // gone) is reported through tls_handshake_failed() so the courier may reconnect without TLS.
 asio::awaitable<std::optional<DeliveryOutcome>> ClientSession::start_tls() {
     const StartTlsPlan& tls = *options_.starttls;
-    auto reply = co_await command("STARTTLS");
+    const std::string starttls = "STARTTLS";  // named: GCC 12 mishandles temporaries in co_await expressions
+    auto reply = co_await command(starttls);
     if (!reply) co_return lost(reply.error().detail);
     if (reply->reply.code != 220) {
         if (!tls.required) co_return std::nullopt;
@@ -204,13 +205,21 @@ asio::awaitable<std::optional<DeliveryOutcome>> ClientSession::authenticate() {
     if (!extensions_.auth_plain && !extensions_.auth_login) co_return std::nullopt;
     Result<ServerReply> reply = Error{};
     if (extensions_.auth_plain) {
-        std::string credentials = std::string(1, '\0') + login.user + std::string(1, '\0') + login.password;
-        reply = co_await command("AUTH PLAIN " + server::base64_encode(credentials));
+        const std::string credentials = std::string(1, '\0') + login.user + std::string(1, '\0') + login.password;
+        const std::string line = "AUTH PLAIN " + server::base64_encode(credentials);
+        reply = co_await command(line);
     } else {
-        reply = co_await command("AUTH LOGIN");
+        const std::string line = "AUTH LOGIN";
+        reply = co_await command(line);
         for (const std::string* step : {&login.user, &login.password}) {
             if (!reply || reply->reply.code != 334) break;
-            reply = co_await command(server::base64_encode(*step));
+            const std::string answer = server::base64_encode(*step);
+            reply = co_await command(answer);
+        }
+        if (reply && reply->reply.code == 334) {
+            // The server wants more than a user and a password: end the exchange (RFC 4954 section 4).
+            const std::string cancel = "*";
+            reply = co_await command(cancel);
         }
     }
     if (!reply) co_return lost(reply.error().detail);
@@ -283,8 +292,9 @@ asio::awaitable<Result<ServerReply>> ClientSession::reply_to(const std::string& 
     co_return co_await command(line);
 }
 
-// RFC 5321 section 4.5.2: a line starting with "." gets another; the end is CRLF "." CRLF.
-asio::awaitable<Result<std::monostate>> ClientSession::send_data(std::string_view data, Time deadline) {
+// RFC 5321 section 4.5.2: a line starting with "." gets another; the end is CRLF "." CRLF. Each
+// chunk has the data timeout of its own: a large message on a slow link is slow, not stuck.
+asio::awaitable<Result<std::monostate>> ClientSession::send_data(std::string_view data) {
     std::string chunk;
     chunk.reserve(data_chunk + 1024);
     bool line_start = true;
@@ -293,13 +303,14 @@ asio::awaitable<Result<std::monostate>> ClientSession::send_data(std::string_vie
         chunk += c;
         line_start = c == '\n';
         if (chunk.size() >= data_chunk) {
-            if (auto sent = co_await connection_.write(chunk, deadline); !sent) co_return sent.error();
+            if (auto sent = co_await connection_.write(chunk, after(options_.data_timeout)); !sent)
+                co_return sent.error();
             chunk.clear();
         }
     }
     if (!data.empty() && !data.ends_with("\r\n")) chunk += "\r\n";
     chunk += ".\r\n";
-    co_return co_await connection_.write(chunk, deadline);
+    co_return co_await connection_.write(chunk, after(options_.data_timeout));
 }
 
 asio::awaitable<std::vector<DeliveryOutcome>> ClientSession::deliver(const ClientTransaction& t) {
@@ -346,7 +357,7 @@ asio::awaitable<std::vector<DeliveryOutcome>> ClientSession::deliver(const Clien
         co_await quit();
         co_return finish(outcome_of(data->reply));
     }
-    if (auto sent = co_await send_data(t.data, after(options_.data_timeout)); !sent)
+    if (auto sent = co_await send_data(t.data); !sent)
         co_return finish(lost(sent.error().detail));
     // LMTP: one reply per recipient that RCPT accepted, in RCPT order; SMTP: one for all of them.
     // If the connection breaks in between, the ones without a reply stay temporary.

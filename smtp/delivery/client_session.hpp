@@ -123,7 +123,7 @@ private:
                                                              std::vector<std::size_t>& accepted);
     asio::awaitable<Result<ServerReply>> command(const std::string& line);  // send, then read its reply
     asio::awaitable<Result<ServerReply>> reply_to(const std::string& line);  // pipelined: sent already
-    asio::awaitable<Result<std::monostate>> send_data(std::string_view data, Time deadline);
+    asio::awaitable<Result<std::monostate>> send_data(std::string_view data);
     asio::awaitable<void> quit();
     DeliveryOutcome outcome_of(const SmtpReply& reply) const;
     Time after(std::chrono::milliseconds d) const { return ClientConnection::Clock::now() + d; }

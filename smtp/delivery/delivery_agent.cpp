@@ -1,12 +1,15 @@
 #include "smtp/delivery/delivery_agent.hpp"
 
+#include <cctype>
 #include <chrono>
 #include <condition_variable>
+#include <deque>
 #include <ctime>
 #include <future>
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <thread>
 #include <vector>
 
@@ -40,7 +43,18 @@ struct Decision {
     bool remote_reply = false;  // the outcome is a server's reply: the log shows all of it
     bool waiting = false;       // no courier for its route: waits, and the attempt does not count
     bool expired = false;
+    bool outbound = false;      // decided by the outbound courier (another server's answer)
 };
+
+std::string domain_of(const std::string& address) {
+    const auto at = address.rfind('@');
+    std::string d = at == std::string::npos ? std::string() : address.substr(at + 1);
+    for (auto& c : d) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return d;
+}
+
+// Domains remembered as failing, at most this many (the memory is an optimization only).
+constexpr std::size_t max_deferred_domains = 10'000;
 
 }  // namespace
 
@@ -51,16 +65,29 @@ struct DeliveryAgent::State {
     LogFunction log;
     Couriers couriers;
 
-    std::mutex mutex;
-    std::condition_variable cv;
+    std::mutex mutex;                 // guards what follows, up to `workers`
+    std::condition_variable cv;       // the dispatcher: woken, stopping, a worker done
+    std::condition_variable work_cv;  // the workers: work, stopping
     bool stopping = false;
     bool woken = false;
-    std::thread worker;
-    std::map<std::string, std::int64_t> not_before;  // worker thread only: queue errors
+    struct Job {
+        std::string id;
+        bool remote_only = false;
+    };
+    std::deque<Job> work;
+    std::set<std::string> in_flight;  // queued in `work` or being delivered
+    std::size_t remote_only_in_flight = 0;
+    std::map<std::string, std::int64_t> not_before;  // queue errors: left alone until then
+    // Destinations whose outbound delivery failed for now. The first success to one wakes its
+    // other deferred mail at once, not at each message's own next retry.
+    std::set<std::string> deferred_domains;
+    std::thread dispatcher;
+    std::vector<std::thread> workers;
 
     State(queue::Queue& q, RulesSnapshot r, DeliveryConfig c, Couriers k, LogFunction l)
         : queue(q), rules(std::move(r)), config(std::move(c)), log(std::move(l)), couriers(std::move(k)) {
         if (!log) log = [](const std::string&) {};
+        if (config.workers == 0) config.workers = 1;
     }
 
     std::int64_t now() const { return config.clock ? config.clock() : static_cast<std::int64_t>(std::time(nullptr)); }
@@ -70,7 +97,9 @@ struct DeliveryAgent::State {
     }
 
     void run();
-    bool pass();  // true: a full batch was processed, more may be due
+    void dispatch();
+    void work_loop();
+    bool has_local_recipient(const queue::MessageInfo& message, const policy::Ruleset* rules) const;
     void process(const queue::MessageInfo& message);
     std::vector<Decision> deliver(const queue::MessageInfo& message, const policy::Ruleset& rules,
                                   const std::string& body);
@@ -78,42 +107,118 @@ struct DeliveryAgent::State {
                 const std::string& body, std::int64_t now);
     void log_decision(const queue::MessageInfo& message, const queue::Recipient& r, const Decision& d,
                       const char* status, std::int64_t now);
+    void wake_domain(const std::string& domain);
 };
 
 void DeliveryAgent::State::run() {
     for (;;) {
-        bool more = false;
         try {
-            more = pass();
+            dispatch();
         } catch (const std::exception& e) {
-            // A bug or resource exhaustion in one pass must not end local delivery for good.
+            // A bug or resource exhaustion in one pass must not end delivery for good.
             log(std::string("warning: delivery pass failed: ") + e.what());
         }
         std::unique_lock lock(mutex);
-        // A full batch means more mail may be due already: go on at once, without waiting for a wake-up.
-        if (!more)
-            cv.wait_for(lock, std::chrono::milliseconds(config.poll_interval_ms), [&] { return stopping || woken; });
+        cv.wait_for(lock, std::chrono::milliseconds(config.poll_interval_ms), [&] { return stopping || woken; });
         if (stopping) return;
         woken = false;
     }
 }
 
-bool DeliveryAgent::State::pass() {
+bool DeliveryAgent::State::has_local_recipient(const queue::MessageInfo& message, const policy::Ruleset* r) const {
+    if (!r) return true;
+    for (const auto& rcpt : message.envelope.recipients) {
+        if (rcpt.state != RecipientState::pending) continue;
+        auto parsed = parse_address(rcpt.address);
+        if (!parsed.address || route_of(*r, *parsed.address) == RecipientRoute::local) return true;
+    }
+    return false;
+}
+
+// Hands due messages to idle workers: those with a local recipient first, and mail for other
+// servers only while a worker stays free for local mail.
+void DeliveryAgent::State::dispatch() {
     const std::int64_t start = now();
-    std::erase_if(not_before, [&](const auto& entry) { return entry.second <= start; });
-    auto due = queue.due(start, config.batch + not_before.size());
+    std::size_t skip = 0;
+    {
+        std::lock_guard lock(mutex);
+        std::erase_if(not_before, [&](const auto& entry) { return entry.second <= start; });
+        if (in_flight.size() >= config.workers) return;
+        skip = in_flight.size() + not_before.size();
+    }
+    auto due = queue.due(start, config.batch + skip);
     if (!due) {
         log("warning: queue: cannot list due messages: " + due.error().origin + ": " + due.error().detail);
-        return false;
+        return;
     }
-    std::size_t processed = 0;
-    for (const auto& message : *due) {
-        if (stop_requested()) return false;
-        if (not_before.contains(message.id)) continue;
-        process(message);
-        ++processed;
+    auto rules_snapshot = rules ? rules() : nullptr;
+    std::vector<Job> local, remote;
+    for (const auto& m : *due) (has_local_recipient(m, rules_snapshot.get()) ? local : remote).push_back({m.id, false});
+    for (auto& j : remote) j.remote_only = true;
+    std::size_t added = 0;
+    {
+        std::lock_guard lock(mutex);
+        for (auto* jobs : {&local, &remote}) {
+            for (const Job& j : *jobs) {
+                if (in_flight.size() >= config.workers) break;
+                if (in_flight.contains(j.id) || not_before.contains(j.id)) continue;
+                if (j.remote_only && config.workers > 1 && remote_only_in_flight + 1 >= config.workers) continue;
+                in_flight.insert(j.id);
+                if (j.remote_only) ++remote_only_in_flight;
+                work.push_back(j);
+                ++added;
+            }
+        }
     }
-    return processed >= config.batch;
+    if (added) work_cv.notify_all();
+}
+
+void DeliveryAgent::State::work_loop() {
+    for (;;) {
+        Job job;
+        {
+            std::unique_lock lock(mutex);
+            work_cv.wait(lock, [&] { return stopping || !work.empty(); });
+            if (stopping) return;
+            job = std::move(work.front());
+            work.pop_front();
+        }
+        try {
+            // Read afresh: the dispatcher's copy may predate another worker's update of it.
+            auto fresh = queue.find(job.id);
+            if (!fresh) {
+                log("warning: queue: cannot read " + job.id + ": " + fresh.error().detail + "; will retry");
+                std::lock_guard lock(mutex);
+                not_before[job.id] = now() + queue_error_backoff_s;
+            } else if (*fresh && (*fresh)->state == queue::MessageState::active && (*fresh)->next_attempt <= now()) {
+                process(**fresh);
+            }
+        } catch (const std::exception& e) {
+            log("warning: " + job.id + ": delivery failed: " + e.what() + "; will retry");
+            std::lock_guard lock(mutex);
+            not_before[job.id] = now() + queue_error_backoff_s;
+        }
+        {
+            std::lock_guard lock(mutex);
+            in_flight.erase(job.id);
+            if (job.remote_only) --remote_only_in_flight;
+            woken = true;  // a worker is free: the dispatcher may hand out more
+        }
+        cv.notify_all();
+    }
+}
+
+void DeliveryAgent::State::wake_domain(const std::string& domain) {
+    auto scheduled = queue.schedule_now(domain);
+    if (!scheduled) {
+        log("warning: queue: cannot schedule the mail for " + domain + ": " + scheduled.error().detail);
+        return;
+    }
+    if (*scheduled == 0) return;
+    log(domain + ": delivery works again: " + std::to_string(*scheduled) + " deferred message" +
+        (*scheduled == 1 ? "" : "s") + " scheduled now");
+    std::lock_guard lock(mutex);
+    woken = true;
 }
 
 std::vector<Decision> DeliveryAgent::State::deliver(const queue::MessageInfo& message, const policy::Ruleset& rules,
@@ -159,7 +264,8 @@ std::vector<Decision> DeliveryAgent::State::deliver(const queue::MessageInfo& me
                 k < outcomes.size() ? std::move(outcomes[k])
                                     : DeliveryOutcome::temporary("4.3.0", "mail system error", "no outcome from courier");
             std::string relay = outcome.relay.empty() ? courier.relay_name() : outcome.relay;
-            decisions.push_back({batch.indices[k], std::move(outcome), std::move(relay), courier.remote_replies()});
+            decisions.push_back({batch.indices[k], std::move(outcome), std::move(relay), courier.remote_replies(), false,
+                                 false, route == RecipientRoute::outbound});
         }
     }
     // Waiting recipients last: their log lines follow those of the deliveries.
@@ -214,6 +320,7 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
     const std::int64_t t = now();
     auto defer = [&](const char* what, const Error& e) {
         log("warning: " + message.id + ": " + what + ": " + e.origin + ": " + e.detail + "; will retry");
+        std::lock_guard lock(mutex);
         not_before[message.id] = t + queue_error_backoff_s;
     };
     auto body = queue.read_body(message.id);
@@ -229,8 +336,18 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
     std::vector<DsnRecipient> failed, succeeded;
     std::vector<std::size_t> failed_indices;
     std::int64_t wanted = t + config.remote_retry_s;
+    std::set<std::string> recovered;  // deferred destinations that took mail in this attempt
     for (auto& d : decisions) {
         queue::Recipient& r = recipients[d.index];
+        if (d.outbound) {
+            const std::string domain = domain_of(r.address);
+            std::lock_guard lock(mutex);
+            if (d.outcome.kind == Kind::ok && deferred_domains.erase(domain) > 0) recovered.insert(domain);
+            if (d.outcome.kind == Kind::temporary) {
+                if (deferred_domains.size() >= max_deferred_domains) deferred_domains.clear();
+                deferred_domains.insert(domain);
+            }
+        }
         r.last_reply = d.outcome.reply();
         if (!d.waiting) ++r.attempts;
         if (d.outcome.kind == Kind::ok) {
@@ -283,6 +400,7 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
     auto updated = queue.update(message.id, recipients, next, delay_warned);
     if (!updated) return defer("cannot update queue", updated.error());
     if (!any_pending) log(message.id + ": removed");
+    for (const auto& domain : recovered) wake_domain(domain);
 }
 
 DeliveryAgent::DeliveryAgent(queue::Queue& queue, RulesSnapshot rules, DeliveryConfig config, Couriers couriers,
@@ -295,12 +413,14 @@ DeliveryAgent::DeliveryAgent(queue::Queue& queue, RulesSnapshot rules, DeliveryC
 DeliveryAgent::~DeliveryAgent() { stop(); }
 
 void DeliveryAgent::start() {
-    if (state_->worker.joinable()) return;
+    if (state_->dispatcher.joinable()) return;
     {
         std::lock_guard lock(state_->mutex);
         state_->stopping = false;
     }
-    state_->worker = std::thread([s = state_.get()] { s->run(); });
+    for (std::size_t i = 0; i < state_->config.workers; ++i)
+        state_->workers.emplace_back([s = state_.get()] { s->work_loop(); });
+    state_->dispatcher = std::thread([s = state_.get()] { s->run(); });
 }
 
 void DeliveryAgent::stop() {
@@ -309,7 +429,15 @@ void DeliveryAgent::stop() {
         state_->stopping = true;
     }
     state_->cv.notify_all();
-    if (state_->worker.joinable()) state_->worker.join();
+    state_->work_cv.notify_all();
+    if (state_->dispatcher.joinable()) state_->dispatcher.join();
+    for (auto& w : state_->workers)
+        if (w.joinable()) w.join();
+    state_->workers.clear();
+    std::lock_guard lock(state_->mutex);
+    state_->work.clear();  // undelivered jobs stay due in the queue
+    state_->in_flight.clear();
+    state_->remote_only_in_flight = 0;
 }
 
 void DeliveryAgent::wake() {

@@ -3,8 +3,12 @@
 // `[delivery] maildir`) or an LMTP server (`[delivery] lmtp`, e.g. Dovecot), as courier_setup.cpp
 // decides. Per recipient: success -> delivered; temporary failure -> retried on a schedule (and a
 // delay DSN after `delay_warning`, a bounce after `queue_lifetime`); permanent failure -> a DSN bounce
-// to the sender (RFC 3464), never for the null sender. A route without a courier (outbound, in this
-// version) keeps its recipients queued.
+// to the sender (RFC 3464), never for the null sender. A route without a courier keeps its
+// recipients queued.
+//
+// Threads: a dispatcher takes due messages from the queue and hands each to one of `workers`
+// workers; a message is never in two workers at once, and each worker reads it afresh from the
+// queue before delivering it.
 #pragma once
 
 #include <cstddef>
@@ -12,6 +16,7 @@
 #include <functional>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "policy/ruleset.hpp"
 #include "smtp/delivery/courier.hpp"
@@ -30,10 +35,17 @@ struct DeliveryConfig {
     // Retries after a temporary failure: retry_initial_s, doubling per attempt, at most retry_max_s.
     std::int64_t retry_initial_s = 300;
     std::int64_t retry_max_s = 3600;
+    // Instead, fixed intervals (`[delivery] retry`, Exchange's way): the first retry after the
+    // first, the second after the second, ..., the last repeated. Empty: the backoff above.
+    std::vector<std::int64_t> retry_intervals_s;
     // How often a message whose pending recipients are all remote is looked at again (they wait
     // for outbound delivery; only expiry and the delay warning can change their state).
     std::int64_t remote_retry_s = 3600;
     std::size_t batch = 32;                               // messages taken per queue.due() call
+    // Messages delivered at the same time, each by a worker of its own. Mail with no local
+    // recipient may take all but one of them, so a slow outbound destination (or a resolver that
+    // does not answer) never holds up local delivery.
+    std::size_t workers = 8;
     std::int64_t poll_interval_ms = 1000;                 // look at the queue this often unwoken
     std::function<std::int64_t()> clock;                  // unix seconds; empty: the system clock
                                                           // (tests move time forward)
@@ -50,7 +62,7 @@ public:
     // The couriers make_couriers(config) builds.
     DeliveryAgent(queue::Queue& queue, RulesSnapshot rules, DeliveryConfig config, LogFunction log);
     ~DeliveryAgent();  // stops and joins
-    void start();      // starts the worker thread(s)
+    void start();      // starts the dispatcher and the workers
     void stop();
     void wake();       // new mail was queued, or `queue flush`: look at the queue now
 

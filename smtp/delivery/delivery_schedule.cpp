@@ -16,6 +16,11 @@ bool wants(const queue::Envelope& envelope, const queue::Recipient& r, std::uint
 }  // namespace
 
 std::int64_t retry_delay(const DeliveryConfig& config, std::uint32_t attempts) {
+    if (!config.retry_intervals_s.empty()) {
+        const auto& v = config.retry_intervals_s;
+        const std::size_t i = attempts == 0 ? 0 : std::min<std::size_t>(attempts - 1, v.size() - 1);
+        return std::max<std::int64_t>(v[i], 1);
+    }
     const std::int64_t first = std::max<std::int64_t>(config.retry_initial_s, 1);
     const std::int64_t cap = std::max(config.retry_max_s, first);
     std::int64_t delay = first;

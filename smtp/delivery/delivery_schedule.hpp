@@ -10,7 +10,8 @@
 namespace mw::smtp::delivery {
 
 // Seconds to wait after the `attempts`-th temporary failure (1-based): retry_initial_s doubling,
-// at most retry_max_s (Postfix's minimal/maximal_backoff_time, with our defaults 5 min .. 1 h).
+// at most retry_max_s (Postfix's minimal/maximal_backoff_time, with our defaults 5 min .. 1 h); or,
+// with retry_intervals_s, the attempts-th interval (the last one for every attempt after).
 std::int64_t retry_delay(const DeliveryConfig& config, std::uint32_t attempts);
 
 // RFC 3461 section 4.1: NOTIFY=NEVER asks for nothing; an explicit NOTIFY asks for what it lists;

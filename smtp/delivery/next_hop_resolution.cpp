@@ -70,10 +70,8 @@ void shuffle_equal_preferences(std::vector<Host>& hosts, const NextHopOptions& o
     }
 }
 
-}  // namespace
-
-asio::awaitable<ResolvedNextHop> resolve_next_hop(const policy::NextHop& hop, NextHopOptions options,
-                                                  DnsLookup lookup) {
+asio::awaitable<ResolvedNextHop> resolve_hop(const policy::NextHop& hop, const NextHopOptions& options,
+                                             const DnsLookup& lookup) {
     const bool smart_host = hop.kind == policy::NextHop::Kind::host;
     const std::uint16_t port = smart_host ? hop.host.port : 25;
     const std::string domain = smart_host ? hop.host.host : hop.domain;
@@ -150,6 +148,24 @@ asio::awaitable<ResolvedNextHop> resolve_next_hop(const policy::NextHop& hop, Ne
         co_return permanent("5.4.4", "Host or domain name not found. Name service error for name=" + domain +
                                          " type=A: Host not found");
     co_return permanent("5.4.4", "MX host " + no_address + " of " + domain + " has no address");
+}
+
+}  // namespace
+
+asio::awaitable<ResolvedNextHop> resolve_next_hop(const policy::NextHop& hop, NextHopOptions options,
+                                                  DnsLookup lookup) {
+    ResolvedNextHop r = co_await resolve_hop(hop, options, lookup);
+    if (r.status != ResolvedNextHop::Status::temporary || r.local_resolver) co_return r;
+    // A timeout or SERVFAIL may be the destination's DNS or our own resolver's trouble: when the
+    // root's NS records cannot be had either, it is ours (Postfix cannot tell; the admin can act).
+    std::string root_name = ".";  // named: GCC 12 mishandles temporaries in co_await expressions
+    DnsAnswer root = co_await lookup(std::move(root_name), DnsType::ns);
+    if (root.status != DnsStatus::answer || root.security == DnsSecurity::bogus) {
+        r.local_resolver = true;
+        r.detail += (r.detail.empty() ? "" : "; ") + std::string("the root's NS records cannot be resolved either (") +
+                    root.failure() + "): the local resolver is at fault, not the destination";
+    }
+    co_return r;
 }
 
 DnsLookup lookup_with(std::shared_ptr<dns::Resolver> resolver, std::chrono::milliseconds timeout) {

@@ -8,8 +8,9 @@
 // - every host's AAAA then A records, at most `address_limit` addresses in all (Postfix's
 //   smtp_mx_address_limit), so a domain with twenty MX hosts does not hold a delivery for hours.
 //
-// DNS failures are temporary (4.4.3) and say whose they are: our resolver (a timeout, a libunbound
-// error) or the destination's DNS (SERVFAIL, a bogus DNSSEC answer). A name that provably does not
+// DNS failures are temporary (4.4.3) and say whose they are: our resolver (a libunbound error, or
+// a failure while the root's NS records cannot be resolved either) or the destination's DNS
+// (SERVFAIL, a timeout or a bogus DNSSEC answer while the root answers). A name that provably does not
 // exist is permanent (5.4.4). A host among several that fails to resolve is passed over while others
 // remain; only when no address is left does its failure decide.
 #pragma once

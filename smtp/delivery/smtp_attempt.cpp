@@ -107,18 +107,29 @@ asio::awaitable<TargetResult> try_target(const AttemptEnvironment& env, const At
 }  // namespace
 
 bool DeadAddresses::dead(const DeliveryTarget& target, Clock::time_point now) const {
+    std::lock_guard lock(mutex_);
     auto it = until_.find(key(target));
     return it != until_.end() && it->second > now;
 }
 
-void DeadAddresses::mark(const DeliveryTarget& target, Clock::time_point now) { until_[key(target)] = now + memory_; }
+void DeadAddresses::mark(const DeliveryTarget& target, Clock::time_point now) {
+    std::lock_guard lock(mutex_);
+    if (until_.size() > 100'000) until_.clear();  // a memory of convenience: never unbounded
+    until_[key(target)] = now + memory_;
+}
+
+void DeadAddresses::clear(const DeliveryTarget& target) {
+    std::lock_guard lock(mutex_);
+    until_.erase(key(target));
+}
 
 asio::awaitable<std::vector<DeliveryOutcome>> attempt_delivery(const AttemptEnvironment& env, AttemptRequest r) {
     const policy::OutboundTls& tls = r.route->tls;
     const std::size_t n = r.transaction.recipients.size();
     if (tls.level == Level::dane_only)
         co_return everyone(n, DeliveryOutcome::temporary("4.7.5", "TLS is required with DANE, which this version cannot verify"));
-    if (tls.level != Level::none && !(tls.client_certificate ? env.tls_with_cert : env.tls)) {
+    const bool have_context = (tls.client_certificate ? env.tls_with_cert : env.tls) != nullptr;
+    if (strength(tls.level) > strength(Level::may) && !have_context) {
         co_return everyone(n, DeliveryOutcome::temporary(
                                   "4.7.5", tls.client_certificate
                                                ? "Domain Security requires our client certificate, and none is loaded"
@@ -136,7 +147,7 @@ asio::awaitable<std::vector<DeliveryOutcome>> attempt_delivery(const AttemptEnvi
                                                                            ": not answering lately; not tried"));
             continue;
         }
-        bool plaintext = tls.level == Level::none;
+        bool plaintext = tls.level == Level::none || !have_context;  // `may` without TLS: plaintext
         for (;;) {
             TargetResult result = co_await try_target(env, r, target, anchors, plaintext);
             if (result.decided) co_return std::move(result.outcomes);

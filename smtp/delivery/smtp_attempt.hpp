@@ -9,6 +9,7 @@
 #include <chrono>
 #include <functional>
 #include <map>
+#include <mutex>
 #include <string>
 #include <vector>
 
@@ -21,18 +22,19 @@
 namespace mw::smtp::delivery {
 
 // Addresses that refused or timed out a connection lately, skipped for a while so one dead MX
-// does not cost every message its connect timeout.
+// does not cost every message its connect timeout. Shared by concurrent deliveries: thread-safe.
 class DeadAddresses {
 public:
     using Clock = std::chrono::steady_clock;
     explicit DeadAddresses(std::chrono::seconds memory) : memory_(memory) {}
     bool dead(const DeliveryTarget& target, Clock::time_point now) const;
     void mark(const DeliveryTarget& target, Clock::time_point now);
-    void clear(const DeliveryTarget& target) { until_.erase(key(target)); }
+    void clear(const DeliveryTarget& target);
 
 private:
     static std::string key(const DeliveryTarget& t) { return t.address + "/" + std::to_string(t.port); }
     std::chrono::seconds memory_;
+    mutable std::mutex mutex_;
     std::map<std::string, Clock::time_point> until_;
 };
 

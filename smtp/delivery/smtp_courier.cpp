@@ -1,6 +1,9 @@
 #include "smtp/delivery/smtp_courier.hpp"
 
 #include <algorithm>
+#include <condition_variable>
+#include <mutex>
+#include <cctype>
 #include <exception>
 #include <fstream>
 #include <optional>
@@ -46,7 +49,8 @@ struct Group {
 };
 
 bool same_way(const policy::Route& a, const policy::Route& b) {
-    return a.nexthop == b.nexthop && a.tls == b.tls && a.send_connector == b.send_connector;
+    return a.nexthop == b.nexthop && a.fallbacks == b.fallbacks && a.tls == b.tls &&
+           a.send_connector == b.send_connector;
 }
 
 std::string next_hop_domain(const policy::Route& route) {
@@ -75,11 +79,24 @@ std::map<std::string, std::string> read_smart_host_passwords(const policy::Rules
     return out;
 }
 
+// One delivery at a time: an event loop and a resolver of its own. Lanes are made at start (while
+// the daemon may still read root-only resolver files) and shared by the agent's workers.
+struct Lane {
+    asio::io_context io;
+    std::shared_ptr<dns::Resolver> resolver;
+    ~Lane() {
+        if (resolver) resolver->stop();
+        io.restart();
+        io.poll();  // let the stopped resolver's handlers finish before the loop goes away
+    }
+};
+
 struct SmtpCourier::State {
     SmtpCourierConfig config;
     LogFunction log;
-    asio::io_context io;
-    std::shared_ptr<dns::Resolver> resolver;
+    std::mutex lanes_mutex;
+    std::condition_variable lane_free;
+    std::vector<std::unique_ptr<Lane>> idle_lanes;
     std::optional<asio::ssl::context> tls;
     std::optional<asio::ssl::context> tls_with_cert;
     certs::X509StorePtr system_anchors;
@@ -89,10 +106,14 @@ struct SmtpCourier::State {
 
     State(SmtpCourierConfig c, LogFunction l) : config(std::move(c)), log(std::move(l)), dead(config.dead_address_time) {
         if (!log) log = [](const std::string&) {};
-        if (auto r = dns::Resolver::create(io.get_executor(), config.dns))
-            resolver = *r;
-        else
-            log("warning: outbound delivery: DNS resolver: " + r.error().detail + "; mail to other domains waits");
+        for (std::size_t i = 0; i < std::max<std::size_t>(config.concurrency, 1); ++i) {
+            auto lane = std::make_unique<Lane>();
+            if (auto r = dns::Resolver::create(lane->io.get_executor(), config.dns))
+                lane->resolver = *r;
+            else if (i == 0)
+                log("warning: outbound delivery: DNS resolver: " + r.error().detail + "; mail to other domains waits");
+            idle_lanes.push_back(std::move(lane));
+        }
         if (auto ctx = certs::make_client_context())
             tls.emplace(ctx->release());
         else
@@ -111,6 +132,7 @@ struct SmtpCourier::State {
 
         env.client.protocol = ClientProtocol::smtp;
         env.client.helo_name = config.helo_name;
+        for (auto& c : config.helo_name) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
         env.client.connect_timeout = config.connect_timeout;
         env.client.command_timeout = config.command_timeout;
         env.client.data_timeout = config.command_timeout;
@@ -122,14 +144,8 @@ struct SmtpCourier::State {
         env.log = log;
     }
 
-    ~State() {
-        if (resolver) resolver->stop();
-        io.restart();
-        io.poll();  // let the stopped resolver's handlers finish before the loop goes away
-    }
-
-    DnsLookup lookup() {
-        if (resolver) return lookup_with(resolver, config.dns_timeout);
+    DnsLookup lookup(Lane& lane) {
+        if (lane.resolver) return lookup_with(lane.resolver, config.dns_timeout);
         return [](std::string name, dns::DnsType type) -> asio::awaitable<dns::DnsAnswer> {
             dns::DnsAnswer a;
             a.name = std::move(name);
@@ -140,12 +156,13 @@ struct SmtpCourier::State {
         };
     }
 
-    asio::awaitable<std::vector<DeliveryOutcome>> run(const CourierMessage& m, const std::vector<CourierRecipient>& rs);
-    asio::awaitable<void> deliver_group(const CourierMessage& m, const std::vector<CourierRecipient>& rs,
+    asio::awaitable<std::vector<DeliveryOutcome>> run(Lane& lane, const CourierMessage& m,
+                                                      const std::vector<CourierRecipient>& rs);
+    asio::awaitable<void> deliver_group(Lane& lane, const CourierMessage& m, const std::vector<CourierRecipient>& rs,
                                         const Group& group, std::vector<std::optional<DeliveryOutcome>>& out);
 };
 
-asio::awaitable<std::vector<DeliveryOutcome>> SmtpCourier::State::run(const CourierMessage& m,
+asio::awaitable<std::vector<DeliveryOutcome>> SmtpCourier::State::run(Lane& lane, const CourierMessage& m,
                                                                       const std::vector<CourierRecipient>& rs) {
     std::vector<std::optional<DeliveryOutcome>> out(rs.size());
     std::vector<Group> groups;
@@ -165,7 +182,7 @@ asio::awaitable<std::vector<DeliveryOutcome>> SmtpCourier::State::run(const Cour
     }
     for (auto& o : out)
         if (o) o->relay = "none";  // decided before any server was asked
-    for (const auto& group : groups) co_await deliver_group(m, rs, group, out);
+    for (const auto& group : groups) co_await deliver_group(lane, m, rs, group, out);
 
     std::vector<DeliveryOutcome> result;
     result.reserve(out.size());
@@ -174,7 +191,8 @@ asio::awaitable<std::vector<DeliveryOutcome>> SmtpCourier::State::run(const Cour
     co_return result;
 }
 
-asio::awaitable<void> SmtpCourier::State::deliver_group(const CourierMessage& m, const std::vector<CourierRecipient>& rs,
+asio::awaitable<void> SmtpCourier::State::deliver_group(Lane& lane, const CourierMessage& m,
+                                                        const std::vector<CourierRecipient>& rs,
                                                         const Group& group,
                                                         std::vector<std::optional<DeliveryOutcome>>& out) {
     auto set_all = [&](const DeliveryOutcome& o) {
@@ -198,7 +216,30 @@ asio::awaitable<void> SmtpCourier::State::deliver_group(const CourierMessage& m,
     NextHopOptions options;
     options.address_limit = config.address_limit;
     options.own_names = {config.helo_name};
-    ResolvedNextHop hop = co_await resolve_next_hop(group.route.nexthop, options, lookup());
+    DnsLookup dns = lookup(lane);  // named: GCC 12 mishandles temporaries in co_await expressions
+    ResolvedNextHop hop = co_await resolve_next_hop(group.route.nexthop, options, dns);
+    // The connector's other smart hosts: their addresses are tried after the first one's. One that
+    // does not resolve is passed over; only when none does, the first one's failure decides.
+    for (const auto& fallback : group.route.fallbacks) {
+        ResolvedNextHop more = co_await resolve_next_hop(fallback, options, dns);
+        if (more.status != ResolvedNextHop::Status::ok) {
+            log("warning: " + m.queue_id + ": smart host " + fallback.str() + ": " + more.failure.str() +
+                (more.detail.empty() ? "" : ": " + more.detail));
+            continue;
+        }
+        if (hop.status != ResolvedNextHop::Status::ok) {
+            hop = std::move(more);
+            continue;
+        }
+        for (auto& t : more.targets)
+            if (std::find(hop.targets.begin(), hop.targets.end(), t) == hop.targets.end()) hop.targets.push_back(std::move(t));
+    }
+    if (hop.status == ResolvedNextHop::Status::permanent && group.route.smart_host()) {
+        // A smart host that does not resolve is our configuration's fault, not the recipient's:
+        // the mail waits for the admin (Postfix defers it too).
+        hop.status = ResolvedNextHop::Status::temporary;
+        hop.failure = SmtpReply{451, "4.4.3", hop.failure.text};
+    }
     if (hop.status != ResolvedNextHop::Status::ok) {
         if (hop.local_resolver)
             log("warning: " + m.queue_id + ": local resolver failure while looking up " + group.route.nexthop.str() +
@@ -245,12 +286,20 @@ SmtpCourier::~SmtpCourier() = default;
 std::vector<DeliveryOutcome> SmtpCourier::deliver(const CourierMessage& message,
                                                   const std::vector<CourierRecipient>& recipients) {
     State& s = *state_;
+    // A lane of our own for this delivery; the agent's workers share the lanes.
+    std::unique_ptr<Lane> lane;
+    {
+        std::unique_lock lock(s.lanes_mutex);
+        s.lane_free.wait(lock, [&] { return !s.idle_lanes.empty(); });
+        lane = std::move(s.idle_lanes.back());
+        s.idle_lanes.pop_back();
+    }
     std::vector<DeliveryOutcome> out;
     std::string failure;
     bool done = false;
     // docs/conventions.md "Errors": no exception leaves an Asio handler; one inside the delivery
     // (memory exhaustion) defers every recipient like a lost connection.
-    asio::co_spawn(s.io, s.run(message, recipients), [&](std::exception_ptr e, std::vector<DeliveryOutcome> result) {
+    asio::co_spawn(lane->io, s.run(*lane, message, recipients), [&](std::exception_ptr e, std::vector<DeliveryOutcome> result) {
         done = true;
         if (!e) {
             out = std::move(result);
@@ -258,15 +307,21 @@ std::vector<DeliveryOutcome> SmtpCourier::deliver(const CourierMessage& message,
         }
         failure = exception_text(e);
     });
-    s.io.restart();
+    lane->io.restart();
     // run_one, not run: the resolver's descriptor wait is always pending, so the loop never runs dry.
     while (!done) {
         try {
-            if (s.io.run_one() == 0) break;
+            if (lane->io.run_one() == 0) break;
         } catch (const std::exception& x) {
             s.log(std::string("warning: outbound delivery: ") + x.what());
         }
     }
+    if (!done) failure = "the delivery did not finish";  // nothing stops the loop: a bug if seen
+    {
+        std::lock_guard lock(s.lanes_mutex);
+        s.idle_lanes.push_back(std::move(lane));
+    }
+    s.lane_free.notify_one();
     if (out.size() != recipients.size()) {
         out.assign(recipients.size(),
                    DeliveryOutcome::temporary("4.3.0", "mail system error", "internal error: " + failure));

@@ -10,8 +10,8 @@
 // (the recipients wait with 4.7.5 and the reason, until queue_lifetime bounces them); a password
 // sent before TLS; a bounce because our own resolver failed.
 //
-// Threads: deliver() runs on the delivery agent's worker, on an io_context of the courier's own
-// (the resolver lives there); it is not re-entrant.
+// Threads: deliver() may be called by several of the delivery agent's workers at once; each call
+// runs on a "lane" of its own (an io_context and a resolver), at most `concurrency` at a time.
 #pragma once
 
 #include <chrono>
@@ -40,6 +40,7 @@ struct SmtpCourierConfig {
     std::chrono::milliseconds command_timeout{600'000};  // [delivery] timeout: any reply, any write
     std::chrono::milliseconds dns_timeout{30'000};       // each DNS lookup
     std::size_t recipient_limit = 50;                    // recipients per transaction
+    std::size_t concurrency = 8;                         // deliveries at once (the agent's workers)
     std::size_t address_limit = 5;                       // addresses tried per destination and attempt
     std::chrono::seconds dead_address_time{60};          // an address that refused a connection is
                                                          // skipped this long

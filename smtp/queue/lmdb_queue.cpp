@@ -115,7 +115,7 @@ Result<bool> LmdbQueue::set_state(const std::string& id, MessageState state) {
     });
 }
 
-Result<std::size_t> LmdbQueue::schedule_all_now() {
+Result<std::size_t> LmdbQueue::schedule_now(std::string_view domain) {
     std::size_t scheduled = 0;
     {
         auto txn = index_.write();
@@ -123,6 +123,7 @@ Result<std::size_t> LmdbQueue::schedule_all_now() {
         std::vector<IndexRecord> changed;
         auto walked = index_.for_each_message(*txn, [&](IndexRecord& record) {
             if (record.info.state != MessageState::active) return true;
+            if (!domain.empty() && !has_pending_recipient_in(record.info.envelope, domain)) return true;
             ++scheduled;
             if (record.info.next_attempt != 0) {
                 record.info.next_attempt = 0;

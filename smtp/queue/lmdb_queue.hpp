@@ -44,7 +44,7 @@ public:
                         bool delay_warned) override;
     Result<bool> remove(const std::string& id) override;
     Result<bool> set_state(const std::string& id, MessageState state) override;
-    Result<std::size_t> schedule_all_now() override;
+    Result<std::size_t> schedule_now(std::string_view domain) override;
     Result<std::size_t> size() override;
 
     // Batches the committer has made durable so far (one segment fdatasync and one index sync each).

@@ -19,6 +19,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/result.hpp"
@@ -55,6 +56,10 @@ struct Envelope {
     // waits for `mailwarden queue release`. Afterwards MessageInfo::state says where it is.
     bool hold = false;
 };
+
+// Whether a recipient still pending has an address in `domain` (the part after the last '@',
+// compared without case): which messages `queue flush DOMAIN` and ETRN mean.
+bool has_pending_recipient_in(const Envelope& envelope, std::string_view domain);
 
 enum class MessageState : std::uint8_t { active, hold };
 
@@ -116,7 +121,9 @@ public:
                                 std::int64_t next_attempt, bool delay_warned) = 0;
     virtual Result<bool> remove(const std::string& id) = 0;  // false: no such message
     virtual Result<bool> set_state(const std::string& id, MessageState state) = 0;
-    virtual Result<std::size_t> schedule_all_now() = 0;      // `queue flush`: every active message due now
+    // `queue flush [DOMAIN]`: every active message due now, or (domain given) every active message
+    // with a recipient still pending in that domain (compared without case). Returns how many.
+    virtual Result<std::size_t> schedule_now(std::string_view domain = {}) = 0;
     virtual Result<std::size_t> size() = 0;
 };
 

@@ -5,9 +5,11 @@
 #define BOOST_TEST_MODULE standalone_outbound
 #include <boost/test/unit_test.hpp>
 
+#include <fstream>
 #include <memory>
 
 #include "support/dns_rig.hpp"
+#include "support/dovecot_sasl.hpp"
 #include "support/postfix_instance.hpp"
 #include "support/process.hpp"
 #include "support/smtp_sink.hpp"
@@ -22,7 +24,11 @@ constexpr const char* dead_mx = "127.0.77.21";  // nothing listens there
 constexpr const char* sink_mx = "127.0.77.22";
 constexpr const char* partner_mx = "127.0.77.23";
 constexpr const char* untrusted_mx = "127.0.77.24";
-constexpr const char* small_mx = "127.0.77.25";  // takes at most 3000 bytes
+constexpr const char* small_mx = "127.0.77.25";  // takes at most 3000 bytes, refuses nobody@small.example
+constexpr const char* pinned_mx = "127.0.77.26";  // presents the Pki's pinned certificate
+constexpr const char* old_tls_mx = "127.0.77.27"; // offers STARTTLS, but no TLS version we speak
+constexpr const char* flaky_mx = "127.0.77.29";   // a sink that tempfails RCPT until the test replaces it
+constexpr const char* smart_host = "127.0.77.30"; // port 587: relays only for a SASL login, after TLS
 
 std::vector<DnsZone> zones() {
     return {
@@ -34,6 +40,10 @@ std::vector<DnsZone> zones() {
         {"partner.example.", std::string("@ MX 10 mx\nmx A ") + partner_mx + "\n"},
         {"partner2.example.", std::string("@ MX 10 mx\nmx A ") + untrusted_mx + "\n"},
         {"small.example.", std::string("@ MX 10 mx\nmx A ") + small_mx + "\n"},
+        {"pinned.example.", std::string("@ MX 10 mx\nmx A ") + pinned_mx + "\n"},
+        {"pinned2.example.", std::string("@ MX 10 mx\nmx A ") + untrusted_mx + "\n"},
+        {"oldtls.example.", std::string("@ MX 10 mx\nmx A ") + old_tls_mx + "\n"},
+        {"flaky.example.", std::string("@ MX 10 mx\nmx A ") + flaky_mx + "\n"},
     };
 }
 
@@ -52,6 +62,7 @@ struct Rig {
                                     &pki.partner_ca());
     Cert untrusted_server = pki.issue("mx-partner2", {"mx.partner2.example", {"mx.partner2.example"}, false, true, false});
     std::unique_ptr<PostfixInstance> partners;
+    std::unique_ptr<DovecotSasl> sasl;
 
     Rig() {
         // Both listeners demand a client certificate of our organization's CA, as a partner's
@@ -67,10 +78,23 @@ struct Rig {
         o.relayhost = sink.relayhost();
         SmtpdService small;
         small.listen = std::string(small_mx) + ":25";
-        small.options = {"message_size_limit=3000"};
-        o.services = {listener(partner_mx, partner_server), listener(untrusted_mx, untrusted_server), small};
-        o.relay_domains = "partner.example partner2.example small.example";
+        std::ofstream(dir.path() / "refused-recipients")
+            << "nobody@small.example 550 5.1.1 User unknown\n";
+        small.options = {"message_size_limit=3000", "smtpd_recipient_restrictions=check_recipient_access texthash:" +
+                                                        (dir.path() / "refused-recipients").string()};
+        SmtpdService old_tls;
+        old_tls.listen = std::string(old_tls_mx) + ":25";
+        old_tls.options = {"smtpd_tls_security_level=may", "smtpd_tls_protocols=<=TLSv1"};
+        SmtpdService relay;
+        relay.listen = std::string(smart_host) + ":587";
+        relay.options = {"smtpd_tls_security_level=encrypt", "smtpd_tls_auth_only=yes", "smtpd_sasl_auth_enable=yes",
+                         "smtpd_sasl_type=dovecot", "smtpd_sasl_path=private/auth",
+                         "smtpd_relay_restrictions=permit_sasl_authenticated,reject"};
+        o.services = {listener(partner_mx, partner_server), listener(untrusted_mx, untrusted_server), small,
+                      listener(pinned_mx, pki.pinned()), old_tls, relay};
+        o.relay_domains = "partner.example partner2.example small.example pinned.example pinned2.example oldtls.example";
         partners = std::make_unique<PostfixInstance>(dir.path() / "partners", pki, o);
+        sasl = std::make_unique<DovecotSasl>(dir.path() / "sasl", partners->sasl_socket());
         partners->start();
     }
 };
@@ -130,7 +154,7 @@ BOOST_AUTO_TEST_CASE(a_null_mx_bounces_at_once) {
 }
 
 BOOST_AUTO_TEST_CASE(a_tls_required_domain_whose_mx_has_no_starttls_waits_and_gets_nothing_in_clear) {
-    auto w = world("bank");
+    auto w = world("bank", "delay_warning = \"3s\"\n");
     const auto before = rig().sink.messages().size();
     auto r = swaks(from_alice(*w, "teller@bank.example", "outbound bank"));
     BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
@@ -142,6 +166,12 @@ BOOST_AUTO_TEST_CASE(a_tls_required_domain_whose_mx_has_no_starttls_waits_and_ge
     BOOST_TEST(rig().sink.messages().size() == before);
     auto q = w->queue({"list"});
     BOOST_TEST(q.out.find("teller@bank.example") != std::string::npos, q.out);
+    // After delay_warning the sender hears once why it waits.
+    auto delayed = w->wait_message("alice", "Delayed Mail (still being retried)");
+    BOOST_TEST_REQUIRE(delayed.has_value(), w->daemon().log());
+    BOOST_TEST(delayed->find("Action: delayed") != std::string::npos, *delayed);
+    BOOST_TEST(delayed->find("TLS is required, but was not offered by host mx.bank.example") != std::string::npos,
+               *delayed);
 }
 
 BOOST_AUTO_TEST_CASE(domain_security_send_uses_mutual_tls_with_the_partner) {
@@ -214,4 +244,120 @@ s.quit()
     // The server offered DSN: it reports success itself, so alice gets no report from us.
     BOOST_TEST(w->daemon().wait_log("to=<carol@small.example>, relay=mx.small.example["), w->daemon().log());
     BOOST_TEST(w->daemon().log().find("sender delivery status notification") == std::string::npos, w->daemon().log());
+}
+
+// Direct Trust: the partner's certificate must be the pinned one, chain or no chain.
+BOOST_AUTO_TEST_CASE(a_direct_trust_pin_lets_the_pinned_server_in_and_no_other) {
+    auto w = world("pins");
+    auto r = swaks(from_alice(*w, "sales@pinned.example", "outbound pinned"));
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    BOOST_TEST(rig().sink.wait_message("outbound pinned").has_value(), w->daemon().log() << rig().partners->log());
+    BOOST_TEST(w->daemon().wait_log(std::string("Verified TLS connection established to mx.pinned.example[") + pinned_mx +
+                                    "]:25"),
+               w->daemon().log());
+
+    auto other = swaks(from_alice(*w, "sales@pinned2.example", "outbound mispinned"));
+    BOOST_TEST_REQUIRE(other.status == 0, other.transcript);
+    BOOST_TEST(w->daemon().wait_log("dsn=4.7.5, status=deferred (451 4.7.5 Server certificate not verified: its "
+                                    "fingerprint"),
+               w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("is not a Direct Trust pin of the domain"), w->daemon().log());
+    BOOST_TEST(!rig().sink.wait_message("outbound mispinned", std::chrono::seconds(1)).has_value());
+}
+
+// Opportunistic TLS: a handshake that fails is no reason to keep the mail; the same server is
+// tried again without STARTTLS (Postfix at "may").
+BOOST_AUTO_TEST_CASE(opportunistic_tls_falls_back_to_plaintext_after_a_failed_handshake) {
+    auto w = world("oldtls");
+    auto r = swaks(from_alice(*w, "bob@oldtls.example", "outbound old tls"));
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    auto m = rig().sink.wait_message("outbound old tls");
+    BOOST_TEST_REQUIRE(m.has_value(), w->daemon().log() << rig().partners->log());
+    BOOST_TEST(w->daemon().wait_log(std::string("TLS handshake with mx.oldtls.example[") + old_tls_mx +
+                                    "]:25 failed; trying it again in plaintext"),
+               w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("to=<bob@oldtls.example>, relay=mx.oldtls.example["), w->daemon().log());
+}
+
+// One refused recipient among accepted ones: it alone bounces, in one report naming the server and
+// quoting its reply; the other is delivered.
+BOOST_AUTO_TEST_CASE(a_refused_recipient_among_accepted_ones_gets_one_report_with_the_servers_reply) {
+    auto w = world("refused");
+    SwaksOptions o = from_alice(*w, "carol@small.example", "outbound mixed");
+    o.to = {"carol@small.example", "nobody@small.example"};
+    auto r = swaks(o);
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    BOOST_TEST(rig().sink.wait_message("outbound mixed").has_value(), w->daemon().log() << rig().partners->log());
+    auto bounce = w->wait_message("alice", "Undelivered Mail Returned to Sender");
+    BOOST_TEST_REQUIRE(bounce.has_value(), w->daemon().log());
+    // (Maildir files have LF line endings.)
+    BOOST_TEST(bounce->find("Final-Recipient: rfc822; nobody@small.example\n") != std::string::npos, *bounce);
+    BOOST_TEST(bounce->find("Final-Recipient: rfc822; carol@small.example") == std::string::npos, *bounce);
+    BOOST_TEST(bounce->find("Status: 5.1.1\nRemote-MTA: dns; mx.small.example\n"
+                            "Diagnostic-Code: smtp; 550 5.1.1 <nobody@small.example>: Recipient address rejected: "
+                            "User unknown\n") != std::string::npos,
+               *bounce);
+    BOOST_TEST(w->mailbox("alice").size() == 1u);
+}
+
+// A server that answers 4xx keeps the mail queued (`queue list` says until when); once it
+// recovers, `queue flush DOMAIN` delivers.
+BOOST_AUTO_TEST_CASE(a_temporarily_failing_server_gets_the_mail_once_it_recovers) {
+    auto w = world("flaky");
+    SmtpSinkOptions failing;
+    failing.address = flaky_mx;
+    failing.port = 25;
+    failing.extra_args = {"-r", "RCPT"};
+    auto sink = std::make_unique<SmtpSink>(rig().dir.path() / "flaky-1", failing);
+    auto r = swaks(from_alice(*w, "dave@flaky.example", "outbound flaky"));
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("to=<dave@flaky.example>, relay=mx.flaky.example["), w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("status=deferred (4"), w->daemon().log());
+    auto listed = w->queue({"list"});
+    BOOST_TEST(listed.out.find("[next attempt ") != std::string::npos, listed.out);
+    BOOST_TEST(listed.out.find("dave@flaky.example") != std::string::npos, listed.out);
+
+    sink.reset();
+    SmtpSinkOptions working;
+    working.address = flaky_mx;
+    working.port = 25;
+    sink = std::make_unique<SmtpSink>(rig().dir.path() / "flaky-2", working);
+    auto flush = w->queue({"flush", "flaky.example"});
+    BOOST_TEST_REQUIRE(flush.status == 0, flush.out << flush.err);
+    BOOST_TEST(flush.out.find("1 message scheduled for delivery now (recipients in flaky.example)") != std::string::npos,
+               flush.out);
+    BOOST_TEST(sink->wait_message("outbound flaky").has_value(), w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("dsn=2.0.0, status=sent (250"), w->daemon().log());
+}
+
+// A smart host with `auth`: the login happens over TLS (the smart host offers AUTH only then), and
+// the mail is relayed; a wrong password is refused by the server, and the mail waits.
+BOOST_AUTO_TEST_CASE(a_smart_host_login_goes_over_tls_and_a_refused_one_keeps_the_mail) {
+    auto w = world("smarthost");
+    auto r = swaks(from_alice(*w, "eve@smarthost.example", "outbound smart host"));
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    BOOST_TEST(rig().sink.wait_message("outbound smart host").has_value(), w->daemon().log() << rig().partners->log());
+    BOOST_TEST(w->daemon().wait_log(std::string("to=<eve@smarthost.example>, relay=") + smart_host + "[" + smart_host +
+                                    "]:587"),
+               w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("status=sent (250"), w->daemon().log());
+    const std::string log = rig().partners->log();
+    BOOST_TEST(log.find("sasl_method=PLAIN, sasl_username=kid1@example.com") != std::string::npos, log);
+
+    // The connector's second smart host, when the first does not answer.
+    auto second = swaks(from_alice(*w, "eve@fallback.example", "outbound second smart host"));
+    BOOST_TEST_REQUIRE(second.status == 0, second.transcript);
+    BOOST_TEST(rig().sink.wait_message("outbound second smart host").has_value(), w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("connect to 127.0.77.31[127.0.77.31]:587: Connection refused"), w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log(std::string("to=<eve@fallback.example>, relay=") + smart_host + "[" + smart_host +
+                                    "]:587"),
+               w->daemon().log());
+
+    auto bad = swaks(from_alice(*w, "eve@badlogin.example", "outbound bad login"));
+    BOOST_TEST_REQUIRE(bad.status == 0, bad.transcript);
+    BOOST_TEST(w->daemon().wait_log("to=<eve@badlogin.example>"), w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("dsn=4.7.0, status=deferred (451 4.7.0 SASL authentication failed with host"),
+               w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("said: 535 5.7.8"), w->daemon().log());
+    BOOST_TEST(!rig().sink.wait_message("outbound bad login", std::chrono::seconds(1)).has_value());
 }

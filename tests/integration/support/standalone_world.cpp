@@ -60,7 +60,8 @@ StandaloneWorld::StandaloneWorld(fs::path dir, const Pki& pki, StandaloneOptions
                        {"@SUBMISSION_PORT@", std::to_string(submission_port_)},
                        {"@LIMITS_PORT@", std::to_string(limits_port_)},
                        {"@TINY_PORT@", std::to_string(tiny_port_)},
-                       {"@REVERSE_DNS@", options.reverse_dns}};
+                       {"@REVERSE_DNS@", options.reverse_dns},
+                       {"@PINNED_SHA256@", pki.pinned().sha256}};
     std::string delivery = options.lmtp.empty() ? "maildir = \"" + (mail_root_ / "{domain}/{user}/").string() + "\"\n"
                                                 : "lmtp = \"" + options.lmtp + "\"\n";
     m.extra_config = "[smtp]\nenabled = true\ntls_cert = \"" + pki.server().cert.string() + "\"\ntls_key = \"" +

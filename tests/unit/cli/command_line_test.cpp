@@ -163,9 +163,11 @@ BOOST_AUTO_TEST_CASE(bad_options_keep_their_messages) {
     BOOST_TEST(usage_error({"queue", "show", "X", "--json"}) ==
                "mailwarden queue: option '--json' is for 'queue list' only");
     BOOST_TEST(usage_error({"queue", "show"}) == "mailwarden queue: 'queue show' needs a queue id");
-    BOOST_TEST(usage_error({"queue", "flush", "X"}) == "mailwarden queue: unexpected argument 'X'");
+    BOOST_TEST(usage_error({"queue", "flush", "a.example", "b.example"}) == "mailwarden queue: unexpected argument 'b.example'");
+    BOOST_TEST(usage_error({"queue", "flush", "bob@a.example"}) ==
+               "mailwarden queue: 'queue flush' takes a domain, not 'bob@a.example'");
     BOOST_TEST(usage_error({"queue", "bogus"}) == "mailwarden queue: unknown subcommand 'bogus'; valid: list, "
-                                                  "show ID, flush, delete ID, hold ID, release ID");
+                                                  "show ID, flush [DOMAIN], delete ID, hold ID, release ID");
     BOOST_TEST(usage_error({"export"}) == "mailwarden export: which MTA? valid targets: postfix, sendmail");
     BOOST_TEST(usage_error({"bogus"}) == "mailwarden: unknown command 'bogus'");
     BOOST_TEST(usage_error({"--bogus"}) == "mailwarden: unknown option '--bogus'");

@@ -36,6 +36,7 @@ max_hops = 30
 connect_timeout = "45s"
 timeout = "5m"
 recipient_limit = 20
+retry = ["10m", "10m", "10m", "15m"]
 )");
     DaemonConfig c = load_daemon_config(file);
     BOOST_TEST(c.rules == dir.path() / "rules");
@@ -50,6 +51,7 @@ recipient_limit = 20
     BOOST_TEST(c.delivery.connect_timeout_seconds == 45u);
     BOOST_TEST(c.delivery.timeout_seconds == 300u);
     BOOST_TEST(c.delivery.recipient_limit == 20u);
+    BOOST_TEST((c.delivery.retry_seconds == std::vector<std::uint64_t>{600, 600, 600, 900}));
     ListenAddress a = parse_listen_address(c.milter.listen);
     BOOST_TEST((a.kind == ListenAddress::Kind::inet));
     BOOST_TEST(a.host == "127.0.0.1");
@@ -78,6 +80,14 @@ BOOST_AUTO_TEST_CASE(errors_name_file_line_column) {
         BOOST_FAIL("accepted max_hops = 0");
     } catch (const ConfigError& e) {
         BOOST_TEST(std::string(e.what()) == hops.string() + ":2:12: error: 'max_hops' must be a whole number from 1 to 1000");
+    }
+    auto retry = dir.write("retry.toml", "[delivery]\nretry = \"10m\"\n");
+    try {
+        load_daemon_config(retry);
+        BOOST_FAIL("accepted retry = \"10m\"");
+    } catch (const ConfigError& e) {
+        BOOST_TEST(std::string(e.what()) ==
+                   retry.string() + ":2:9: error: 'retry' must be a list of 1 to 10 durations such as [\"10m\", \"15m\"]");
     }
     auto timeout = dir.write("timeout.toml", "[delivery]\ntimeout = \"0s\"\n");
     try {
@@ -127,6 +137,7 @@ BOOST_AUTO_TEST_CASE(contrib_standalone_config_turns_the_mta_on_and_the_milter_o
     BOOST_TEST(c.delivery.connect_timeout_seconds == 30u);
     BOOST_TEST(c.delivery.timeout_seconds == 600u);
     BOOST_TEST(c.delivery.recipient_limit == 50u);
+    BOOST_TEST(c.delivery.retry_seconds.empty());  // Postfix's backoff
 }
 
 BOOST_AUTO_TEST_CASE(dns_section_forwarders_and_files) {

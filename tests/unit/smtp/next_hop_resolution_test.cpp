@@ -161,12 +161,29 @@ BOOST_AUTO_TEST_CASE(an_mx_that_is_ourselves_cuts_the_list_or_loops) {
 
 BOOST_AUTO_TEST_CASE(dns_failures_are_temporary_and_say_whose_they_are) {
     Zone z;
+    z.at(".", DnsType::ns).names = {"a.root-servers.net"};  // our resolver works
     z.fail("broken.example", DnsType::mx, DnsStatus::server_failure);
     z.answers[{"broken.example", DnsType::mx}].rcode = 2;
     auto r = resolve(z, mx_of("broken.example"));
     BOOST_TEST((r.status == ResolvedNextHop::Status::temporary));
     BOOST_TEST(r.failure.str() == "451 4.4.3 Name service error for name=broken.example type=MX: SERVFAIL");
     BOOST_TEST(!r.local_resolver);
+
+    // A timeout, while the root answers: the destination's DNS.
+    z.fail("sleepy.example", DnsType::mx, DnsStatus::timeout);
+    r = resolve(z, mx_of("sleepy.example"));
+    BOOST_TEST(!r.local_resolver);
+    BOOST_TEST(r.failure.str() == "451 4.4.3 Name service error for name=sleepy.example type=MX: lookup timed out");
+
+    // The same, when the root's NS records cannot be had either: ours.
+    Zone cut_off;
+    cut_off.fail(".", DnsType::ns, DnsStatus::timeout);
+    cut_off.fail("sleepy.example", DnsType::mx, DnsStatus::timeout);
+    r = resolve(cut_off, mx_of("sleepy.example"));
+    BOOST_TEST((r.status == ResolvedNextHop::Status::temporary));
+    BOOST_TEST(r.local_resolver);
+    BOOST_TEST(r.detail.find("the root's NS records cannot be resolved either") != std::string::npos, r.detail);
+    BOOST_TEST(r.failure.str() == "451 4.4.3 Name service error for name=sleepy.example type=MX: lookup timed out");
 
     z.fail("slow.example", DnsType::mx, DnsStatus::resolver_error);
     r = resolve(z, mx_of("slow.example"));

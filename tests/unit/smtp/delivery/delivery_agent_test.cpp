@@ -105,6 +105,13 @@ BOOST_AUTO_TEST_CASE(schedule_and_notify_rules) {
     BOOST_TEST(retry_delay(c, 4) == 2400);
     BOOST_TEST(retry_delay(c, 5) == 3600);
     BOOST_TEST(retry_delay(c, 500) == 3600);
+    // Exchange's intervals: first, second, third, then the last for every retry after.
+    DeliveryConfig exchange = c;
+    exchange.retry_intervals_s = {600, 600, 600, 900};
+    BOOST_TEST(retry_delay(exchange, 1) == 600);
+    BOOST_TEST(retry_delay(exchange, 3) == 600);
+    BOOST_TEST(retry_delay(exchange, 4) == 900);
+    BOOST_TEST(retry_delay(exchange, 40) == 900);
     auto e = envelope("alice@example.net", {});
     BOOST_TEST(wants_failure_notice(e, rcpt("a@x")));
     BOOST_TEST(wants_delay_notice(e, rcpt("a@x")));
@@ -411,4 +418,48 @@ BOOST_AUTO_TEST_CASE(a_courier_that_refuses_nobody_leaves_the_recipient_to_its_s
                f.log());
     BOOST_TEST(dt::files_in(dovecot.maildir("bob") / "new").size() == 1u, dovecot.log());
     BOOST_TEST(!fs::exists(f.dir.path() / "mail" / "example.com"));  // no Maildir courier here
+}
+
+namespace {
+
+// An outbound server that is down until the test says otherwise: a stand-in for the SMTP courier,
+// to see what the agent does with its answers (the courier itself meets real servers in
+// standalone_outbound_test).
+class SwitchableOutbound final : public Courier {
+public:
+    std::atomic<bool> up{false};
+    std::vector<DeliveryOutcome> deliver(const CourierMessage&, const std::vector<CourierRecipient>& rs) override {
+        DeliveryOutcome o = up ? DeliveryOutcome::ok("Ok: queued") : DeliveryOutcome::temporary("4.4.1", "connect refused");
+        o.relay = "mx.other.example[192.0.2.25]:25";
+        o.relayed = o.kind == DeliveryOutcome::Kind::ok;
+        return std::vector<DeliveryOutcome>(rs.size(), o);
+    }
+    std::string relay_name() const override { return "smtp"; }
+    bool remote_replies() const override { return true; }
+};
+
+}  // namespace
+
+// OpenSMTPD's users waited hours for this: once a destination takes mail again, its other deferred
+// mail goes at once, not at each message's own next retry.
+BOOST_AUTO_TEST_CASE(the_first_success_to_a_destination_wakes_its_deferred_mail) {
+    Fixture f;
+    auto outbound = std::make_shared<SwitchableOutbound>();
+    Couriers couriers;
+    couriers.local = std::make_shared<MaildirCourier>(f.config.maildir, f.config.hostname);
+    couriers.outbound = outbound;
+    const auto first = f.queue.add(envelope("alice@example.com", {rcpt("dave@other.example")}), body);
+    f.start(couriers);
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.logged(first + ": to=<dave@other.example>"); }), f.log());
+    BOOST_TEST(f.logged("relay=mx.other.example[192.0.2.25]:25, delay=0, dsn=4.4.1, status=deferred"), f.log());
+    BOOST_TEST(f.queue.get(first)->next_attempt == t0 + 60);
+
+    outbound->up = true;  // the clock stays put: only the wake-up can deliver `first` now
+    const auto second = f.queue.add(envelope("alice@example.com", {rcpt("erin@other.example")}), body);
+    f.agent->wake();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return !f.queue.get(second) && !f.queue.get(first); }), f.log());
+    BOOST_TEST(f.logged("other.example: delivery works again: 1 deferred message scheduled now"), f.log());
+    BOOST_TEST(f.logged(first + ": to=<dave@other.example>, relay=mx.other.example[192.0.2.25]:25, delay=0, dsn=2.0.0, "
+                                "status=sent"),
+               f.log());
 }

@@ -196,10 +196,15 @@ public:
         it->second.state = state;
         return true;
     }
-    Result<std::size_t> schedule_all_now() override {
+    Result<std::size_t> schedule_now(std::string_view domain) override {
         std::lock_guard lock(mutex_);
-        for (auto& [id, m] : messages_) m.next_attempt = 0;
-        return messages_.size();
+        std::size_t n = 0;
+        for (auto& [id, m] : messages_) {
+            if (!domain.empty() && !smtp::queue::has_pending_recipient_in(m.envelope, domain)) continue;
+            m.next_attempt = 0;
+            ++n;
+        }
+        return n;
     }
     Result<std::size_t> size() override {
         std::lock_guard lock(mutex_);

@@ -416,7 +416,7 @@ BOOST_AUTO_TEST_CASE(hold_release_due_and_flush) {
     BOOST_TEST((ids(*q->due(now + 3600, 10)) == std::vector<std::string>{b, c}));
 
     // flush: every active message is due now; held ones stay held.
-    BOOST_TEST(*q->schedule_all_now() == 2u);
+    BOOST_TEST(*q->schedule_now() == 2u);
     BOOST_TEST((ids(*q->due(now, 10)) == std::vector<std::string>{b, c}));
 
     BOOST_TEST(*q->set_state(a, MessageState::active));
@@ -425,6 +425,24 @@ BOOST_AUTO_TEST_CASE(hold_release_due_and_flush) {
     BOOST_TEST(!*q->remove("0000000000000000"));
     BOOST_TEST(*q->remove(b));
     BOOST_TEST(*q->size() == 2u);
+}
+
+// `queue flush DOMAIN`: only messages with a recipient still pending in that domain.
+BOOST_AUTO_TEST_CASE(flush_one_domain) {
+    TempDir dir;
+    auto q = open_ok(dir.path);
+    std::string net = submit_ok(*q, body1, "bob@example.net");
+    std::string org = submit_ok(*q, body1, "carol@example.org");
+    const std::int64_t now = 1700000000;
+    for (const auto& id : {net, org}) {
+        auto rcpts = (*q->find(id))->envelope.recipients;
+        BOOST_TEST_REQUIRE(*q->update(id, rcpts, now + 3600, false));
+    }
+    BOOST_TEST(*q->schedule_now("EXAMPLE.NET") == 1u);
+    BOOST_TEST((ids(*q->due(now, 10)) == std::vector<std::string>{net}));
+    BOOST_TEST(*q->schedule_now("example.com") == 0u);
+    BOOST_TEST(*q->schedule_now() == 2u);
+    BOOST_TEST((ids(*q->due(now, 10)) == std::vector<std::string>{net, org}));
 }
 
 BOOST_AUTO_TEST_CASE(admin_access) {

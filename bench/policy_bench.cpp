@@ -86,7 +86,7 @@ Transaction open_transaction(const Ruleset& rules, const std::string& local, con
     t.facts.client_address = *parse_ip("127.0.0.1");
     if (login) {
         t.facts.auth_login = login;
-        t.facts.tls = TlsFacts{"TLSv1.3", "TLS_AES_256_GCM_SHA384", std::nullopt};
+        t.facts.tls = TlsFacts{"TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, std::nullopt};
     }
     auto connect = evaluate_connect(rules, t.facts);
     auto mail = evaluate_mail(rules, t.facts, connect, addr(sender), std::nullopt);

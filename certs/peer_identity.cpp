@@ -86,7 +86,10 @@ std::shared_ptr<X509_STORE> TrustAnchors::store_for(const std::filesystem::path&
 policy::TlsFacts tls_facts(SSL* ssl, X509_STORE* anchors) {
     policy::TlsFacts facts;
     facts.version = SSL_get_version(ssl);
-    if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) facts.cipher = SSL_CIPHER_get_name(c);
+    if (const SSL_CIPHER* c = SSL_get_current_cipher(ssl)) {
+        facts.cipher = SSL_CIPHER_get_name(c);
+        facts.cipher_bits = SSL_CIPHER_get_bits(c, nullptr);
+    }
     X509Ptr cert(SSL_get1_peer_certificate(ssl));
     if (cert) {
         policy::PeerCertificate pc;

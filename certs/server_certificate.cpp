@@ -86,6 +86,16 @@ ServerTlsVerdict check_server_tls(SSL* ssl, const ServerTlsExpectation& e) {
             v.failure = "DANE is not supported in this version";
             break;
     }
+    // The recipient domain's floors ([[tls_required]] min_tls_version, min_cipher_bits).
+    if (v.acceptable && e.tls.min_tls_version != policy::TlsVersion::any &&
+        policy::tls_version_of(v.version) < e.tls.min_tls_version) {
+        v.acceptable = false;
+        v.failure = "TLS version " + v.version + " is older than the required " + to_string(e.tls.min_tls_version);
+    } else if (v.acceptable && e.tls.min_cipher_bits > 0 && v.bits < e.tls.min_cipher_bits) {
+        v.acceptable = false;
+        v.failure = "TLS cipher " + v.cipher + " has " + std::to_string(v.bits) + " bits, fewer than the required " +
+                    std::to_string(e.tls.min_cipher_bits);
+    }
     return v;
 }
 

@@ -1,5 +1,6 @@
 // `mailwarden explain`: evaluate a hypothetical session with the same engine the front doors use,
 // send nothing, and say what would happen and why.
+#include <charconv>
 #include <cctype>
 #include <fstream>
 #include <iostream>
@@ -81,9 +82,16 @@ SessionFacts facts_from(const ParsedArgs& a, Mta mta) {
         TlsFacts tls;
         tls.version = *a.get("tls");
         tls.cipher = a.get_or("cipher", "");
+        if (auto bits = a.get("cipher-bits")) {
+            int n = 0;
+            auto [end, ec] = std::from_chars(bits->data(), bits->data() + bits->size(), n);
+            if (ec != std::errc() || end != bits->data() + bits->size() || n <= 0 || n > 1024)
+                throw UsageError("option '--cipher-bits' needs a number of bits such as 256, not '" + *bits + "'");
+            tls.cipher_bits = n;
+        }
         tls.cert = certificate_from(a, mta);
         facts.tls = std::move(tls);
-    } else if (a.has("cipher") || certificate_from(a, mta)) {
+    } else if (a.has("cipher") || a.has("cipher-bits") || certificate_from(a, mta)) {
         throw UsageError("certificate and cipher options describe a TLS session: give '--tls VERSION' too");
     }
     if (auto login = a.get("auth")) {
@@ -277,6 +285,7 @@ CommandSpec explain_spec() {
                 {"helo", "NAME", "the HELO/EHLO name"},
                 {"tls", "VERSION", "the session is TLS with this protocol version (TLSv1.3)"},
                 {"cipher", "NAME", "the TLS cipher"},
+                {"cipher-bits", "N", "the TLS cipher's strength in bits (256)"},
                 {"cert-subject", "DN", "the client certificate's subject"},
                 {"cert-issuer", "DN", "the client certificate's issuer"},
                 {"cert-verified", "", "the client certificate verified"},

@@ -1,3 +1,4 @@
+#include <charconv>
 #include "milter/macro_facts.hpp"
 
 #include "core/fingerprint.hpp"
@@ -22,6 +23,12 @@ std::optional<policy::TlsFacts> tls_facts(policy::Mta mta, const MacroLookup& ma
     policy::TlsFacts tls;
     tls.version = *version;
     tls.cipher = macro("{cipher}").value_or("");
+    // {cipher_bits}: Postfix and Sendmail both send the cipher's strength ("256").
+    if (auto bits = macro("{cipher_bits}")) {
+        int n = 0;
+        auto [end, ec] = std::from_chars(bits->data(), bits->data() + bits->size(), n);
+        if (ec == std::errc() && end == bits->data() + bits->size() && n > 0) tls.cipher_bits = n;
+    }
     auto subject = macro("{cert_subject}");
     auto issuer = macro("{cert_issuer}");
     switch (mta) {

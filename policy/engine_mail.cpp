@@ -127,11 +127,26 @@ std::optional<Verdict> check_transport_security(const Ruleset& rules, const Sess
     }
     if (ctx.sender.null) return std::nullopt;  // no sender domain: nothing it can demand
     const std::string& domain = ctx.sender.domain;
-    if (!facts.tls) {
-        for (const auto& t : rules.tls_required) {
-            if (!t.receive || !t.domain.matches(domain)) continue;
+    for (const auto& t : rules.tls_required) {
+        if (!t.receive || !t.domain.matches(domain)) continue;
+        if (!facts.tls) {
             trace.push_back("tls_required " + t.domain.str() + ": mail from " + domain + " needs TLS, session has none");
             return starttls("tls_required " + t.domain.str());
+        }
+        // Exchange 2003's "Require 128-bit encryption": a weaker session is no better than none.
+        const TlsVersion version = tls_version_of(facts.tls->version);
+        std::string weak;
+        if (t.min_tls_version != TlsVersion::any && version < t.min_tls_version)
+            weak = "TLS version " + (facts.tls->version.empty() ? std::string("unknown") : facts.tls->version) +
+                   " is older than the " + to_string(t.min_tls_version) + " that " + t.domain.str() + " requires";
+        else if (t.min_cipher_bits > 0 && facts.tls->cipher_bits < t.min_cipher_bits)
+            weak = "TLS cipher of " +
+                   (facts.tls->cipher_bits > 0 ? std::to_string(facts.tls->cipher_bits) + " bits" : std::string("unknown strength")) +
+                   " is weaker than the " + std::to_string(t.min_cipher_bits) + " bits that " + t.domain.str() + " requires";
+        if (!weak.empty()) {
+            trace.push_back("tls_required " + t.domain.str() + ": " + weak);
+            return make_reply(Action::reject, 530, "5.7.0", "Stronger encryption required: " + weak,
+                              "tls_required " + t.domain.str());
         }
     }
     auto req = detail::certificate_requirement(rules, domain);

@@ -135,6 +135,23 @@ std::optional<OutboundTls> domain_tls_policy(const Ruleset& rules, const SendCon
             break;
         }
     }
+    // Strength floors of the domain's send-side [[tls_required]]: a minimum means TLS is required.
+    int min_bits = 0;
+    TlsVersion min_version = TlsVersion::any;
+    for (const auto& t : rules.tls_required) {
+        if (!t.send || !t.domain.matches(domain)) continue;
+        min_bits = std::max(min_bits, t.min_cipher_bits);
+        min_version = std::max(min_version, t.min_tls_version);
+    }
+    if (min_bits > 0 || min_version != TlsVersion::any) {
+        if (!p || strength(p->level) < strength(Level::encrypt)) {
+            raise(at_level(Level::encrypt), "tls_required " + std::string(domain), "tls_required floors");
+        }
+        p->min_cipher_bits = std::max(p->min_cipher_bits, min_bits);
+        p->min_tls_version = std::max(p->min_tls_version, min_version);
+        note(trace, "tls_required: at least " + std::string(to_string(p->min_tls_version)) + ", " +
+                        std::to_string(p->min_cipher_bits) + " bits -> " + describe(*p));
+    }
     if (set_by) *set_by = p ? decided_by : std::string();
     return p;
 }
@@ -228,6 +245,8 @@ std::string describe(const OutboundTls& tls) {
         items.push_back(n.domain.empty() ? (n.subdomains ? "hosts under the next hop" : "the next hop")
                                          : (n.subdomains ? "." : "") + n.domain);
     for (const auto& pin : tls.pins) items.push_back(pin);
+    if (tls.min_tls_version != TlsVersion::any) items.push_back(std::string("at least ") + to_string(tls.min_tls_version));
+    if (tls.min_cipher_bits > 0) items.push_back("at least " + std::to_string(tls.min_cipher_bits) + " bits");
     for (std::size_t i = 0; i < items.size(); ++i) out += (i ? ", " : " (") + items[i];
     if (!items.empty()) out += ")";
     return out;

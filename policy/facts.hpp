@@ -32,6 +32,7 @@ struct PeerCertificate {
 struct TlsFacts {
     std::string version;  // "TLSv1.3"
     std::string cipher;   // "TLS_AES_256_GCM_SHA384"
+    int cipher_bits = 0;  // the cipher's strength (256); 0 = not known
     std::optional<PeerCertificate> cert;
 };
 

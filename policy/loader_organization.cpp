@@ -161,7 +161,7 @@ void load_domain_security(Context& ctx, const toml::node& node) {
 }
 
 void load_tls_required(Context& ctx, const toml::table& table) {
-    TableReader r(ctx, table, "[[tls_required]]", {"domain", "direction", "level"});
+    TableReader r(ctx, table, "[[tls_required]]", {"domain", "direction", "level", "min_cipher_bits", "min_tls_version"});
     TlsRequired t;
     t.loc = r.loc();
     ctx.attempt([&] { t.domain = as_domain_pattern(r.require("domain"), "domain"); });
@@ -174,6 +174,13 @@ void load_tls_required(Context& ctx, const toml::table& table) {
     r.with("level", [&](const toml::node& n) {
         t.level = as_enum<TlsLevel>(n, "level", {{"encrypt", TlsLevel::encrypt}, {"verify", TlsLevel::verify},
                                                  {"domain", TlsLevel::domain}});
+    });
+    r.with("min_cipher_bits",
+           [&](const toml::node& n) { t.min_cipher_bits = static_cast<int>(as_integer(n, "min_cipher_bits", 1, 1024)); });
+    r.with("min_tls_version", [&](const toml::node& n) {
+        t.min_tls_version = as_enum<TlsVersion>(n, "min_tls_version",
+                                                {{"TLSv1", TlsVersion::tls1_0}, {"TLSv1.1", TlsVersion::tls1_1},
+                                                 {"TLSv1.2", TlsVersion::tls1_2}, {"TLSv1.3", TlsVersion::tls1_3}});
     });
     ctx.rules.tls_required.push_back(std::move(t));
 }

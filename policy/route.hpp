@@ -46,6 +46,10 @@ struct OutboundTls {
     std::vector<std::string> pins;       // fingerprint: 64 upper-case hex digits each
     // Domain Security (mutual TLS): the partner expects our client certificate.
     bool client_certificate = false;
+    // The recipient domain's floors ([[tls_required]] min_cipher_bits, min_tls_version): a session
+    // below them is not used.
+    int min_cipher_bits = 0;
+    TlsVersion min_tls_version = TlsVersion::any;
     bool operator==(const OutboundTls&) const = default;
 };
 const char* to_string(OutboundTls::Level level);  // "none", "may", "encrypt", ..., "dane-only"

@@ -184,6 +184,20 @@ const char* to_string(SendTls t) {
     return enum_name(t, names, "none");
 }
 
+TlsVersion tls_version_of(std::string_view text) {
+    // Postfix and OpenSSL write "TLSv1.2"; Sendmail's {tls_version} is the same.
+    if (text == "TLSv1.3") return TlsVersion::tls1_3;
+    if (text == "TLSv1.2") return TlsVersion::tls1_2;
+    if (text == "TLSv1.1") return TlsVersion::tls1_1;
+    if (text == "TLSv1" || text == "TLSv1.0") return TlsVersion::tls1_0;
+    return TlsVersion::any;
+}
+
+const char* to_string(TlsVersion v) {
+    static constexpr const char* names[] = {"any", "TLSv1", "TLSv1.1", "TLSv1.2", "TLSv1.3"};
+    return enum_name(v, names, "any");
+}
+
 const std::string* Ruleset::domain_security_ca_file() const {
     return domain_security && !domain_security->ca_file.empty() ? &domain_security->ca_file : nullptr;
 }

@@ -130,11 +130,20 @@ struct DomainSecurity {
 
 enum class TlsLevel { encrypt, verify, domain };
 
+// TLS protocol versions in order, for `min_tls_version` (0: no minimum, or not known).
+enum class TlsVersion { any = 0, tls1_0, tls1_1, tls1_2, tls1_3 };
+TlsVersion tls_version_of(std::string_view text);  // "TLSv1.2" -> tls1_2; anything else: any
+const char* to_string(TlsVersion v);                // "TLSv1.2"; "any"
+
 struct TlsRequired {
     DomainPattern domain;
     bool receive = true;
     bool send = true;
     TlsLevel level = TlsLevel::encrypt;
+    // Exchange 2003's "Require 128-bit encryption", and a protocol floor: a session weaker than
+    // these counts as no TLS at all, in both directions.
+    int min_cipher_bits = 0;
+    TlsVersion min_tls_version = TlsVersion::any;
     SourceLoc loc;
 };
 

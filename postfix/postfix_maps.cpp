@@ -94,6 +94,10 @@ std::string tls_policy_text(const OutboundTls& tls) {
     // secure separates names with ':', fingerprint its digests (which contain ':') with '|'.
     const char* separator = tls.level == OutboundTls::Level::fingerprint ? "|" : ":";
     for (std::size_t i = 0; i < items.size(); ++i) out += (i ? separator : " match=") + items[i];
+    // [[tls_required]] floors. Postfix's "medium" grade (its default at mandatory levels) is 128 bits
+    // and more; "high" is more than 128.
+    if (tls.min_tls_version != TlsVersion::any) out += std::string(" protocols=>=") + to_string(tls.min_tls_version);
+    if (tls.min_cipher_bits > 128) out += " ciphers=high";
     return out;
 }
 

@@ -29,6 +29,7 @@ constexpr const char* pinned_mx = "127.0.77.26";  // presents the Pki's pinned c
 constexpr const char* old_tls_mx = "127.0.77.27"; // offers STARTTLS, but no TLS version we speak
 constexpr const char* flaky_mx = "127.0.77.29";   // a sink that tempfails RCPT until the test replaces it
 constexpr const char* smart_host = "127.0.77.30"; // port 587: relays only for a SASL login, after TLS
+constexpr const char* tls12_mx = "127.0.77.32";   // STARTTLS with TLS 1.2 at most
 
 std::vector<DnsZone> zones() {
     return {
@@ -44,6 +45,7 @@ std::vector<DnsZone> zones() {
         {"pinned2.example.", std::string("@ MX 10 mx\nmx A ") + untrusted_mx + "\n"},
         {"oldtls.example.", std::string("@ MX 10 mx\nmx A ") + old_tls_mx + "\n"},
         {"flaky.example.", std::string("@ MX 10 mx\nmx A ") + flaky_mx + "\n"},
+        {"modern.example.", std::string("@ MX 10 mx\nmx A ") + tls12_mx + "\n"},
     };
 }
 
@@ -90,9 +92,13 @@ struct Rig {
         relay.options = {"smtpd_tls_security_level=encrypt", "smtpd_tls_auth_only=yes", "smtpd_sasl_auth_enable=yes",
                          "smtpd_sasl_type=dovecot", "smtpd_sasl_path=private/auth",
                          "smtpd_relay_restrictions=permit_sasl_authenticated,reject"};
+        SmtpdService tls12;
+        tls12.listen = std::string(tls12_mx) + ":25";
+        tls12.options = {"smtpd_tls_security_level=may", "smtpd_tls_protocols=<=TLSv1.2"};
         o.services = {listener(partner_mx, partner_server), listener(untrusted_mx, untrusted_server), small,
-                      listener(pinned_mx, pki.pinned()), old_tls, relay};
-        o.relay_domains = "partner.example partner2.example small.example pinned.example pinned2.example oldtls.example";
+                      listener(pinned_mx, pki.pinned()), old_tls, relay, tls12};
+        o.relay_domains =
+            "partner.example partner2.example small.example pinned.example pinned2.example oldtls.example modern.example";
         partners = std::make_unique<PostfixInstance>(dir.path() / "partners", pki, o);
         sasl = std::make_unique<DovecotSasl>(dir.path() / "sasl", partners->sasl_socket());
         partners->start();
@@ -360,4 +366,33 @@ BOOST_AUTO_TEST_CASE(a_smart_host_login_goes_over_tls_and_a_refused_one_keeps_th
                w->daemon().log());
     BOOST_TEST(w->daemon().wait_log("said: 535 5.7.8"), w->daemon().log());
     BOOST_TEST(!rig().sink.wait_message("outbound bad login", std::chrono::seconds(1)).has_value());
+}
+
+// [[tls_required]] floors, both ways: a session below them is no session. Outbound the mail waits
+// and the server gets nothing; inbound, MAIL is refused with the reason.
+BOOST_AUTO_TEST_CASE(tls_floors_hold_mail_for_a_weaker_server_and_refuse_a_weaker_client) {
+    auto w = world("floors");
+    auto r = swaks(from_alice(*w, "ceo@modern.example", "outbound floor"));
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log(std::string("TLS connection established to mx.modern.example[") + tls12_mx +
+                                    "]:25: TLSv1.2 with cipher"),
+               w->daemon().log());
+    BOOST_TEST(w->daemon().wait_log("dsn=4.7.5, status=deferred (451 4.7.5 TLS version TLSv1.2 is older than the "
+                                    "required TLSv1.3"),
+               w->daemon().log());
+    BOOST_TEST(!rig().sink.wait_message("outbound floor", std::chrono::seconds(1)).has_value());
+
+    SwaksOptions in = w->internet("ceo@modern.example", {"bob@example.com"});
+    in.tls = true;
+    in.extra_args = {"--tls-protocol", "tlsv1_2"};
+    auto refused = swaks(in);
+    BOOST_TEST(refused.mail_reply() == "530 5.7.0 Stronger encryption required: TLS version TLSv1.2 is older than "
+                                       "the TLSv1.3 that modern.example requires",
+               refused.transcript);
+    SwaksOptions ok = w->internet("ceo@modern.example", {"bob@example.com"});
+    ok.tls = true;
+    ok.headers = {"Subject: inbound floor met"};
+    auto accepted = swaks(ok);
+    BOOST_TEST(accepted.status == 0, accepted.transcript << w->daemon().log());
+    BOOST_TEST(w->wait_message("bob", "inbound floor met").has_value(), w->daemon().log());
 }

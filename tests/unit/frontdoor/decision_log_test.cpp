@@ -23,7 +23,7 @@ struct Session {
         connector.name = "Internet";
         facts.helo = "mail.example.net";
         facts.client_name = "mail.example.net";
-        facts.tls = policy::TlsFacts{"TLSv1.3", "TLS_AES_256_GCM_SHA384", std::nullopt};
+        facts.tls = policy::TlsFacts{"TLSv1.3", "TLS_AES_256_GCM_SHA384", 256, std::nullopt};
         facts.auth_login = "alice";
         milter.facts = facts;
         milter.connect.connector = &connector;

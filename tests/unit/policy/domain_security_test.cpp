@@ -28,6 +28,12 @@ level = "verify"
 domain = "name.example"
 direction = "both"
 level = "domain"
+
+[[tls_required]]
+domain = "strong.example"
+direction = "receive"
+min_cipher_bits = 128
+min_tls_version = "TLSv1.2"
 )";
 }
 
@@ -201,6 +207,24 @@ BOOST_AUTO_TEST_CASE(tls_level_verify_and_domain) {
     BOOST_TEST(reply(mismatch.mail_from("a@name.example")) ==
                "454 4.7.5 <a@name.example>: Certificate validation failure for name.example");
     BOOST_TEST(mismatch.mail.verdict.rule == "tls_required name.example level domain");
+}
+
+// Exchange 2003's "Require 128-bit encryption", and a protocol floor: at MAIL, with the reason.
+BOOST_AUTO_TEST_CASE(a_session_below_the_domains_tls_floors_is_refused_at_mail) {
+    BOOST_TEST(session(std::nullopt).mail_from("a@strong.example").code == 250);  // TLSv1.3, 256 bits
+    auto old = session(std::nullopt);
+    old.facts.tls->version = "TLSv1.1";
+    BOOST_TEST(reply(old.mail_from("a@strong.example")) ==
+               "530 5.7.0 Stronger encryption required: TLS version TLSv1.1 is older than the "
+               "TLSv1.2 that strong.example requires");
+    auto weak = session(std::nullopt);
+    weak.facts.tls->cipher_bits = 112;
+    BOOST_TEST(reply(weak.mail_from("a@strong.example")) ==
+               "530 5.7.0 Stronger encryption required: TLS cipher of 112 bits is weaker than the "
+               "128 bits that strong.example requires");
+    BOOST_TEST(weak.mail.verdict.rule == "tls_required strong.example");
+    BOOST_TEST(reply(session(std::nullopt, false).mail_from("a@strong.example")) ==
+               "530 5.7.0 Must issue a STARTTLS command first");
 }
 
 BOOST_AUTO_TEST_CASE(other_domains_need_no_certificate) {

@@ -91,6 +91,7 @@ inline TlsFacts tls13() {
     TlsFacts t;
     t.version = "TLSv1.3";
     t.cipher = "TLS_AES_256_GCM_SHA384";
+    t.cipher_bits = 256;
     return t;
 }
 

@@ -242,6 +242,8 @@ level = "domain"
 domain = "gov.example"
 direction = "receive"
 level = "verify"
+min_cipher_bits = 128
+min_tls_version = "TLSv1.2"
 )");
     BOOST_TEST_REQUIRE(result.ok(), errors_of(result));
     // One warning per receive domain: milter mode sees only the CN.
@@ -262,6 +264,20 @@ level = "verify"
     BOOST_TEST((t[0].receive && t[0].send && t[0].level == TlsLevel::encrypt));
     BOOST_TEST((!t[1].receive && t[1].send && t[1].level == TlsLevel::domain));
     BOOST_TEST((t[2].receive && !t[2].send && t[2].level == TlsLevel::verify));
+    BOOST_TEST(t[2].min_cipher_bits == 128);
+    BOOST_TEST((t[2].min_tls_version == TlsVersion::tls1_2));
+    BOOST_TEST(t[0].min_cipher_bits == 0);
+    BOOST_TEST((t[0].min_tls_version == TlsVersion::any));
+
+    auto bad = test::load(dir, std::string(org) + R"(
+[[tls_required]]
+domain = "bank.example"
+min_tls_version = "SSLv3"
+)");
+    BOOST_TEST(!bad.ok());
+    BOOST_TEST(errors_of(bad).find("rules.toml:6:19: error: invalid value 'SSLv3' for 'min_tls_version': expected one "
+                                   "of TLSv1, TLSv1.1, TLSv1.2, TLSv1.3") != std::string::npos,
+               errors_of(bad));
 }
 
 BOOST_AUTO_TEST_CASE(send_connectors) {

@@ -88,6 +88,12 @@ domain = "named.test"
 direction = "send"
 level = "encrypt"
 
+[[tls_required]]
+domain = "strong.test"
+direction = "send"
+min_cipher_bits = 128
+min_tls_version = "TLSv1.2"
+
 [domain_security]
 send = ["partner.test"]
 direct_trust = [ { domain = "pinned.test", sha256 = "abcdef0123456789abcdef0123456789abcdef0123456789abcdef0123456789" } ]
@@ -130,8 +136,22 @@ BOOST_AUTO_TEST_CASE(most_specific_address_space_then_cost_then_file_order) {
 BOOST_AUTO_TEST_CASE(nexthop_is_the_first_smart_host_or_the_domain) {
     auto exact = route("a@exact.example");
     BOOST_TEST(exact->nexthop.str() == "[192.0.2.1]:25");
+    BOOST_TEST_REQUIRE(exact->fallbacks.size() == 1u);  // the other smart hosts, in order
+    BOOST_TEST(exact->fallbacks[0].str() == "[192.0.2.2]:25");
+    BOOST_TEST(route("a@far.example")->fallbacks.empty());
     BOOST_TEST(route("a@relay.example")->nexthop.str() == "relay-host.example:587");
     BOOST_TEST(route("a@far.example")->nexthop.str() == "far.example");
+}
+
+// [[tls_required]] floors: a minimum demands TLS, and the session must meet it (Exchange 2003's
+// "Require 128-bit encryption").
+BOOST_AUTO_TEST_CASE(tls_floors_of_the_recipient_domain_raise_and_stay_on_the_policy) {
+    auto r = route("a@strong.test");
+    BOOST_TEST_REQUIRE(r.has_value());
+    BOOST_TEST((r->tls.level == OutboundTls::Level::encrypt));
+    BOOST_TEST(r->tls.min_cipher_bits == 128);
+    BOOST_TEST((r->tls.min_tls_version == TlsVersion::tls1_2));
+    BOOST_TEST(describe(r->tls) == "encrypt (at least TLSv1.2, at least 128 bits)");
 }
 
 BOOST_AUTO_TEST_CASE(authoritative_domains_are_not_routed) {

@@ -80,6 +80,12 @@ domain = "inbound.test"
 direction = "receive"
 level = "domain"
 
+[[tls_required]]
+domain = "strong.test"
+direction = "send"
+min_cipher_bits = 256
+min_tls_version = "TLSv1.2"
+
 [domain_security]
 send = ["partner.test", "*.partners.test"]
 direct_trust = [ { domain = "pinned.test", sha256 = ")" + pin_hex + R"(" } ]
@@ -199,6 +205,8 @@ BOOST_AUTO_TEST_CASE(tls_bare_name_is_a_domain_and_an_unbracketed_smart_host) {
 BOOST_AUTO_TEST_CASE(tls_domain_keys_mx_routed) {
     BOOST_TEST(tls("far.org") == "OK may");
     BOOST_TEST(tls("bank.test") == "OK verify");  // tls_required verify raises may
+    // Floors become Postfix's protocols= and ciphers= (more than 128 bits is its "high" grade).
+    BOOST_TEST(tls("strong.test") == "OK encrypt protocols=>=TLSv1.2 ciphers=high");
     BOOST_TEST(tls("BANK.Test.") == "OK verify");
     BOOST_TEST(tls("x.bank.test") == "OK encrypt");  // "*.bank.test"; never the rule for bank.test
     BOOST_TEST(tls("a.x.deep.test") == "OK secure match=a.x.deep.test");

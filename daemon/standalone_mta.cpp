@@ -55,6 +55,7 @@ smtp::delivery::SmtpCourierConfig outbound_config(const DaemonConfig& config, co
     out.connect_timeout = std::chrono::seconds(config.delivery.connect_timeout_seconds);
     out.command_timeout = std::chrono::seconds(config.delivery.timeout_seconds);
     out.recipient_limit = config.delivery.recipient_limit;
+    out.concurrency = smtp::delivery::DeliveryConfig{}.workers;  // a lane for every delivery worker
     out.passwords = smtp::delivery::read_smart_host_passwords(rules, [](const std::string& line) { log_warning(line); });
     return out;
 }

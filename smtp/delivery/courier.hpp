@@ -4,8 +4,9 @@
 // are couriers at all. What the agent needs to write its Postfix-style log line the courier says
 // itself: its relay name and whether its outcomes are a remote server's replies.
 //
-// Threads: deliver() is called by the delivery agent's worker alone; check_recipient() is const and
-// may be called from any thread (an SMTP session deciding RCPT).
+// Threads: deliver() is called by the delivery agent's workers, several at once (each with another
+// message); check_recipient() is const and may be called from any thread (an SMTP session
+// deciding RCPT).
 #pragma once
 
 #include <cstdint>

@@ -72,11 +72,12 @@ struct DeliveryAgent::State {
     bool woken = false;
     struct Job {
         std::string id;
-        bool remote_only = false;
+        bool remote_only = false;  // has recipients on other servers: counts toward the cap
     };
     std::deque<Job> work;
     std::set<std::string> in_flight;  // queued in `work` or being delivered
-    std::size_t remote_only_in_flight = 0;
+    std::size_t remote_only_in_flight = 0;  // of those, messages that go to other servers
+    std::size_t capped_last_time = 0;       // due outbound mail the last dispatch held back
     std::map<std::string, std::int64_t> not_before;  // queue errors: left alone until then
     // Destinations whose outbound delivery failed for now. The first success to one wakes its
     // other deferred mail at once, not at each message's own next retry.
@@ -99,7 +100,7 @@ struct DeliveryAgent::State {
     void run();
     void dispatch();
     void work_loop();
-    bool has_local_recipient(const queue::MessageInfo& message, const policy::Ruleset* rules) const;
+    bool goes_out(const queue::MessageInfo& message, const policy::Ruleset* rules) const;
     void process(const queue::MessageInfo& message);
     std::vector<Decision> deliver(const queue::MessageInfo& message, const policy::Ruleset& rules,
                                   const std::string& body);
@@ -125,18 +126,19 @@ void DeliveryAgent::State::run() {
     }
 }
 
-bool DeliveryAgent::State::has_local_recipient(const queue::MessageInfo& message, const policy::Ruleset* r) const {
-    if (!r) return true;
+// Whether delivering the message may talk to other servers (and so take its time).
+bool DeliveryAgent::State::goes_out(const queue::MessageInfo& message, const policy::Ruleset* r) const {
+    if (!r) return false;
     for (const auto& rcpt : message.envelope.recipients) {
         if (rcpt.state != RecipientState::pending) continue;
         auto parsed = parse_address(rcpt.address);
-        if (!parsed.address || route_of(*r, *parsed.address) == RecipientRoute::local) return true;
+        if (parsed.address && route_of(*r, *parsed.address) == RecipientRoute::outbound) return true;
     }
     return false;
 }
 
-// Hands due messages to idle workers: those with a local recipient first, and mail for other
-// servers only while a worker stays free for local mail.
+// Hands due messages to idle workers: local-only mail first, and mail that goes to other servers
+// only while a worker stays free for local-only mail.
 void DeliveryAgent::State::dispatch() {
     const std::int64_t start = now();
     std::size_t skip = 0;
@@ -144,7 +146,9 @@ void DeliveryAgent::State::dispatch() {
         std::lock_guard lock(mutex);
         std::erase_if(not_before, [&](const auto& entry) { return entry.second <= start; });
         if (in_flight.size() >= config.workers) return;
-        skip = in_flight.size() + not_before.size();
+        // Listed again past what is busy, waits after a queue error, or was held back by the cap
+        // last time, so that a backlog of outbound mail never hides new local mail behind it.
+        skip = in_flight.size() + not_before.size() + std::min<std::size_t>(capped_last_time, 5000);
     }
     auto due = queue.due(start, config.batch + skip);
     if (!due) {
@@ -153,16 +157,20 @@ void DeliveryAgent::State::dispatch() {
     }
     auto rules_snapshot = rules ? rules() : nullptr;
     std::vector<Job> local, remote;
-    for (const auto& m : *due) (has_local_recipient(m, rules_snapshot.get()) ? local : remote).push_back({m.id, false});
+    for (const auto& m : *due) (goes_out(m, rules_snapshot.get()) ? remote : local).push_back({m.id, false});
     for (auto& j : remote) j.remote_only = true;
     std::size_t added = 0;
     {
         std::lock_guard lock(mutex);
+        capped_last_time = 0;
         for (auto* jobs : {&local, &remote}) {
             for (const Job& j : *jobs) {
                 if (in_flight.size() >= config.workers) break;
                 if (in_flight.contains(j.id) || not_before.contains(j.id)) continue;
-                if (j.remote_only && config.workers > 1 && remote_only_in_flight + 1 >= config.workers) continue;
+                if (j.remote_only && config.workers > 1 && remote_only_in_flight + 1 >= config.workers) {
+                    ++capped_last_time;
+                    continue;
+                }
                 in_flight.insert(j.id);
                 if (j.remote_only) ++remote_only_in_flight;
                 work.push_back(j);
@@ -343,7 +351,10 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
             const std::string domain = domain_of(r.address);
             std::lock_guard lock(mutex);
             if (d.outcome.kind == Kind::ok && deferred_domains.erase(domain) > 0) recovered.insert(domain);
-            if (d.outcome.kind == Kind::temporary) {
+            // Only a destination that could not be reached or used (4.4.x: connection, DNS, routing;
+            // 4.7.5: TLS): a full mailbox or greylisting of one recipient is no outage.
+            const std::string& status = d.outcome.smtp_reply.status;
+            if (d.outcome.kind == Kind::temporary && (status.starts_with("4.4.") || status == "4.7.5")) {
                 if (deferred_domains.size() >= max_deferred_domains) deferred_domains.clear();
                 deferred_domains.insert(domain);
             }

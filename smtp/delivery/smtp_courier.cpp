@@ -294,6 +294,18 @@ std::vector<DeliveryOutcome> SmtpCourier::deliver(const CourierMessage& message,
         lane = std::move(s.idle_lanes.back());
         s.idle_lanes.pop_back();
     }
+    // The lane goes back on every path, exceptions included: a lost lane would shrink the pool for good.
+    struct ReturnLane {
+        State& s;
+        std::unique_ptr<Lane>& lane;
+        ~ReturnLane() {
+            {
+                std::lock_guard lock(s.lanes_mutex);
+                s.idle_lanes.push_back(std::move(lane));
+            }
+            s.lane_free.notify_one();
+        }
+    } give_back{s, lane};
     std::vector<DeliveryOutcome> out;
     std::string failure;
     bool done = false;
@@ -317,11 +329,6 @@ std::vector<DeliveryOutcome> SmtpCourier::deliver(const CourierMessage& message,
         }
     }
     if (!done) failure = "the delivery did not finish";  // nothing stops the loop: a bug if seen
-    {
-        std::lock_guard lock(s.lanes_mutex);
-        s.idle_lanes.push_back(std::move(lane));
-    }
-    s.lane_free.notify_one();
     if (out.size() != recipients.size()) {
         out.assign(recipients.size(),
                    DeliveryOutcome::temporary("4.3.0", "mail system error", "internal error: " + failure));

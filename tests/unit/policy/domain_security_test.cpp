@@ -223,6 +223,14 @@ BOOST_AUTO_TEST_CASE(a_session_below_the_domains_tls_floors_is_refused_at_mail) 
                "530 5.7.0 Stronger encryption required: TLS cipher of 112 bits is weaker than the "
                "128 bits that strong.example requires");
     BOOST_TEST(weak.mail.verdict.rule == "tls_required strong.example");
+    // Strength not known: TLS 1.3 has at least 128 bits; before it, the mail is asked to wait.
+    auto unknown13 = session(std::nullopt);
+    unknown13.facts.tls->cipher_bits = 0;
+    BOOST_TEST(unknown13.mail_from("a@strong.example").code == 250);
+    auto unknown12 = session(std::nullopt);
+    unknown12.facts.tls->version = "TLSv1.2";
+    unknown12.facts.tls->cipher_bits = 0;
+    BOOST_TEST(reply(unknown12.mail_from("a@strong.example")) == "454 4.7.0 TLS cipher strength not known; try again later");
     BOOST_TEST(reply(session(std::nullopt, false).mail_from("a@strong.example")) ==
                "530 5.7.0 Must issue a STARTTLS command first");
 }

@@ -16,12 +16,12 @@ std::string DeliveryTarget::str() const {
     return host + "[" + address + "]:" + std::to_string(port);
 }
 
-namespace {
-
 bool is_address_literal(const std::string& host) {
     unsigned char buf[16];
     return ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
 }
+
+namespace {
 
 std::string name_service_error(const DnsAnswer& a) {
     return "Name service error for name=" + a.name + " type=" + std::string(dns::to_string(a.type)) + ": ";

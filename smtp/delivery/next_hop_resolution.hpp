@@ -40,6 +40,10 @@ struct DeliveryTarget {
     bool operator==(const DeliveryTarget&) const = default;
 };
 
+// True for an IPv4 or IPv6 address in text form ("192.0.2.1", "2001:db8::1"), not a host name:
+// such a host is used as it is, and gets no SNI.
+bool is_address_literal(const std::string& host);
+
 struct ResolvedNextHop {
     enum class Status { ok, temporary, permanent };
     Status status = Status::temporary;

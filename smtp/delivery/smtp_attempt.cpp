@@ -1,7 +1,5 @@
 #include "smtp/delivery/smtp_attempt.hpp"
 
-#include <arpa/inet.h>
-
 #include <algorithm>
 
 #include "certs/server_certificate.hpp"
@@ -12,11 +10,6 @@ namespace mw::smtp::delivery {
 namespace {
 
 using Level = policy::OutboundTls::Level;
-
-bool is_address_literal(const std::string& host) {
-    unsigned char buf[16];
-    return ::inet_pton(AF_INET, host.c_str(), buf) == 1 || ::inet_pton(AF_INET6, host.c_str(), buf) == 1;
-}
 
 std::vector<DeliveryOutcome> everyone(std::size_t n, const DeliveryOutcome& outcome) {
     return std::vector<DeliveryOutcome>(n, outcome);

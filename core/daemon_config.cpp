@@ -247,7 +247,18 @@ DaemonConfig load_daemon_config(const std::optional<fs::path>& file) {
                               for (const auto& item : *list) c.delivery.retry_seconds.push_back(r.positive_duration(item, "retry"));
                           }},
                          {"recipient_limit",
-                          [&](const toml::node& x) { c.delivery.recipient_limit = r.count(x, "recipient_limit", 1, 1000); }}});
+                          [&](const toml::node& x) { c.delivery.recipient_limit = r.count(x, "recipient_limit", 1, 1000); }},
+                         {"workers", [&](const toml::node& x) { c.delivery.workers = r.count(x, "workers", 2, 256); }},
+                         {"max_connections",
+                          [&](const toml::node& x) { c.delivery.max_connections = r.count(x, "max_connections", 1, 100000); }},
+                         {"max_connections_per_domain",
+                          [&](const toml::node& x) {
+                              c.delivery.max_connections_per_domain = r.count(x, "max_connections_per_domain", 1, 100000);
+                          }},
+                         {"max_messages_per_connection",
+                          [&](const toml::node& x) {
+                              c.delivery.max_messages_per_connection = r.count(x, "max_messages_per_connection", 1, 100000);
+                          }}});
              }},
             {"dns",
              [&](const toml::node& v) {

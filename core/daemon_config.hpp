@@ -73,6 +73,13 @@ struct DaemonConfig {
         std::uint64_t connect_timeout_seconds = 30;
         std::uint64_t timeout_seconds = 600;
         unsigned recipient_limit = 50;
+        // Deliveries at once (mail to other servers takes at most all but one), connections open
+        // to other servers in total and to one destination (slow start grows each destination's
+        // window from 5), and the transactions one kept-open connection carries.
+        unsigned workers = 8;
+        unsigned max_connections = 1000;
+        unsigned max_connections_per_domain = 100;
+        unsigned max_messages_per_connection = 100;
         // `retry = ["10m", "10m", "10m", "15m"]`: fixed retry intervals, the last repeated; empty:
         // Postfix's backoff (5 min doubling up to an hour).
         std::vector<std::uint64_t> retry_seconds;

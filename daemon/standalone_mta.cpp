@@ -38,6 +38,7 @@ smtp::delivery::DeliveryConfig delivery_config(const DaemonConfig& config, const
     delivery.queue_lifetime_s = static_cast<std::int64_t>(config.delivery.queue_lifetime_seconds);
     delivery.delay_warning_s = static_cast<std::int64_t>(config.delivery.delay_warning_seconds);
     delivery.hostname = hostname;
+    delivery.workers = config.delivery.workers;
     for (auto s : config.delivery.retry_seconds) delivery.retry_intervals_s.push_back(static_cast<std::int64_t>(s));
     return delivery;
 }
@@ -55,7 +56,10 @@ smtp::delivery::SmtpCourierConfig outbound_config(const DaemonConfig& config, co
     out.connect_timeout = std::chrono::seconds(config.delivery.connect_timeout_seconds);
     out.command_timeout = std::chrono::seconds(config.delivery.timeout_seconds);
     out.recipient_limit = config.delivery.recipient_limit;
-    out.concurrency = smtp::delivery::DeliveryConfig{}.workers;  // a lane for every delivery worker
+    out.concurrency = config.delivery.workers;  // a lane for every delivery worker
+    out.max_connections = config.delivery.max_connections;
+    out.max_connections_per_domain = config.delivery.max_connections_per_domain;
+    out.max_messages_per_connection = config.delivery.max_messages_per_connection;
     out.passwords = smtp::delivery::read_smart_host_passwords(rules, [](const std::string& line) { log_warning(line); });
     return out;
 }

@@ -197,6 +197,7 @@ std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, 
     if (winner->smart_hosts.empty()) {
         route.nexthop.kind = NextHop::Kind::mx;
         route.nexthop.domain = domain;
+        route.nexthop.port = winner->port;
     } else {
         route.nexthop.kind = NextHop::Kind::host;
         route.nexthop.host = winner->smart_hosts.front();
@@ -218,7 +219,10 @@ std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, 
 
 }  // namespace detail
 
-std::string NextHop::str() const { return kind == Kind::mx ? domain : host.str(); }
+std::string NextHop::str() const {
+    if (kind == Kind::host) return host.str();
+    return port == 25 ? domain : domain + ":" + std::to_string(port);
+}
 
 const char* to_string(OutboundTls::Level level) {
     static constexpr const char* names[] = {"none", "may", "encrypt", "verify", "secure", "dane-only", "fingerprint"};

@@ -67,6 +67,13 @@ void check_external_authoritative(Context& ctx, const ReceiveConnector& c, const
     }
 }
 
+// "[192.0.2.1]:587" and "relay.example.net:587" name their port; "[192.0.2.1]" and
+// "relay.example.net" take the connector's.
+bool has_explicit_port(std::string_view smart_host) {
+    if (smart_host.starts_with("[")) return smart_host.find("]:") != std::string_view::npos;
+    return smart_host.find(':') != std::string_view::npos;
+}
+
 }  // namespace
 
 void load_receive_connector(Context& ctx, const toml::table& table) {
@@ -165,10 +172,11 @@ void load_receive_connector(Context& ctx, const toml::table& table) {
 
 void load_send_connector(Context& ctx, const toml::table& table) {
     TableReader r(ctx, table, "[[send_connector]]",
-                  {"name", "address_spaces", "cost", "smart_hosts", "tls", "tls_domain", "auth"});
+                  {"name", "address_spaces", "cost", "smart_hosts", "port", "tls", "tls_domain", "auth"});
     SendConnector c;
     c.loc = r.loc();
     SendConnectorExtra extra{c.loc};
+    std::vector<bool> port_given;  // per smart host: written with a port of its own
     c.name = read_unique_name(ctx, r, ctx.send_names, "send connector name");
     ctx.attempt([&] {
         const toml::node& n = r.require("address_spaces");
@@ -200,9 +208,15 @@ void load_send_connector(Context& ctx, const toml::table& table) {
                                 "\"[2001:db8::1]:25\"");
                 }
                 c.smart_hosts.push_back(*h);
+                port_given.push_back(has_explicit_port(s));
             });
         }
     });
+    r.with("port", [&](const toml::node& n) {
+        c.port = static_cast<std::uint16_t>(as_integer(n, "port", 1, 65535));
+    });
+    for (std::size_t i = 0; i < c.smart_hosts.size(); ++i)
+        if (!port_given[i]) c.smart_hosts[i].port = c.port;
     r.with("tls", [&](const toml::node& n) {
         extra.tls_loc = loc_of(n);
         c.tls = as_enum<SendTls>(n, "tls", {{"none", SendTls::none},

@@ -3,6 +3,7 @@
 // (postfix/postfix_maps.cpp for Postfix's tables), and standalone delivery uses them as they are.
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <vector>
@@ -16,8 +17,10 @@ struct NextHop {
     enum class Kind { mx, host };
     Kind kind = Kind::mx;
     std::string domain;  // mx: the domain whose MX records are looked up
+    std::uint16_t port = 25;  // mx: the port of its hosts (the send connector's `port`)
     SmartHost host;      // host: name or address, port, and whether it is literal ("[h]": no MX lookup)
-    // "example.com" (MX) or the smart host as the rules write it: "[192.0.2.1]:25", "relay.example.net".
+    // "example.com" (MX; "example.com:2525" off port 25, Postfix's next-hop syntax) or the smart
+    // host as the rules write it: "[192.0.2.1]:25", "relay.example.net".
     std::string str() const;
     bool operator==(const NextHop&) const = default;
 };

@@ -180,6 +180,9 @@ struct SendConnector {
     std::vector<AddressSpace> address_spaces;
     int cost = 10;
     std::vector<SmartHost> smart_hosts;
+    // The port of MX deliveries, and of smart hosts written without one (Exchange's send
+    // connector port): 25 unless an ISP takes mail elsewhere.
+    std::uint16_t port = 25;
     SendTls tls = SendTls::opportunistic;
     std::string tls_domain;
     std::optional<SmartHostAuth> auth;

@@ -62,8 +62,10 @@ MapAnswer transport_impl(const Ruleset& rules, std::string_view key) {
     auto route = find_route(rules, *parsed.address, nullptr);
     if (!route) return internal_error();
     if (!route.value()) return not_found();
-    // "smtp:" with an empty next hop is the recipient domain's MX, overriding relayhost.
-    return found("smtp:" + (route.value()->smart_host() ? route.value()->nexthop.str() : std::string()));
+    // "smtp:" with an empty next hop is the recipient domain's MX, overriding relayhost; off port
+    // 25 the domain must be named ("smtp:example.com:2525" is still an MX lookup).
+    const NextHop& hop = route.value()->nexthop;
+    return found("smtp:" + (route.value()->smart_host() || hop.port != 25 ? hop.str() : std::string()));
 }
 
 std::string with_colons(const std::string& hex) {

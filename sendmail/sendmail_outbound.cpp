@@ -67,6 +67,11 @@ std::string mailertable_part(const Ruleset& rules) {
                                  "as mailwarden's transport answer does.");
             continue;
         }
+        if (c->port != 25)
+            notes += comment("Send connector " + c->name + " delivers " + space.str() + " by MX on port " +
+                             std::to_string(c->port) + ", which a mailertable entry cannot carry: define a mailer whose "
+                             "A= is \"TCP $h " + std::to_string(c->port) + "\" and route " + space.str() +
+                             " to it in mailertable.");
         // An MX-routed address space under a smart-hosted, less specific one: Sendmail would send it to
         // the smart host unless mailertable routes it by MX itself.
         bool shadowed = std::any_of(all.begin(), all.end(), [&, &sp = space](const auto& other) {

@@ -313,7 +313,7 @@ asio::awaitable<Result<std::monostate>> ClientSession::send_data(std::string_vie
     co_return co_await connection_.write(chunk, after(options_.data_timeout));
 }
 
-asio::awaitable<std::vector<DeliveryOutcome>> ClientSession::deliver(const ClientTransaction& t) {
+asio::awaitable<std::vector<DeliveryOutcome>> ClientSession::deliver(const ClientTransaction& t, bool keep_open) {
     const std::size_t n = t.recipients.size();
     std::vector<std::optional<DeliveryOutcome>> results(n);
     auto finish = [&](const DeliveryOutcome& rest) {
@@ -323,7 +323,11 @@ asio::awaitable<std::vector<DeliveryOutcome>> ClientSession::deliver(const Clien
         return out;
     };
 
-    if (auto failed = co_await open()) co_return finish(*failed);
+    reusable_ = false;
+    if (!opened_) {
+        if (auto failed = co_await open()) co_return finish(*failed);
+        opened_ = true;
+    }
 
     // What needs SMTPUTF8: a UTF-8 address, or UTF-8 in the header (RFC 6532); a UTF-8 body alone
     // travels as 8BITMIME.
@@ -371,8 +375,26 @@ asio::awaitable<std::vector<DeliveryOutcome>> ClientSession::deliver(const Clien
             for (std::size_t i : accepted) results[i] = outcome_of(reply->reply);
         }
     }
-    co_await quit();
+    if (keep_open && options_.protocol == ClientProtocol::smtp)
+        reusable_ = true;
+    else
+        co_await quit();
     co_return finish(lost("no reply"));
+}
+
+asio::awaitable<bool> ClientSession::reset() {
+    reusable_ = false;
+    transaction_started_ = false;
+    auto reply = co_await command("RSET");
+    if (reply && reply->reply.code == 250) co_return true;
+    connection_.close();
+    co_return false;
+}
+
+asio::awaitable<void> ClientSession::close() {
+    reusable_ = false;
+    co_await quit();
+    connection_.close();
 }
 
 asio::awaitable<std::vector<DeliveryOutcome>> deliver_to(std::string address, ClientOptions options,

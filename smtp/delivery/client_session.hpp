@@ -83,8 +83,16 @@ class ClientSession {
 public:
     ClientSession(ClientConnection& connection, const ClientOptions& options);
 
-    // One outcome per recipient of `transaction`, in order; ends with QUIT.
-    asio::awaitable<std::vector<DeliveryOutcome>> deliver(const ClientTransaction& transaction);
+    // One outcome per recipient of `transaction`, in order; ends with QUIT, unless `keep_open`
+    // and the transaction ended cleanly (SMTP only): then reusable() says the session may carry
+    // the next one, after reset().
+    asio::awaitable<std::vector<DeliveryOutcome>> deliver(const ClientTransaction& transaction, bool keep_open = false);
+    bool reusable() const { return reusable_; }
+    // RSET on a kept session, to know it still stands before the next transaction (Postfix does
+    // the same with a cached session). False: the session is unusable, and closed.
+    asio::awaitable<bool> reset();
+    // QUIT on a kept session that is not used again.
+    asio::awaitable<void> close();
 
     // The outcomes of a server we could not talk to (4.4.1) or lost (4.4.2).
     DeliveryOutcome unavailable(std::string detail) const;
@@ -129,10 +137,12 @@ private:
     Time after(std::chrono::milliseconds d) const { return ClientConnection::Clock::now() + d; }
 
     ClientConnection& connection_;
-    const ClientOptions& options_;
+    ClientOptions options_;
     Extensions extensions_;
     bool transaction_started_ = false;
     bool tls_handshake_failed_ = false;
+    bool opened_ = false;    // greeting, EHLO, STARTTLS and AUTH are done
+    bool reusable_ = false;  // kept open after a clean transaction
 };
 
 // Connects to `address` ("unix:/path", "inet:host:port") on the calling coroutine's executor and

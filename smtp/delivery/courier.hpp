@@ -58,6 +58,10 @@ public:
     virtual std::vector<DeliveryOutcome> deliver(const CourierMessage& message,
                                                  const std::vector<CourierRecipient>& recipients) = 0;
 
+    // Called by the agent about once a second, from its dispatcher: time to close what was kept
+    // open too long (the SMTP courier's idle connections).
+    virtual void tick() {}
+
     // The log's relay= field: "local", "lmtp[/run/dovecot/lmtp]".
     virtual std::string relay_name() const = 0;
 

@@ -119,6 +119,8 @@ void DeliveryAgent::State::run() {
             // A bug or resource exhaustion in one pass must not end delivery for good.
             log(std::string("warning: delivery pass failed: ") + e.what());
         }
+        for (Courier* c : {couriers.local.get(), couriers.outbound.get()})
+            if (c) c->tick();
         std::unique_lock lock(mutex);
         cv.wait_for(lock, std::chrono::milliseconds(config.poll_interval_ms), [&] { return stopping || woken; });
         if (stopping) return;

@@ -73,7 +73,7 @@ void shuffle_equal_preferences(std::vector<Host>& hosts, const NextHopOptions& o
 asio::awaitable<ResolvedNextHop> resolve_hop(const policy::NextHop& hop, const NextHopOptions& options,
                                              const DnsLookup& lookup) {
     const bool smart_host = hop.kind == policy::NextHop::Kind::host;
-    const std::uint16_t port = smart_host ? hop.host.port : 25;
+    const std::uint16_t port = smart_host ? hop.host.port : hop.port;
     const std::string domain = smart_host ? hop.host.host : hop.domain;
     ResolvedNextHop result;
     result.status = ResolvedNextHop::Status::ok;

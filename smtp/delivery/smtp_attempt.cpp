@@ -19,6 +19,7 @@ struct TargetResult {
     std::vector<DeliveryOutcome> outcomes;
     bool decided = false;           // the server answered for the transaction: no other server is tried
     bool handshake_failed = false;  // STARTTLS was accepted, and then the handshake failed
+    bool limited = false;           // no connection slot: no other server of the destination is tried
 };
 
 // The anchors a route's server certificate is verified with: Domain Security's own CA file for a
@@ -34,6 +35,64 @@ X509_STORE* anchors_for(const AttemptEnvironment& env, const AttemptRequest& r, 
     return hold.get();
 }
 
+SessionKey key_of(const AttemptRequest& r, const DeliveryTarget& target) {
+    return SessionKey{target, r.route->tls, r.next_hop_domain, r.route->send_connector,
+                      r.login ? r.login->user + '\0' + r.login->password : std::string()};
+}
+
+// A slot for a new connection to the request's destination. While none is free, kept sessions
+// that hold one are closed (this lane's first, then those of lanes not in use); then it waits for
+// another delivery to end, at most the connect timeout.
+ConnectionSlot take_slot(const AttemptEnvironment& env, const AttemptRequest& r) {
+    if (!env.limits) return {};
+    const auto deadline = ConnectionLimits::Clock::now() + env.client.connect_timeout;
+    for (;;) {
+        const auto now = ConnectionLimits::Clock::now();
+        if (env.limits->acquire(r.destination, now)) return ConnectionSlot(env.limits, r.destination);
+        const bool evicted = (r.cache && (r.cache->evict(r.destination) || r.cache->evict(""))) ||
+                             (env.evict_idle && (env.evict_idle(r.destination) || env.evict_idle("")));
+        if (evicted) continue;
+        if (now >= deadline) return {};
+        if (env.limits->acquire(r.destination, std::min(deadline, now + std::chrono::milliseconds(200))))
+            return ConnectionSlot(env.limits, r.destination);
+    }
+}
+
+// Who answered, on each outcome; and the slow-start feedback for the destination.
+void credit(const AttemptEnvironment& env, const AttemptRequest& r, const OpenSession& s,
+            std::vector<DeliveryOutcome>& outcomes) {
+    bool delivered = false;
+    for (auto& o : outcomes) {
+        o.relay = s.key.target.str();
+        o.remote_mta = s.key.target.host;
+        if (o.kind == DeliveryOutcome::Kind::ok) {
+            o.relayed = true;
+            o.dsn_passed_on = s.session->offered_dsn();
+            delivered = true;
+        }
+    }
+    if (!env.limits) return;
+    if (delivered)
+        env.limits->succeeded(r.destination);
+    else if (!s.session->transaction_started())
+        env.limits->failed(r.destination);
+}
+
+// Keeps the session for the next transaction when it may carry one more; QUIT otherwise.
+asio::awaitable<void> keep_or_close(const AttemptEnvironment& env, const AttemptRequest& r,
+                                    std::unique_ptr<OpenSession> s) {
+    if (!s->session->reusable()) co_return;
+    if (r.cache && s->messages < env.max_messages_per_connection) {
+        r.cache->put(std::move(s), SessionCache::Clock::now());
+        co_return;
+    }
+    co_await s->session->close();
+}
+
+bool keep_open(const AttemptEnvironment& env, const AttemptRequest& r, std::size_t messages_after) {
+    return r.cache && messages_after < env.max_messages_per_connection;
+}
+
 asio::awaitable<TargetResult> try_target(const AttemptEnvironment& env, const AttemptRequest& r,
                                          const DeliveryTarget& target, X509_STORE* anchors, bool plaintext) {
     const policy::OutboundTls& tls = r.route->tls;
@@ -41,18 +100,29 @@ asio::awaitable<TargetResult> try_target(const AttemptEnvironment& env, const At
     const std::string peer = target.str();
     TargetResult result;
 
-    auto executor = co_await asio::this_coro::executor;
-    ClientConnection connection(executor, target.host + "[" + target.address + "]");
     boost::system::error_code ec;
     auto ip = asio::ip::make_address(target.address, ec);
     if (ec) {
         result.outcomes = everyone(n, DeliveryOutcome::temporary("4.4.1", "bad address " + target.address));
         co_return result;
     }
+    ConnectionSlot slot = take_slot(env, r);
+    if (env.limits && !slot) {
+        result.limited = true;
+        result.outcomes = everyone(n, DeliveryOutcome::temporary("4.4.5", "too many connections to " + r.destination +
+                                                                              " open already; will try again"));
+        co_return result;
+    }
+    auto executor = co_await asio::this_coro::executor;
+    auto s = std::make_unique<OpenSession>(executor, target.host + "[" + target.address + "]");
+    s->key = key_of(r, target);
+    s->destination = r.destination;
+    s->slot = std::move(slot);
     const ClientEndpoint endpoint(asio::ip::tcp::endpoint(ip, target.port));
-    auto connected = co_await connection.connect(endpoint, ClientConnection::Clock::now() + env.client.connect_timeout);
+    auto connected = co_await s->connection.connect(endpoint, ClientConnection::Clock::now() + env.client.connect_timeout);
     if (!connected) {
         env.dead->mark(target, DeadAddresses::Clock::now());
+        if (env.limits) env.limits->failed(r.destination);
         // "connect to mx.example.com[192.0.2.1]:25: Connection refused", as Postfix words it.
         std::string what = connected.error().detail;
         if (what.starts_with("connect: ")) what.erase(0, 9);
@@ -62,12 +132,13 @@ asio::awaitable<TargetResult> try_target(const AttemptEnvironment& env, const At
     }
     env.dead->clear(target);
 
-    StartTlsPlan plan;
+    StartTlsPlan& plan = s->plan;
     plan.attempt = !plaintext;
     plan.required = strength(tls.level) > strength(Level::may);
     plan.context = tls.client_certificate ? env.tls_with_cert : env.tls;
     plan.sni = is_address_literal(target.host) ? std::string() : target.host;
     plan.peer = peer;
+    // Only called during the handshake, below: what it refers to outlives that.
     plan.check = [&](SSL* ssl) -> std::optional<std::string> {
         const certs::ServerTlsExpectation expected{tls, anchors, target.host, r.next_hop_domain};
         const certs::ServerTlsVerdict verdict = certs::check_server_tls(ssl, expected);
@@ -75,26 +146,38 @@ asio::awaitable<TargetResult> try_target(const AttemptEnvironment& env, const At
         if (verdict.acceptable) return std::nullopt;
         return verdict.failure + " (host " + peer + ")";
     };
+    if (r.login) s->login = *r.login;
 
-    ClientOptions options = env.client;
-    options.protocol = ClientProtocol::smtp;
-    options.starttls = tls.level == Level::none ? nullptr : &plan;
-    options.login = r.login;
-    ClientSession session(connection, options);
-    result.outcomes = co_await session.deliver(r.transaction);
-    result.handshake_failed = session.tls_handshake_failed();
-    result.decided = session.transaction_started() ||
+    s->options = env.client;
+    s->options.protocol = ClientProtocol::smtp;
+    s->options.starttls = tls.level == Level::none ? nullptr : &plan;
+    s->options.login = s->login ? &*s->login : nullptr;
+    s->session.emplace(s->connection, s->options);
+    s->messages = 1;
+    result.outcomes = co_await s->session->deliver(r.transaction, keep_open(env, r, 1));
+    result.handshake_failed = s->session->tls_handshake_failed();
+    result.decided = s->session->transaction_started() ||
                      std::any_of(result.outcomes.begin(), result.outcomes.end(),
                                  [](const DeliveryOutcome& o) { return o.kind != DeliveryOutcome::Kind::temporary; });
-    for (auto& o : result.outcomes) {
-        o.relay = peer;
-        o.remote_mta = target.host;
-        if (o.kind == DeliveryOutcome::Kind::ok) {
-            o.relayed = true;
-            o.dsn_passed_on = session.offered_dsn();
-        }
-    }
+    credit(env, r, *s, result.outcomes);
+    plan.check = nullptr;  // its references end here; a kept session never shakes hands again
+    co_await keep_or_close(env, r, std::move(s));
     co_return result;
+}
+
+// The transaction on a session kept from an earlier one, when there is one for these targets and
+// it still answers RSET; nullopt otherwise.
+asio::awaitable<std::optional<std::vector<DeliveryOutcome>>> try_kept_session(const AttemptEnvironment& env,
+                                                                             const AttemptRequest& r) {
+    if (!r.cache) co_return std::nullopt;
+    std::unique_ptr<OpenSession> s = r.cache->take(r.targets, key_of(r, DeliveryTarget{}));
+    if (!s) co_return std::nullopt;
+    if (!co_await s->session->reset()) co_return std::nullopt;  // gone meanwhile: a new connection
+    ++s->messages;
+    auto outcomes = co_await s->session->deliver(r.transaction, keep_open(env, r, s->messages));
+    credit(env, r, *s, outcomes);
+    co_await keep_or_close(env, r, std::move(s));
+    co_return outcomes;
 }
 
 }  // namespace
@@ -131,6 +214,8 @@ asio::awaitable<std::vector<DeliveryOutcome>> attempt_delivery(const AttemptEnvi
     std::shared_ptr<X509_STORE> hold;
     X509_STORE* anchors = anchors_for(env, r, hold);
 
+    if (auto kept = co_await try_kept_session(env, r)) co_return std::move(*kept);
+
     std::vector<DeliveryOutcome> last;
     const auto now = DeadAddresses::Clock::now();
     for (const auto& target : r.targets) {
@@ -143,7 +228,7 @@ asio::awaitable<std::vector<DeliveryOutcome>> attempt_delivery(const AttemptEnvi
         bool plaintext = tls.level == Level::none || !have_context;  // `may` without TLS: plaintext
         for (;;) {
             TargetResult result = co_await try_target(env, r, target, anchors, plaintext);
-            if (result.decided) co_return std::move(result.outcomes);
+            if (result.decided || result.limited) co_return std::move(result.outcomes);
             last = std::move(result.outcomes);
             if (!last.empty() && !last.front().smtp_reply.text.starts_with("connect to "))
                 env.log(r.queue_id + ": host " + target.str() + ": " + last.front().reply() +

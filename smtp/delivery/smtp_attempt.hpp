@@ -1,6 +1,8 @@
 // One transaction's way out: the addresses of its destination tried in order, each with the
 // STARTTLS plan of the route, until one server takes the transaction (Postfix's smtp_connect.c
-// loop). A server that cannot be reached, does not greet, refuses EHLO or fails the route's TLS
+// loop), or a session kept open from an earlier transaction to one of them (session_cache.hpp).
+// Each new connection takes a slot of the connection limits first (connection_limits.hpp). A
+// server that cannot be reached, does not greet, refuses EHLO or fails the route's TLS
 // policy before MAIL is passed over for the next one; once MAIL was sent, its replies are final
 // for this attempt. An opportunistic route whose handshake failed tries the same server once
 // more in plaintext (as Postfix at `may`).
@@ -17,7 +19,9 @@
 #include "policy/route.hpp"
 #include "smtp/asio.hpp"
 #include "smtp/delivery/client_session.hpp"
+#include "smtp/delivery/connection_limits.hpp"
 #include "smtp/delivery/next_hop_resolution.hpp"
+#include "smtp/delivery/session_cache.hpp"
 
 namespace mw::smtp::delivery {
 
@@ -46,6 +50,10 @@ struct AttemptEnvironment {
     X509_STORE* system_anchors = nullptr;          // for the certificate-validation levels
     certs::TrustAnchors* domain_security_anchors = nullptr;
     DeadAddresses* dead = nullptr;
+    ConnectionLimits* limits = nullptr;            // null: no limits
+    std::size_t max_messages_per_connection = 1;   // 1: no session is kept for reuse
+    // Closes a kept session to the destination ("" any) on a lane not in use, to free its slot.
+    std::function<bool(const std::string& destination)> evict_idle;
     std::function<void(const std::string&)> log;
 };
 
@@ -56,6 +64,8 @@ struct AttemptRequest {
     std::string next_hop_domain;           // the recipient domain, or the smart host's name
     std::vector<DeliveryTarget> targets;   // in the order to try
     const ClientLogin* login = nullptr;    // the send connector's smart-host login
+    std::string destination;               // the route's next hop: the connection limits' key
+    SessionCache* cache = nullptr;         // the lane's kept sessions; null: none
     ClientTransaction transaction;
 };
 

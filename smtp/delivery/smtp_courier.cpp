@@ -82,9 +82,12 @@ std::map<std::string, std::string> read_smart_host_passwords(const policy::Rules
 // One delivery at a time: an event loop and a resolver of its own. Lanes are made at start (while
 // the daemon may still read root-only resolver files) and shared by the agent's workers.
 struct Lane {
+    Lane(std::size_t kept, std::chrono::milliseconds idle_limit) : kept_sessions(kept, idle_limit) {}
     asio::io_context io;
     std::shared_ptr<dns::Resolver> resolver;
+    SessionCache kept_sessions;  // before io in destruction: their sockets belong to it
     ~Lane() {
+        kept_sessions = SessionCache(0, {});
         if (resolver) resolver->stop();
         io.restart();
         io.poll();  // let the stopped resolver's handlers finish before the loop goes away
@@ -102,12 +105,18 @@ struct SmtpCourier::State {
     certs::X509StorePtr system_anchors;
     certs::TrustAnchors domain_security_anchors;
     DeadAddresses dead;
+    ConnectionLimits limits;
     AttemptEnvironment env;
 
-    State(SmtpCourierConfig c, LogFunction l) : config(std::move(c)), log(std::move(l)), dead(config.dead_address_time) {
+    State(SmtpCourierConfig c, LogFunction l)
+        : config(std::move(c)),
+          log(std::move(l)),
+          dead(config.dead_address_time),
+          limits(ConnectionLimitsConfig{config.max_connections, config.max_connections_per_domain,
+                                        config.initial_connections_per_domain}) {
         if (!log) log = [](const std::string&) {};
         for (std::size_t i = 0; i < std::max<std::size_t>(config.concurrency, 1); ++i) {
-            auto lane = std::make_unique<Lane>();
+            auto lane = std::make_unique<Lane>(config.kept_sessions_per_lane, config.session_idle_limit);
             if (auto r = dns::Resolver::create(lane->io.get_executor(), config.dns))
                 lane->resolver = *r;
             else if (i == 0)
@@ -141,7 +150,33 @@ struct SmtpCourier::State {
         env.system_anchors = system_anchors.get();
         env.domain_security_anchors = &domain_security_anchors;
         env.dead = &dead;
+        env.limits = &limits;
+        env.max_messages_per_connection = std::max<std::size_t>(config.max_messages_per_connection, 1);
+        env.evict_idle = [this](const std::string& destination) { return evict_idle(destination); };
         env.log = log;
+    }
+
+    // A kept session on a lane no delivery uses, closed to free its slot. Safe from any thread:
+    // a lane in idle_lanes runs nothing, and taking it needs the mutex held here.
+    bool evict_idle(const std::string& destination) {
+        std::lock_guard lock(lanes_mutex);
+        for (auto& lane : idle_lanes)
+            if (lane->kept_sessions.evict(destination)) return true;
+        return false;
+    }
+
+    // The idle lane to deliver on: one that keeps a session to the message's first destination,
+    // else the one used last. Mutex held; idle_lanes not empty.
+    std::unique_ptr<Lane> take_lane(const std::string& destination) {
+        auto it = idle_lanes.end() - 1;
+        if (!destination.empty()) {
+            auto keeping = std::find_if(idle_lanes.rbegin(), idle_lanes.rend(),
+                                        [&](const auto& l) { return l->kept_sessions.holds(destination); });
+            if (keeping != idle_lanes.rend()) it = std::next(keeping).base();
+        }
+        std::unique_ptr<Lane> lane = std::move(*it);
+        idle_lanes.erase(it);
+        return lane;
     }
 
     DnsLookup lookup(Lane& lane) {
@@ -257,6 +292,8 @@ asio::awaitable<void> SmtpCourier::State::deliver_group(Lane& lane, const Courie
         request.next_hop_domain = next_hop_domain(group.route);
         request.targets = hop.targets;
         request.login = login ? &*login : nullptr;
+        request.destination = group.route.nexthop.str();
+        request.cache = &lane.kept_sessions;
         ClientTransaction& t = request.transaction;
         t.sender = m.sender;
         t.body_8bit = m.body_8bit;
@@ -287,13 +324,34 @@ std::vector<DeliveryOutcome> SmtpCourier::deliver(const CourierMessage& message,
                                                   const std::vector<CourierRecipient>& recipients) {
     State& s = *state_;
     // A lane of our own for this delivery; the agent's workers share the lanes.
+    std::string destination;  // of the first recipient: most messages have one
+    if (!recipients.empty() && message.rules) {
+        if (auto route = policy::find_route(*message.rules, recipients.front().parsed, nullptr); route && *route)
+            destination = (*route)->nexthop.str();
+    }
     std::unique_ptr<Lane> lane;
     {
+        // While the destination has no free connection slot, wait for a lane that keeps a session
+        // to it (the delivery that just ended there) rather than close one to open another; past
+        // the connect timeout, any lane (the attempt then waits for a slot itself).
         std::unique_lock lock(s.lanes_mutex);
-        s.lane_free.wait(lock, [&] { return !s.idle_lanes.empty(); });
-        lane = std::move(s.idle_lanes.back());
-        s.idle_lanes.pop_back();
+        const auto give_up = std::chrono::steady_clock::now() + s.config.connect_timeout;
+        auto usable = [&] {
+            if (s.idle_lanes.empty()) return false;
+            if (destination.empty() || s.limits.available(destination)) return true;
+            return std::any_of(s.idle_lanes.begin(), s.idle_lanes.end(),
+                               [&](const auto& l) { return l->kept_sessions.holds(destination); });
+        };
+        while (!usable()) {
+            if (std::chrono::steady_clock::now() >= give_up) {
+                s.lane_free.wait(lock, [&] { return !s.idle_lanes.empty(); });
+                break;
+            }
+            s.lane_free.wait_for(lock, std::chrono::milliseconds(100));
+        }
+        lane = s.take_lane(destination);
     }
+    lane->kept_sessions.expire(SessionCache::Clock::now());
     // The lane goes back on every path, exceptions included: a lost lane would shrink the pool for good.
     struct ReturnLane {
         State& s;
@@ -303,7 +361,7 @@ std::vector<DeliveryOutcome> SmtpCourier::deliver(const CourierMessage& message,
                 std::lock_guard lock(s.lanes_mutex);
                 s.idle_lanes.push_back(std::move(lane));
             }
-            s.lane_free.notify_one();
+            s.lane_free.notify_all();
         }
     } give_back{s, lane};
     std::vector<DeliveryOutcome> out;
@@ -334,6 +392,13 @@ std::vector<DeliveryOutcome> SmtpCourier::deliver(const CourierMessage& message,
                    DeliveryOutcome::temporary("4.3.0", "mail system error", "internal error: " + failure));
     }
     return out;
+}
+
+void SmtpCourier::tick() {
+    State& s = *state_;
+    const auto now = SessionCache::Clock::now();
+    std::lock_guard lock(s.lanes_mutex);
+    for (auto& lane : s.idle_lanes) lane->kept_sessions.expire(now);
 }
 
 }  // namespace mw::smtp::delivery

@@ -11,7 +11,9 @@
 // sent before TLS; a bounce because our own resolver failed.
 //
 // Threads: deliver() may be called by several of the delivery agent's workers at once; each call
-// runs on a "lane" of its own (an io_context and a resolver), at most `concurrency` at a time.
+// runs on a "lane" of its own (an io_context, a resolver and the sessions it keeps open for
+// reuse), at most `concurrency` at a time. A delivery takes the idle lane that keeps a session to
+// its destination, when one does.
 #pragma once
 
 #include <chrono>
@@ -41,6 +43,12 @@ struct SmtpCourierConfig {
     std::chrono::milliseconds dns_timeout{30'000};       // each DNS lookup
     std::size_t recipient_limit = 50;                    // recipients per transaction
     std::size_t concurrency = 8;                         // deliveries at once (the agent's workers)
+    std::size_t max_connections = 1000;                  // open to other servers, kept ones included
+    std::size_t max_connections_per_domain = 100;        // to one destination (connection_limits.hpp)
+    std::size_t initial_connections_per_domain = 5;      // slow start's first window
+    std::size_t max_messages_per_connection = 100;       // transactions per connection; 1: none kept
+    std::size_t kept_sessions_per_lane = 4;              // kept-open sessions each lane holds
+    std::chrono::milliseconds session_idle_limit{2'000}; // a kept session unused this long is closed
     std::size_t address_limit = 5;                       // addresses tried per destination and attempt
     std::chrono::seconds dead_address_time{60};          // an address that refused a connection is
                                                          // skipped this long
@@ -63,6 +71,7 @@ public:
 
     std::vector<DeliveryOutcome> deliver(const CourierMessage& message,
                                          const std::vector<CourierRecipient>& recipients) override;
+    void tick() override;  // closes kept sessions that idled too long
     std::string relay_name() const override { return "smtp"; }
     bool remote_replies() const override { return true; }
 

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "support/dns_rig.hpp"
+#include "support/counting_proxy.hpp"
 #include "support/dovecot_sasl.hpp"
 #include "support/postfix_instance.hpp"
 #include "support/process.hpp"
@@ -30,6 +31,8 @@ constexpr const char* old_tls_mx = "127.0.77.27"; // offers STARTTLS, but no TLS
 constexpr const char* flaky_mx = "127.0.77.29";   // a sink that tempfails RCPT until the test replaces it
 constexpr const char* smart_host = "127.0.77.30"; // port 587: relays only for a SASL login, after TLS
 constexpr const char* tls12_mx = "127.0.77.32";   // STARTTLS with TLS 1.2 at most
+constexpr const char* counted_mx = "127.0.77.33"; // a counting relay in front of a slow sink on .34
+constexpr const char* slow_sink = "127.0.77.34";
 
 std::vector<DnsZone> zones() {
     return {
@@ -46,6 +49,7 @@ std::vector<DnsZone> zones() {
         {"oldtls.example.", std::string("@ MX 10 mx\nmx A ") + old_tls_mx + "\n"},
         {"flaky.example.", std::string("@ MX 10 mx\nmx A ") + flaky_mx + "\n"},
         {"modern.example.", std::string("@ MX 10 mx\nmx A ") + tls12_mx + "\n"},
+        {"limit.example.", std::string("@ MX 10 mx\nmx A ") + counted_mx + "\n"},
     };
 }
 
@@ -395,4 +399,26 @@ BOOST_AUTO_TEST_CASE(tls_floors_hold_mail_for_a_weaker_server_and_refuse_a_weake
     auto accepted = swaks(ok);
     BOOST_TEST(accepted.status == 0, accepted.transcript << w->daemon().log());
     BOOST_TEST(w->wait_message("bob", "inbound floor met").has_value(), w->daemon().log());
+}
+
+// [delivery] max_connections_per_domain, counted at the peer: eight messages to a slow server
+// (a second before each reply to DATA) go out over at most two connections at once, and the
+// sessions are reused for the next message (fewer connections than messages).
+BOOST_AUTO_TEST_CASE(the_per_domain_connection_limit_holds_and_sessions_are_reused) {
+    SmtpSinkOptions slow;
+    slow.address = slow_sink;
+    slow.extra_args = {"-w", "1"};
+    SmtpSink sink(rig().dir.path() / "slow-sink", slow);
+    CountingProxy counter(counted_mx, 25, slow_sink, sink.port());
+    auto w = world("limit", "max_connections_per_domain = 2\n");
+    constexpr int messages = 8;
+    for (int i = 0; i < messages; ++i) {
+        auto r = swaks(from_alice(*w, "bob@limit.example", "limited " + std::to_string(i)));
+        BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    }
+    BOOST_TEST_REQUIRE(sink.wait_count(messages, std::chrono::seconds(60)), w->daemon().log());
+    BOOST_TEST(counter.most_at_once() <= 2u, "connections at once: " << counter.most_at_once() << "\n" << w->daemon().log());
+    BOOST_TEST(counter.most_at_once() == 2u, "the deliveries did overlap: " << counter.most_at_once());
+    BOOST_TEST(counter.accepted() < static_cast<std::size_t>(messages),
+               "connections: " << counter.accepted() << " for " << messages << " messages\n" << w->daemon().log());
 }

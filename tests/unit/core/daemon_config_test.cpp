@@ -37,6 +37,10 @@ connect_timeout = "45s"
 timeout = "5m"
 recipient_limit = 20
 retry = ["10m", "10m", "10m", "15m"]
+workers = 16
+max_connections = 200
+max_connections_per_domain = 10
+max_messages_per_connection = 20
 )");
     DaemonConfig c = load_daemon_config(file);
     BOOST_TEST(c.rules == dir.path() / "rules");
@@ -51,6 +55,10 @@ retry = ["10m", "10m", "10m", "15m"]
     BOOST_TEST(c.delivery.connect_timeout_seconds == 45u);
     BOOST_TEST(c.delivery.timeout_seconds == 300u);
     BOOST_TEST(c.delivery.recipient_limit == 20u);
+    BOOST_TEST(c.delivery.workers == 16u);
+    BOOST_TEST(c.delivery.max_connections == 200u);
+    BOOST_TEST(c.delivery.max_connections_per_domain == 10u);
+    BOOST_TEST(c.delivery.max_messages_per_connection == 20u);
     BOOST_TEST((c.delivery.retry_seconds == std::vector<std::uint64_t>{600, 600, 600, 900}));
     ListenAddress a = parse_listen_address(c.milter.listen);
     BOOST_TEST((a.kind == ListenAddress::Kind::inet));
@@ -138,6 +146,10 @@ BOOST_AUTO_TEST_CASE(contrib_standalone_config_turns_the_mta_on_and_the_milter_o
     BOOST_TEST(c.delivery.timeout_seconds == 600u);
     BOOST_TEST(c.delivery.recipient_limit == 50u);
     BOOST_TEST(c.delivery.retry_seconds.empty());  // Postfix's backoff
+    BOOST_TEST(c.delivery.workers == 8u);
+    BOOST_TEST(c.delivery.max_connections == 1000u);
+    BOOST_TEST(c.delivery.max_connections_per_domain == 100u);
+    BOOST_TEST(c.delivery.max_messages_per_connection == 100u);
 }
 
 BOOST_AUTO_TEST_CASE(dns_section_forwarders_and_files) {

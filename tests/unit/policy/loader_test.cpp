@@ -316,6 +316,27 @@ auth = { user = "u", password_file = "secrets/u.pass" }
     BOOST_TEST_REQUIRE(s[1].auth.has_value());
     BOOST_TEST(s[1].auth->user == "u");
     BOOST_TEST(s[1].auth->password_file == (dir.path() / "rules" / "secrets/u.pass").string());
+    BOOST_TEST(s[0].port == 25);
+}
+
+BOOST_AUTO_TEST_CASE(send_connector_port) {
+    TempDir dir("loader");
+    auto with = [&](const std::string& v) {
+        return test::load(dir, std::string(org) + "[[send_connector]]\nname = \"x\"\naddress_spaces = [\"*\"]\n"
+                                                   "smart_hosts = [\"[192.0.2.1]\", \"[192.0.2.2]:26\"]\nport = " + v + "\n");
+    };
+    auto ok = with("2525");
+    BOOST_TEST_REQUIRE(ok.ok(), errors_of(ok));
+    const auto& c = ok.ruleset->send_connectors.at(0);
+    BOOST_TEST(c.port == 2525);
+    BOOST_TEST(c.smart_hosts.at(0).port == 2525);  // written without a port: the connector's
+    BOOST_TEST(c.smart_hosts.at(1).port == 26);
+    for (const char* bad : {"0", "65536", "\"25\""}) {
+        auto r = with(bad);
+        BOOST_TEST(!r.ok(), bad);
+        BOOST_TEST(errors_of(r).find("rules.toml:7:8: error:") == 0u, errors_of(r));
+        BOOST_TEST(errors_of(r).find("'port'") != std::string::npos, errors_of(r));
+    }
 }
 
 BOOST_AUTO_TEST_CASE(restrictions_policies_send_as) {

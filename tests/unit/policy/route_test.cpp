@@ -63,6 +63,17 @@ tls = "dane"
 name = "Partners"
 address_spaces = ["partner.test", "pinned.test"]
 
+[[send_connector]]
+name = "Port 2525"
+address_spaces = ["isp.test"]
+port = 2525
+
+[[send_connector]]
+name = "ISP relay"
+address_spaces = ["isp-relay.test"]
+port = 2525
+smart_hosts = ["[192.0.2.7]", "relay.isp.test", "[192.0.2.8]:26", "relay2.isp.test:27"]
+
 [[tls_required]]
 domain = "bank.test"
 direction = "send"
@@ -141,6 +152,20 @@ BOOST_AUTO_TEST_CASE(nexthop_is_the_first_smart_host_or_the_domain) {
     BOOST_TEST(route("a@far.example")->fallbacks.empty());
     BOOST_TEST(route("a@relay.example")->nexthop.str() == "relay-host.example:587");
     BOOST_TEST(route("a@far.example")->nexthop.str() == "far.example");
+}
+
+// A send connector's `port`: its MX deliveries, and its smart hosts written without a port.
+BOOST_AUTO_TEST_CASE(connector_port_applies_to_mx_and_portless_smart_hosts) {
+    auto mx = route("a@isp.test");
+    BOOST_TEST(mx->nexthop.port == 2525);
+    BOOST_TEST(mx->nexthop.str() == "isp.test:2525");  // Postfix's "MX lookup, other port" syntax
+    BOOST_TEST(route("a@far.org")->nexthop.port == 25);
+    auto relay = route("a@isp-relay.test");
+    BOOST_TEST(relay->nexthop.str() == "[192.0.2.7]:2525");
+    BOOST_TEST_REQUIRE(relay->fallbacks.size() == 3u);
+    BOOST_TEST(relay->fallbacks[0].str() == "relay.isp.test:2525");
+    BOOST_TEST(relay->fallbacks[1].str() == "[192.0.2.8]:26");  // its own port wins
+    BOOST_TEST(relay->fallbacks[2].str() == "relay2.isp.test:27");
 }
 
 // [[tls_required]] floors: a minimum demands TLS, and the session must meet it (Exchange 2003's

@@ -60,6 +60,11 @@ address_spaces = ["v6.test"]
 smart_hosts = ["[2001:DB8::1]:2525"]
 tls = "dane"
 
+[[send_connector]]
+name = "ISP port"
+address_spaces = ["isp.test"]
+port = 2525
+
 [[tls_required]]
 domain = "bank.test"
 direction = "send"
@@ -161,6 +166,8 @@ BOOST_AUTO_TEST_CASE(transport_mx_routed_is_an_empty_nexthop) {
     BOOST_TEST(transport("a@bank.test") == "OK smtp:");
     BOOST_TEST(transport("x@relay.example") == "OK smtp:");  // internal relay: leaves through a connector
     BOOST_TEST(transport("\"a b\"@far.org") == "OK smtp:");  // quoted local part
+    // Off port 25 the next hop names the domain: still its MX, on the connector's port.
+    BOOST_TEST(transport("a@isp.test") == "OK smtp:isp.test:2525");
 }
 
 BOOST_AUTO_TEST_CASE(transport_keys_compare_case_insensitively) {

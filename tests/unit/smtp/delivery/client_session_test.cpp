@@ -126,3 +126,66 @@ BOOST_AUTO_TEST_CASE(dsn_requests_are_passed_on_to_a_server_that_offers_dsn) {
                dump);
     BOOST_TEST(dump.find("X-Rcpt-Args: <carol@example.org> NOTIFY=NEVER") != std::string::npos, dump);
 }
+
+// What a kept-session script saw, checked outside the coroutine.
+struct KeptSessionSteps {
+    bool connected = false;
+    std::vector<DeliveryOutcome> first, second;
+    bool reusable_after_first = false, reset = false, reusable_after_second = true, reset_after_quit = true;
+};
+
+asio::awaitable<void> keep_and_reuse(std::string address, ClientProtocol protocol, KeptSessionSteps& steps) {
+    ClientConnection connection(co_await asio::this_coro::executor, peer_name(protocol));
+    auto endpoint = parse_client_endpoint(address, "SMTP");
+    if (!endpoint) co_return;
+    auto connected = co_await connection.connect(*endpoint, ClientConnection::Clock::now() + std::chrono::seconds(10));
+    steps.connected = static_cast<bool>(connected);
+    if (!connected) co_return;
+    ClientSession session(connection, options(protocol));
+    // Named, not temporaries in the co_await expressions: GCC 12 mishandles those.
+    const std::string bob = "bob@example.net", carol = "carol@example.org";
+    const ClientTransaction to_bob = transaction({bob}), to_carol = transaction({carol});
+    steps.first = co_await session.deliver(to_bob, true);
+    steps.reusable_after_first = session.reusable();
+    if (!session.reusable()) co_return;
+    steps.reset = co_await session.reset();
+    steps.second = co_await session.deliver(to_carol, false);
+    steps.reusable_after_second = session.reusable();
+    steps.reset_after_quit = co_await session.reset();
+}
+
+KeptSessionSteps run_kept(const std::string& address, ClientProtocol protocol) {
+    asio::io_context io;
+    KeptSessionSteps steps;
+    asio::co_spawn(io, keep_and_reuse(address, protocol, steps), asio::detached);
+    io.run();
+    return steps;
+}
+
+// A session kept open after its transaction (the SMTP courier's reuse): RSET, then the next
+// transaction on the same connection; a session not asked to stay open ends with QUIT.
+BOOST_AUTO_TEST_CASE(a_kept_session_carries_the_next_transaction_after_rset) {
+    dt::TempDir dir("session-keep");
+    dt::SmtpSink sink(dir.path() / "sink");
+    KeptSessionSteps steps = run_kept(sink.address(), ClientProtocol::smtp);
+    BOOST_TEST_REQUIRE(steps.connected);
+    BOOST_TEST_REQUIRE(steps.first.size() == 1u);
+    BOOST_TEST((steps.first[0].kind == Kind::ok), steps.first[0].reply());
+    BOOST_TEST_REQUIRE(steps.reusable_after_first);
+    BOOST_TEST(steps.reset);
+    BOOST_TEST_REQUIRE(steps.second.size() == 1u);
+    BOOST_TEST((steps.second[0].kind == Kind::ok), steps.second[0].reply());
+    BOOST_TEST(!steps.reusable_after_second);
+    BOOST_TEST(!steps.reset_after_quit);  // QUIT was sent: the session is gone
+}
+
+// LMTP sessions are never kept (nor are they by Postfix's lmtp client).
+BOOST_AUTO_TEST_CASE(an_lmtp_session_is_never_kept) {
+    dt::TempDir dir("session-keep-lmtp");
+    dt::SmtpSink sink(dir.path() / "sink", {"-L"});
+    KeptSessionSteps steps = run_kept(sink.address(), ClientProtocol::lmtp);
+    BOOST_TEST_REQUIRE(steps.connected);
+    BOOST_TEST_REQUIRE(steps.first.size() == 1u);
+    BOOST_TEST((steps.first[0].kind == Kind::ok), steps.first[0].reply());
+    BOOST_TEST(!steps.reusable_after_first);
+}

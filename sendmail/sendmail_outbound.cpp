@@ -98,6 +98,7 @@ enum class Level { encrypt, verify };
 
 struct Requirement {
     Level level = Level::encrypt;
+    int bits = 128;  // ENCR:/VERIFY: take a cipher strength; [[tls_required]] min_cipher_bits raises it
     std::vector<std::string> why;
 };
 
@@ -109,11 +110,15 @@ void require(std::map<std::string, Requirement>& out, const DomainPattern& d, Le
 
 std::string tls_part(const Ruleset& rules, const DaemonConfig& config) {
     std::map<std::string, Requirement> reqs;
-    std::vector<std::string> wildcards, by_name, dane, none, everywhere;
+    std::vector<std::string> wildcards, by_name, dane, none, everywhere, versions;
     for (const auto& t : rules.tls_required) {
         if (!t.send) continue;
         Level l = t.level == TlsLevel::encrypt ? Level::encrypt : Level::verify;
         require(reqs, t.domain, l, "tls_required " + t.domain.str());
+        Requirement& r = reqs[t.domain.domain];
+        r.bits = std::max(r.bits, t.min_cipher_bits);
+        if (t.min_tls_version != TlsVersion::any)
+            versions.push_back(t.domain.str() + " (" + to_string(t.min_tls_version) + ")");
         if (t.domain.subdomains) wildcards.push_back(t.domain.str());
         if (t.level == TlsLevel::domain) by_name.push_back(t.domain.str());
     }
@@ -145,11 +150,13 @@ std::string tls_part(const Ruleset& rules, const DaemonConfig& config) {
     std::string out;
     if (!reqs.empty()) {
         out += comment("Outbound TLS requirements, for /etc/mail/access (FEATURE(`access_db')), then makemap: "
-                       "ENCR:128 is encryption, VERIFY:128 a server certificate Sendmail verifies against confCACERT "
-                       "(and confCACERT_PATH). Sendmail defers mail to these domains rather than send it without. "
-                       "Each TLS_Rcpt: entry also covers the domain's subdomains.");
+                       "ENCR:128 is encryption with a cipher of at least 128 bits, VERIFY:128 also a server "
+                       "certificate Sendmail verifies against confCACERT (and confCACERT_PATH); a tls_required "
+                       "min_cipher_bits above 128 raises the number. Sendmail defers mail to these domains rather "
+                       "than send it without. Each TLS_Rcpt: entry also covers the domain's subdomains.");
         for (const auto& [domain, r] : reqs)
-            out += line("TLS_Rcpt:" + domain + " " + (r.level == Level::verify ? "VERIFY:128" : "ENCR:128"));
+            out += line("TLS_Rcpt:" + domain + " " + (r.level == Level::verify ? "VERIFY:" : "ENCR:") +
+                        std::to_string(r.bits));
         out += named_notes({
             {&wildcards, "", ": Sendmail has no subdomains-only form, so the entry for the parent domain covers the "
                              "parent itself too."},
@@ -157,6 +164,10 @@ std::string tls_part(const Ruleset& rules, const DaemonConfig& config) {
                                "names (an entry may add +CN:NAME for one exact name)."},
             {&dane, "Send connectors ", " use dane: written as VERIFY:128; Sendmail's own DANE support is not set "
                                         "up by this export."},
+            {&versions, "tls_required ", " requires a TLS version: Sendmail cannot require one per domain. "
+                                         "define(`confCLIENT_SSL_OPTIONS', `+SSL_OP_NO_TLSv1 +SSL_OP_NO_TLSv1_1') "
+                                         "refuses the versions before TLSv1.2 (add +SSL_OP_NO_TLSv1_2 for TLSv1.3) "
+                                         "for every server Sendmail sends to."},
         });
         out += comment("Sendmail verifies servers against the same confCACERT it verifies clients with: a server "
                        "whose CA is not in it fails VERIFY. Adding that CA also makes client certificates it signed "

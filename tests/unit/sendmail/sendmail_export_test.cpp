@@ -458,6 +458,23 @@ BOOST_AUTO_TEST_CASE(outbound_routes_and_tls_requirements) {
     BOOST_TEST(!contains(out, "\nTo:"));
 }
 
+// [[tls_required]] floors: the cipher strength is ENCR's number; a TLS version has no per-domain form.
+// A send connector's port off 25 on MX routing needs a mailer of its own.
+BOOST_AUTO_TEST_CASE(outbound_tls_floors_and_connector_port) {
+    auto out = exported("[[tls_required]]\ndomain = \"strong.test\"\ndirection = \"send\"\nlevel = \"verify\"\n"
+                        "min_cipher_bits = 256\nmin_tls_version = \"TLSv1.2\"\n"
+                        "[[tls_required]]\ndomain = \"plain.test\"\ndirection = \"send\"\nlevel = \"encrypt\"\n"
+                        "min_cipher_bits = 112\n"
+                        "[[send_connector]]\nname = \"Internet\"\naddress_spaces = [\"*\"]\n"
+                        "[[send_connector]]\nname = \"ISP\"\naddress_spaces = [\"isp.test\"]\nport = 2525\n");
+    BOOST_TEST(contains(out, "\ndnl   TLS_Rcpt:strong.test VERIFY:256\n"), out);
+    BOOST_TEST(contains(out, "\ndnl   TLS_Rcpt:plain.test ENCR:128\n"), out);  // never below Sendmail's 128
+    BOOST_TEST(contains(unwrapped(out), "tls_required strong.test (TLSv1.2) requires a TLS version"), out);
+    BOOST_TEST(contains(unwrapped(out), "confCLIENT_SSL_OPTIONS"), out);
+    BOOST_TEST(contains(unwrapped(out), "delivers isp.test by MX on port 2525, which a mailertable entry cannot carry"),
+               out);
+}
+
 BOOST_AUTO_TEST_CASE(a_smart_host_catch_all_keeps_more_specific_mx_routes) {
     auto out = exported("[[send_connector]]\nname = \"Smart\"\naddress_spaces = [\"*\"]\nsmart_hosts = [\"relay.test\"]\n"
                         "[[send_connector]]\nname = \"Direct\"\naddress_spaces = [\"direct.test\", \"*.many.test\"]\n");

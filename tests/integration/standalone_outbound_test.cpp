@@ -5,14 +5,21 @@
 #define BOOST_TEST_MODULE standalone_outbound
 #include <boost/test/unit_test.hpp>
 
+#include <atomic>
 #include <fstream>
+#include <map>
 #include <memory>
+#include <mutex>
+#include <random>
+#include <set>
+#include <thread>
 
 #include "support/dns_rig.hpp"
 #include "support/counting_proxy.hpp"
 #include "support/dovecot_sasl.hpp"
 #include "support/postfix_instance.hpp"
 #include "support/process.hpp"
+#include "support/smtp_session.hpp"
 #include "support/smtp_sink.hpp"
 #include "support/standalone_world.hpp"
 #include "support/swaks.hpp"
@@ -33,6 +40,7 @@ constexpr const char* smart_host = "127.0.77.30"; // port 587: relays only for a
 constexpr const char* tls12_mx = "127.0.77.32";   // STARTTLS with TLS 1.2 at most
 constexpr const char* counted_mx = "127.0.77.33"; // a counting relay in front of a slow sink on .34
 constexpr const char* slow_sink = "127.0.77.34";
+constexpr const char* crash_mx = "127.0.77.35";   // the sink of the SIGKILL test
 
 std::vector<DnsZone> zones() {
     return {
@@ -50,6 +58,7 @@ std::vector<DnsZone> zones() {
         {"flaky.example.", std::string("@ MX 10 mx\nmx A ") + flaky_mx + "\n"},
         {"modern.example.", std::string("@ MX 10 mx\nmx A ") + tls12_mx + "\n"},
         {"limit.example.", std::string("@ MX 10 mx\nmx A ") + counted_mx + "\n"},
+        {"crash.example.", std::string("@ MX 10 mx\nmx A ") + crash_mx + "\n"},
     };
 }
 
@@ -421,4 +430,76 @@ BOOST_AUTO_TEST_CASE(the_per_domain_connection_limit_holds_and_sessions_are_reus
     BOOST_TEST(counter.most_at_once() == 2u, "the deliveries did overlap: " << counter.most_at_once());
     BOOST_TEST(counter.accepted() < static_cast<std::size_t>(messages),
                "connections: " << counter.accepted() << " for " << messages << " messages\n" << w->daemon().log());
+}
+
+// SIGKILL while mail goes out: clients relay a stream of messages (from the internal relay
+// connector's address), the daemon is killed at random moments and restarted. Every acknowledged
+// message reaches the next hop; a message arrives twice only when it was in flight at a kill (sent,
+// and the queue not yet told), so duplicates are at most the kills times the deliveries at once.
+BOOST_AUTO_TEST_CASE(no_acknowledged_message_is_lost_when_the_daemon_is_killed_during_delivery) {
+    SmtpSinkOptions o;
+    o.address = crash_mx;
+    o.port = 25;
+    SmtpSink sink(rig().dir.path() / "crash-sink", o);
+    auto w = world("crash");
+    constexpr int kill_rounds = 3;
+    constexpr std::size_t deliveries_at_once = 8;  // [delivery] workers
+
+    std::mutex mutex;
+    std::set<std::string> acked;
+    std::atomic<bool> stop{false};
+    auto stream = [&](int client) {
+        int n = 0;
+        while (!stop) {
+            try {
+                SmtpSession s("127.0.0.1", w->smtp_port(), "127.0.0.10");
+                s.command("EHLO app.example.com");
+                for (int i = 0; i < 10 && !stop; ++i) {
+                    const std::string token = "kill9-" + std::to_string(client) + "-" + std::to_string(n++);
+                    if (s.command("MAIL FROM:<app@example.com>").rfind("250", 0) != 0) break;
+                    if (s.command("RCPT TO:<bob@crash.example>").rfind("250", 0) != 0) break;
+                    if (s.send_data("Subject: " + token + "\n\nbody of " + token + "\n").rfind("250", 0) == 0) {
+                        std::lock_guard lock(mutex);
+                        acked.insert(token);
+                    }
+                }
+            } catch (const std::exception&) {
+                std::this_thread::sleep_for(std::chrono::milliseconds(50));  // killed: try again
+            }
+        }
+    };
+    std::vector<std::thread> clients;
+    for (int c = 0; c < 3; ++c) clients.emplace_back(stream, c);
+    std::mt19937 random(std::random_device{}());
+    std::uniform_int_distribution<int> pause_ms(300, 1500);
+    for (int round = 0; round < kill_rounds; ++round) {
+        std::this_thread::sleep_for(std::chrono::milliseconds(pause_ms(random)));
+        w->daemon().kill_hard();
+        w->daemon().start();
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(500));
+    stop = true;
+    for (auto& t : clients) t.join();
+    BOOST_TEST_REQUIRE(acked.size() > 20u, "too few messages got through to test anything: " << acked.size());
+
+    std::map<std::string, int> arrived;
+    auto count = [&] {
+        arrived.clear();
+        for (const auto& m : sink.messages()) {
+            auto at = m.find("Subject: kill9-");
+            if (at != std::string::npos) ++arrived[m.substr(at + 9, m.find('\n', at) - at - 9)];
+        }
+        return std::all_of(acked.begin(), acked.end(), [&](const std::string& t) { return arrived.contains(t); });
+    };
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(90);
+    while (!count() && std::chrono::steady_clock::now() < deadline) std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::size_t lost = 0, duplicates = 0;
+    for (const auto& t : acked) {
+        if (!arrived.contains(t)) ++lost;
+    }
+    for (const auto& [token, times] : arrived) duplicates += static_cast<std::size_t>(times - 1);
+    BOOST_TEST_MESSAGE(acked.size() << " acknowledged, " << arrived.size() << " arrived, " << duplicates << " twice");
+    BOOST_TEST(lost == 0u, lost << " of " << acked.size() << " acknowledged messages lost\n" << w->daemon().log());
+    BOOST_TEST(duplicates <= kill_rounds * deliveries_at_once, duplicates << " duplicates");
+    BOOST_TEST(w->daemon().stop() == 0);
 }

@@ -14,9 +14,17 @@
 
 namespace mw::itest {
 
-SmtpSession::SmtpSession(const std::string& address, std::uint16_t port) {
+SmtpSession::SmtpSession(const std::string& address, std::uint16_t port, const std::string& source) {
     require_loopback(address);
     fd_ = ::socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (!source.empty()) {
+        require_loopback(source);
+        sockaddr_in local{};
+        local.sin_family = AF_INET;
+        ::inet_pton(AF_INET, source.c_str(), &local.sin_addr);
+        if (::bind(fd_, reinterpret_cast<sockaddr*>(&local), sizeof local) != 0)
+            throw std::runtime_error("cannot bind to " + source);
+    }
     sockaddr_in sa{};
     sa.sin_family = AF_INET;
     sa.sin_port = htons(port);

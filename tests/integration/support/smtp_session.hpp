@@ -11,7 +11,9 @@ namespace mw::itest {
 
 class SmtpSession {
 public:
-    SmtpSession(const std::string& address, std::uint16_t port);  // reads the greeting; throws on failure
+    // Reads the greeting; throws on failure. `source`: the local address to connect from
+    // (127.0.0.0/8), for connectors that match the client's address; "" lets the system choose.
+    SmtpSession(const std::string& address, std::uint16_t port, const std::string& source = "");
     ~SmtpSession();
     SmtpSession(const SmtpSession&) = delete;
     SmtpSession& operator=(const SmtpSession&) = delete;

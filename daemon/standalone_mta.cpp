@@ -8,6 +8,7 @@
 #include <stdexcept>
 
 #include "daemon/logger.hpp"
+#include "policy/address.hpp"
 #include "policy/loader.hpp"
 #include "smtp/delivery/courier_setup.hpp"
 #include "smtp/delivery/delivery_agent.hpp"
@@ -114,14 +115,16 @@ void StandaloneMta::start(RuleService& rules) {
     if (!queue) throw std::runtime_error("queue: " + queue.error().origin + ": " + queue.error().detail);
     state_->queue = std::move(queue.value());
 
-    smtp::delivery::DeliveryConfig delivery = delivery_config(config_, rules.snapshot()->organization.hostname);
+    const std::string hostname = rules.snapshot()->organization.hostname;
+    smtp::delivery::DeliveryConfig delivery = delivery_config(config_, hostname);
     state_->delivery = std::make_unique<smtp::delivery::DeliveryAgent>(
         *state_->queue, [&rules] { return rules.snapshot(); }, delivery, state_->couriers,
         [](const std::string& line) { log_info("delivery: " + line); });
     state_->delivery->start();
 
     auto* agent = state_->delivery.get();
-    state_->server->start(*state_->queue, [&rules] { return rules.snapshot(); }, [agent] { agent->wake(); });
+    state_->server->start(*state_->queue, [&rules] { return rules.snapshot(); }, [agent] { agent->wake(); },
+                          [agent](const std::string& domain, bool subdomains) { return agent->flush_domain(domain, subdomains); });
 }
 
 void StandaloneMta::stop() {
@@ -139,6 +142,19 @@ void StandaloneMta::stop() {
 void StandaloneMta::flush() {
     std::lock_guard lock(state_->mutex);
     if (state_->delivery) state_->delivery->wake();
+}
+
+bool StandaloneMta::flush_domain(const std::string& domain) {
+    std::lock_guard lock(state_->mutex);
+    if (!state_->delivery) return false;
+    auto normalized = normalize_domain(domain);
+    if (!normalized || normalized->empty()) {
+        log_warning("queue: flush: not a domain: " + domain);
+        return false;
+    }
+    auto started = state_->delivery->flush_domain(*normalized, false);
+    if (!started) log_warning("queue: flush " + domain + ": " + started.error().origin + ": " + started.error().detail);
+    return started.ok();
 }
 
 void StandaloneMta::rules_changed(const RuleService& rules) {

@@ -12,6 +12,7 @@
 #include "policy/loader.hpp"
 #include "smtp/delivery/courier_setup.hpp"
 #include "smtp/delivery/delivery_agent.hpp"
+#include "smtp/delivery/etrn_client.hpp"
 #include "smtp/delivery/smtp_courier.hpp"
 #include "smtp/queue/queue.hpp"
 #include "smtp/server/smtp_server.hpp"
@@ -26,6 +27,7 @@ struct StandaloneMta::State {
     std::unique_ptr<smtp::server::SmtpServer> server;
     std::unique_ptr<smtp::queue::Queue> queue;
     std::unique_ptr<smtp::delivery::DeliveryAgent> delivery;
+    std::unique_ptr<smtp::delivery::EtrnRequester> etrn;  // send connectors' `etrn`; outlives `delivery`
     smtp::delivery::Couriers couriers;  // shared by RCPT (check_recipient) and delivery
     std::vector<std::string> listening;
 };
@@ -116,7 +118,16 @@ void StandaloneMta::start(RuleService& rules) {
     state_->queue = std::move(queue.value());
 
     const std::string hostname = rules.snapshot()->organization.hostname;
+    smtp::delivery::EtrnClientConfig etrn;
+    etrn.helo_name = hostname.empty() ? "localhost" : hostname;
+    etrn.connect_timeout = std::chrono::seconds(config_.delivery.connect_timeout_seconds);
+    etrn.command_timeout = std::chrono::seconds(config_.delivery.timeout_seconds);
+    state_->etrn = std::make_unique<smtp::delivery::EtrnRequester>(
+        [&rules] { return rules.snapshot(); }, etrn, [](const std::string& line) { log_info("delivery: " + line); });
+    state_->etrn->start();
+
     smtp::delivery::DeliveryConfig delivery = delivery_config(config_, hostname);
+    delivery.sent_through = [requester = state_->etrn.get()](const std::string& name) { requester->sent_through(name); };
     state_->delivery = std::make_unique<smtp::delivery::DeliveryAgent>(
         *state_->queue, [&rules] { return rules.snapshot(); }, delivery, state_->couriers,
         [](const std::string& line) { log_info("delivery: " + line); });
@@ -134,8 +145,10 @@ void StandaloneMta::stop() {
     std::lock_guard lock(state_->mutex);
     if (state_->delivery) state_->delivery->stop();
     // The queue's destructor finishes its last commit round; the server's sessions are gone by now.
+    if (state_->etrn) state_->etrn->stop();
     state_->queue.reset();
     state_->delivery.reset();
+    state_->etrn.reset();
     state_->server.reset();
 }
 

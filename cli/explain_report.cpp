@@ -78,6 +78,7 @@ void write_recipients(JsonWriter& j, const std::vector<RecipientReport>& recipie
             j.key("tls_policy").value(postfix::tls_policy_text(rcpt.route->tls));
             tls_object(j.key("tls"), rcpt.route->tls);
             j.key("tls_set_by").value(rcpt.route->tls_set_by);
+            j.key("hold").value(rcpt.route->hold);  // README "ETRN": waits for an ETRN
             if (rcpt.resolved) resolved_fields(j, *rcpt.resolved);
             j.end_object();
         } else {
@@ -208,7 +209,7 @@ std::string render_text(const ExplainReport& r) {
         if (rcpt.route)
             out << "    route: send connector " << rcpt.route->send_connector << " -> " << rcpt.route->nexthop.str()
                 << " (TLS policy: " << postfix::tls_policy_text(rcpt.route->tls) << ", set by "
-                << rcpt.route->tls_set_by << ")\n";
+                << rcpt.route->tls_set_by << ")" << (rcpt.route->hold ? ", held for ETRN" : "") << "\n";
         if (rcpt.resolved) {
             if (rcpt.resolved->status != smtp::delivery::ResolvedNextHop::Status::ok)
                 out << "    resolve: " << rcpt.resolved->failure.str() << "\n";

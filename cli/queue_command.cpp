@@ -144,11 +144,13 @@ void print_message(const MessageInfo& m, const std::string& body) {
 
 // Wakes a running daemon so flushed mail goes now rather than at its next queue run. Best effort:
 // the messages are already due, whether or not anybody is listening.
-void wake_daemon(const mw::DaemonConfig& config) {
+// With a domain, the daemon also lets the mail a send connector's `hold` keeps go (README "ETRN").
+void wake_daemon(const mw::DaemonConfig& config, const std::string& domain) {
     std::string answer;
     try {
         if (!config.control.active()) throw std::runtime_error("control socket disabled");
-        answer = daemon::control_request(mw::parse_listen_address(config.control.listen), "flush");
+        answer = daemon::control_request(mw::parse_listen_address(config.control.listen),
+                                         domain.empty() ? "flush" : "flush " + domain);
     } catch (const std::exception&) {
         std::cout << "the daemon is not reachable; the messages go out at its next queue run\n";
         return;
@@ -209,7 +211,7 @@ int queue_command(const ParsedArgs& parsed) {
             std::cout << n << " message" << (n == 1 ? "" : "s") << " scheduled for delivery now";
             if (!domain.empty()) std::cout << " (recipients in " << domain << ")";
             std::cout << "\n";
-            wake_daemon(config);
+            wake_daemon(config, domain);
             return 0;
         }
         if (sub == "delete") return change(id, "deleted", queue.remove(id));

@@ -37,6 +37,10 @@ void serve_control_connection(int fd, const ControlHandlers& handlers) {
     } else if (line == "flush") {
         log_info("control: queue flush requested");
         reply = handlers.flush && handlers.flush() ? "ok\n" : "error no standalone queue\n";
+    } else if (line.starts_with("flush ") && line.size() > 6 && line.find_first_of(" \t", 6) == std::string::npos) {
+        const std::string domain = line.substr(6);
+        log_info("control: queue flush requested for " + domain);
+        reply = handlers.flush_domain && handlers.flush_domain(domain) ? "ok\n" : "error cannot flush " + domain + "\n";
     } else {
         reply = "error unknown command\n";
     }

@@ -18,6 +18,8 @@ struct ControlHandlers {
     std::function<ReloadOutcome()> reload;
     std::function<std::string(bool json)> status;
     std::function<bool()> flush;  // standalone queue: deliver now; false when there is no queue
+    // `flush DOMAIN`: that domain's mail now, held mail included (README "ETRN").
+    std::function<bool(const std::string& domain)> flush_domain;
 };
 
 // Serves one control connection (StreamServer handler).

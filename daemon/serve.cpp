@@ -212,6 +212,7 @@ int serve(const DaemonConfig& cfg) {
         mta->flush();
         return true;
     };
+    control.flush_domain = [&mta](const std::string& domain) { return mta && mta->flush_domain(domain); };
     services.start(rules, control);
     if (mta) mta->start(rules);
 

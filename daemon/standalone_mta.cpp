@@ -8,9 +8,11 @@
 #include <stdexcept>
 
 #include "daemon/logger.hpp"
+#include "policy/address.hpp"
 #include "policy/loader.hpp"
 #include "smtp/delivery/courier_setup.hpp"
 #include "smtp/delivery/delivery_agent.hpp"
+#include "smtp/delivery/etrn_client.hpp"
 #include "smtp/delivery/smtp_courier.hpp"
 #include "smtp/queue/queue.hpp"
 #include "smtp/server/smtp_server.hpp"
@@ -25,6 +27,7 @@ struct StandaloneMta::State {
     std::unique_ptr<smtp::server::SmtpServer> server;
     std::unique_ptr<smtp::queue::Queue> queue;
     std::unique_ptr<smtp::delivery::DeliveryAgent> delivery;
+    std::unique_ptr<smtp::delivery::EtrnRequester> etrn;  // send connectors' `etrn`; outlives `delivery`
     smtp::delivery::Couriers couriers;  // shared by RCPT (check_recipient) and delivery
     std::vector<std::string> listening;
 };
@@ -118,14 +121,25 @@ void StandaloneMta::start(RuleService& rules) {
     if (!queue) throw std::runtime_error("queue: " + queue.error().origin + ": " + queue.error().detail);
     state_->queue = std::move(queue.value());
 
-    smtp::delivery::DeliveryConfig delivery = delivery_config(config_, rules.snapshot()->organization.hostname);
+    const std::string hostname = rules.snapshot()->organization.hostname;
+    smtp::delivery::EtrnClientConfig etrn;
+    etrn.helo_name = hostname.empty() ? "localhost" : hostname;
+    etrn.connect_timeout = std::chrono::seconds(config_.delivery.connect_timeout_seconds);
+    etrn.command_timeout = std::chrono::seconds(config_.delivery.timeout_seconds);
+    state_->etrn = std::make_unique<smtp::delivery::EtrnRequester>(
+        [&rules] { return rules.snapshot(); }, etrn, [](const std::string& line) { log_info("delivery: " + line); });
+    state_->etrn->start();
+
+    smtp::delivery::DeliveryConfig delivery = delivery_config(config_, hostname);
+    delivery.sent_through = [requester = state_->etrn.get()](const std::string& name) { requester->sent_through(name); };
     state_->delivery = std::make_unique<smtp::delivery::DeliveryAgent>(
         *state_->queue, [&rules] { return rules.snapshot(); }, delivery, state_->couriers,
         [](const std::string& line) { log_info("delivery: " + line); });
     state_->delivery->start();
 
     auto* agent = state_->delivery.get();
-    state_->server->start(*state_->queue, [&rules] { return rules.snapshot(); }, [agent] { agent->wake(); });
+    state_->server->start(*state_->queue, [&rules] { return rules.snapshot(); }, [agent] { agent->wake(); },
+                          [agent](const std::string& domain, bool subdomains) { return agent->flush_domain(domain, subdomains); });
 }
 
 void StandaloneMta::stop() {
@@ -135,14 +149,29 @@ void StandaloneMta::stop() {
     std::lock_guard lock(state_->mutex);
     if (state_->delivery) state_->delivery->stop();
     // The queue's destructor finishes its last commit round; the server's sessions are gone by now.
+    if (state_->etrn) state_->etrn->stop();
     state_->queue.reset();
     state_->delivery.reset();
+    state_->etrn.reset();
     state_->server.reset();
 }
 
 void StandaloneMta::flush() {
     std::lock_guard lock(state_->mutex);
     if (state_->delivery) state_->delivery->wake();
+}
+
+bool StandaloneMta::flush_domain(const std::string& domain) {
+    std::lock_guard lock(state_->mutex);
+    if (!state_->delivery) return false;
+    auto normalized = normalize_domain(domain);
+    if (!normalized || normalized->empty()) {
+        log_warning("queue: flush: not a domain: " + domain);
+        return false;
+    }
+    auto started = state_->delivery->flush_domain(*normalized, false);
+    if (!started) log_warning("queue: flush " + domain + ": " + started.error().origin + ": " + started.error().detail);
+    return started.ok();
 }
 
 void StandaloneMta::rules_changed(const RuleService& rules) {

@@ -31,6 +31,9 @@ public:
 
     // `mailwarden queue flush`: deliver now what waits.
     void flush();
+    // `mailwarden queue flush DOMAIN`: that domain's mail now, held mail included (README "ETRN");
+    // false when it could not be scheduled (logged).
+    bool flush_domain(const std::string& domain);
     // A reload happened: bindings the new rules add need a restart.
     void rules_changed(const RuleService& rules);
     std::vector<std::pair<std::string, std::int64_t>> counters() const;

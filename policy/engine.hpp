@@ -97,6 +97,21 @@ std::optional<OutboundTls> mx_tls_policy(const Ruleset& rules, std::string_view 
 // domain-validation without tls_domain names the next hop: the smart host itself.
 std::optional<OutboundTls> smart_host_tls_policy(const Ruleset& rules, const SmartHost& host);
 
+// --- ETRN (RFC 1985), standalone only --------------------------------------------------------------
+// The rights of a session outside a transaction: its groups from the connector and its login
+// (partners need a sender domain, so not before MAIL), plus grant, minus deny. EHLO offers ETRN by them.
+Rights session_rights(const SessionFacts& facts, const ConnectResult& connect) noexcept;
+
+struct EtrnResult {
+    Verdict verdict;  // accept: the caller starts the delivery; else the refusal to answer
+    Trace trace;
+};
+// README "ETRN": the session needs the right `etrn` (502 5.7.0), and the node (`domain`, with
+// `subdomains` for the "@domain" form) must be mail that leaves here: a domain delivered here or
+// routed by no send connector is not allowed (459 4.7.1, RFC 1985's code).
+EtrnResult evaluate_etrn(const Ruleset& rules, const SessionFacts& facts, const ConnectResult& connect,
+                         std::string_view domain, bool subdomains) noexcept;
+
 // --- message (end of headers / end of message) ---------------------------------------------------
 struct MessageResult {
     Verdict verdict;                    // accept (250 2.0.0 Ok), reject, tempfail, discard, quarantine

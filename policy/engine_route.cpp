@@ -214,6 +214,8 @@ std::optional<Route> route_impl(const Ruleset& rules, const Address& recipient, 
     // domain. Postfix does not (it asks for the smart host), hence the loader's smart-host check.
     // A connector always gives a policy, so this one is never empty.
     route.tls = domain_tls_policy(rules, winner, domain, trace, &route.tls_set_by).value_or(OutboundTls{});
+    route.hold = winner->hold;
+    if (winner->hold) note(trace, "send connector " + winner->name + " holds its mail until an ETRN for " + domain);
     return route;
 }
 

@@ -172,7 +172,8 @@ void load_receive_connector(Context& ctx, const toml::table& table) {
 
 void load_send_connector(Context& ctx, const toml::table& table) {
     TableReader r(ctx, table, "[[send_connector]]",
-                  {"name", "address_spaces", "cost", "smart_hosts", "port", "tls", "tls_domain", "auth"});
+                  {"name", "address_spaces", "cost", "smart_hosts", "port", "tls", "tls_domain", "auth",
+                   "hold", "etrn"});
     SendConnector c;
     c.loc = r.loc();
     SendConnectorExtra extra{c.loc};
@@ -244,6 +245,8 @@ void load_send_connector(Context& ctx, const toml::table& table) {
             fail(n, "smart-host auth is only sent over TLS: set tls to encryption-only or stronger");
         }
     });
+    r.with("hold", [&](const toml::node& n) { c.hold = as_bool(n, "hold"); });
+    r.with("etrn", [&](const toml::node& n) { c.etrn = as_etrn_request(ctx, n); });
     ctx.rules.send_connectors.push_back(std::move(c));
     ctx.send_extra.push_back(extra);
 }

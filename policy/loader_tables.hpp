@@ -30,6 +30,8 @@ void load_tls_required(Context& ctx, const toml::table& table);
 // loader_connectors.cpp
 void load_receive_connector(Context& ctx, const toml::table& table);
 void load_send_connector(Context& ctx, const toml::table& table);
+// loader_etrn.cpp: a send connector's `etrn = { server, domains, every }`.
+EtrnRequest as_etrn_request(Context& ctx, const toml::node& node);
 
 // loader_rules.cpp
 void load_delivery_restriction(Context& ctx, const toml::table& table);

@@ -70,6 +70,8 @@ struct Route {
     OutboundTls tls;
     std::string tls_set_by;  // what decided `tls`: "send connector Internet", "tls_required bank.example",
                              // "domain security send partner.example", "direct trust partner.example"
+    // The send connector has `hold`: standalone delivery keeps the mail until an ETRN for its domain.
+    bool hold = false;
     bool smart_host() const { return nexthop.kind == NextHop::Kind::host; }
 };
 

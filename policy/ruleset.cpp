@@ -34,6 +34,7 @@ constexpr const char* right_names[right_count] = {
     "accept-organization-headers",
     "accept-routing-headers",
     "bypass-anti-spam",
+    "etrn",
 };
 constexpr const char* group_names[] = {"anonymous", "users", "partners", "servers"};
 }  // namespace

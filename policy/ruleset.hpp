@@ -68,8 +68,9 @@ enum class Right : std::uint8_t {
     accept_organization_headers,
     accept_routing_headers,
     bypass_anti_spam,
+    etrn,  // ETRN (RFC 1985): start delivery of the mail queued for a domain (README "ETRN")
 };
-inline constexpr int right_count = 7;
+inline constexpr int right_count = 8;
 using Rights = std::uint8_t;  // bit set, bit (int)Right
 constexpr Rights bit(Right r) { return static_cast<Rights>(1u << static_cast<int>(r)); }
 constexpr Rights all_rights = (1u << right_count) - 1;
@@ -175,6 +176,14 @@ struct SmartHostAuth {
     std::string password_file;  // resolved against the rules directory
 };
 
+// A send connector's `etrn`: Exchange 2003's "Request ETRN/TURN": we ask `server` to deliver the
+// mail it holds for `domains` (RFC 1985), on a schedule and whenever mail leaves through the connector.
+struct EtrnRequest {
+    SmartHost server;                  // an address literal: "[192.0.2.1]:25" (no name is looked up)
+    std::vector<std::string> domains;  // normalized, one ETRN each
+    std::uint32_t every_s = 0;         // 0: only at start and when mail leaves through the connector
+};
+
 struct SendConnector {
     std::string name;
     std::vector<AddressSpace> address_spaces;
@@ -186,6 +195,10 @@ struct SendConnector {
     SendTls tls = SendTls::opportunistic;
     std::string tls_domain;
     std::optional<SmartHostAuth> auth;
+    // Exchange's "Queue mail for remote triggered delivery": mail routed here waits for an ETRN for
+    // its domain (or `queue flush DOMAIN`) instead of being sent.
+    bool hold = false;
+    std::optional<EtrnRequest> etrn;
     SourceLoc loc;
 };
 

@@ -18,6 +18,8 @@
 #include "smtp/delivery/courier_setup.hpp"
 #include "smtp/delivery/delivery_schedule.hpp"
 #include "smtp/delivery/dsn_message.hpp"
+#include "smtp/delivery/hold_release.hpp"
+#include "policy/engine.hpp"
 
 namespace mw::smtp::delivery {
 
@@ -82,6 +84,7 @@ struct DeliveryAgent::State {
     // Destinations whose outbound delivery failed for now. The first success to one wakes its
     // other deferred mail at once, not at each message's own next retry.
     std::set<std::string> deferred_domains;
+    HoldRelease releases;  // held mail an ETRN let go for one attempt
     std::thread dispatcher;
     std::vector<std::thread> workers;
 
@@ -242,6 +245,7 @@ std::vector<Decision> DeliveryAgent::State::deliver(const queue::MessageInfo& me
         std::vector<CourierRecipient> recipients;
     };
     std::map<RecipientRoute, Batch> batches;
+    std::set<std::string> sent_through;  // send connectors of the outbound recipients
     for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
         if (envelope.recipients[i].state != RecipientState::pending) continue;
         auto parsed = parse_address(envelope.recipients[i].address);
@@ -252,6 +256,18 @@ std::vector<Decision> DeliveryAgent::State::deliver(const queue::MessageInfo& me
         }
         const RecipientRoute route = route_of(rules, *parsed.address);
         const Courier* courier = couriers.for_route(route);
+        if (route == RecipientRoute::outbound) {
+            // README "ETRN": a connector with `hold` keeps its mail until an ETRN for the domain. The
+            // wait is no attempt, and the mail still expires at queue_lifetime, as Postfix's
+            // defer_transports mail does.
+            auto via = policy::route_recipient(rules, *parsed.address, nullptr);
+            if (via && via->hold && !releases.released(message.id, parsed.address->domain)) {
+                waiting.push_back({i, DeliveryOutcome::temporary("4.4.0", "held for ETRN by send connector " + via->send_connector),
+                                   "none", false, true});
+                continue;
+            }
+            if (via && courier) sent_through.insert(via->send_connector);
+        }
         if (!courier) {
             waiting.push_back({i, remote_pending, "none", false, true});
         } else if (auto refused = courier->check_recipient(*parsed.address)) {
@@ -278,6 +294,8 @@ std::vector<Decision> DeliveryAgent::State::deliver(const queue::MessageInfo& me
                                  false, route == RecipientRoute::outbound});
         }
     }
+    if (config.sent_through)
+        for (const auto& name : sent_through) config.sent_through(name);
     // Waiting recipients last: their log lines follow those of the deliveries.
     for (auto& d : waiting) decisions.push_back(std::move(d));
     return decisions;
@@ -340,7 +358,9 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
 
     const auto& envelope = message.envelope;
     std::vector<queue::Recipient> recipients = envelope.recipients;
+    const std::uint64_t release_mark = releases.mark();
     std::vector<Decision> decisions = deliver(message, *rules_snapshot, *body);
+    releases.used(message.id, release_mark);  // one attempt per ETRN
 
     const bool is_expired = expired(config, envelope, t);
     std::vector<DsnRecipient> failed, succeeded;
@@ -451,6 +471,34 @@ void DeliveryAgent::stop() {
     state_->work.clear();  // undelivered jobs stay due in the queue
     state_->in_flight.clear();
     state_->remote_only_in_flight = 0;
+}
+
+Result<std::size_t> DeliveryAgent::flush_domain(const std::string& domain, bool subdomains) {
+    auto messages = state_->queue.list();
+    if (!messages) return messages.error();
+    const std::int64_t t = state_->now();
+    std::size_t count = 0;
+    std::set<std::string> domains;  // the recipient domains to schedule, each as the queue knows it
+    for (const auto& m : *messages) {
+        if (m.state != queue::MessageState::active) continue;
+        bool matched = false;
+        for (const auto& r : m.envelope.recipients) {
+            if (r.state != RecipientState::pending) continue;
+            std::string d = domain_of(r.address);
+            if (!in_node(d, domain, subdomains)) continue;
+            matched = true;
+            domains.insert(std::move(d));
+        }
+        if (!matched) continue;
+        ++count;
+        state_->releases.release(m.id, domain, subdomains, t);
+    }
+    for (const auto& d : domains) {
+        auto scheduled = state_->queue.schedule_now(d);
+        if (!scheduled) return scheduled.error();
+    }
+    wake();
+    return count;
 }
 
 void DeliveryAgent::wake() {

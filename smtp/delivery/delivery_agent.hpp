@@ -49,6 +49,9 @@ struct DeliveryConfig {
     std::int64_t poll_interval_ms = 1000;                 // look at the queue this often unwoken
     std::function<std::int64_t()> clock;                  // unix seconds; empty: the system clock
                                                           // (tests move time forward)
+    // Called with a send connector's name after mail was handed to the outbound courier through it
+    // (a connector's `etrn` asks its server for our mail then too). Empty: nobody is told.
+    std::function<void(const std::string& send_connector)> sent_through;
 };
 
 // Log lines go through this (one per delivery decision, Postfix style:
@@ -65,6 +68,11 @@ public:
     void start();      // starts the dispatcher and the workers
     void stop();
     void wake();       // new mail was queued, or `queue flush`: look at the queue now
+    // ETRN or `queue flush DOMAIN` (README "ETRN"): every active message with a recipient pending
+    // in `domain` (with `subdomains`, also in its subdomains) is due now, and mail a send
+    // connector's `hold` keeps goes at that one attempt. The number of messages; an Error when the
+    // queue cannot be read or scheduled.
+    Result<std::size_t> flush_domain(const std::string& domain, bool subdomains);
 
 private:
     struct State;

@@ -19,11 +19,11 @@ struct VerbName {
     std::string_view name;
     Verb verb;
 };
-constexpr std::array<VerbName, 14> verbs{{
+constexpr std::array<VerbName, 15> verbs{{
     {"HELO", Verb::helo}, {"EHLO", Verb::ehlo}, {"MAIL", Verb::mail}, {"RCPT", Verb::rcpt},
     {"DATA", Verb::data}, {"BDAT", Verb::bdat}, {"RSET", Verb::rset}, {"NOOP", Verb::noop},
     {"QUIT", Verb::quit}, {"VRFY", Verb::vrfy}, {"EXPN", Verb::expn}, {"HELP", Verb::help},
-    {"STARTTLS", Verb::starttls}, {"AUTH", Verb::auth},
+    {"STARTTLS", Verb::starttls}, {"AUTH", Verb::auth}, {"ETRN", Verb::etrn},
 }};
 
 Reply syntax_error(std::string text = "Syntax error in parameters") { return {501, "5.5.4", std::move(text)}; }
@@ -194,6 +194,8 @@ std::variant<Command, Reply> parse_command(std::string_view line) {
         case Verb::expn:
             if (command.argument.empty()) return syntax_error();
             break;
+        case Verb::etrn:  // parse_etrn judges the argument, after the session's state checks
+            break;
         case Verb::noop:  // RFC 5321 4.1.1.9 and 4.1.1.8: an argument is allowed and ignored
         case Verb::help:
             break;
@@ -259,6 +261,28 @@ std::variant<Bdat, Reply> parse_bdat(std::string_view argument) {
         bdat.last = true;
     }
     return bdat;
+}
+
+}  // namespace mw::smtp::server
+
+namespace mw::smtp::server {
+
+std::variant<EtrnNode, Reply> parse_etrn(std::string_view argument) {
+    const Reply syntax{501, "5.5.4", "Syntax: ETRN domain"};
+    if (argument.empty() || argument.find(' ') != std::string_view::npos) return syntax;
+    EtrnNode node;
+    if (argument.front() == '#')
+        return Reply{504, "5.5.4", "ETRN #queue names are not supported: ask for a domain or @domain"};
+    if (argument.front() == '@') {
+        node.subdomains = true;
+        argument.remove_prefix(1);
+    }
+    // A domain, no address literal: our queue is kept by recipient domain, and a literal names a host.
+    if (argument.empty() || argument.front() == '[' || has_non_ascii(argument)) return syntax;
+    auto domain = normalize_domain(argument);
+    if (!domain || domain->empty() || domain->find('.') == std::string::npos) return syntax;
+    node.domain = std::move(*domain);
+    return node;
 }
 
 }  // namespace mw::smtp::server

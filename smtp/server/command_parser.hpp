@@ -15,7 +15,7 @@
 
 namespace mw::smtp::server {
 
-enum class Verb { helo, ehlo, mail, rcpt, data, bdat, rset, noop, quit, vrfy, expn, help, starttls, auth };
+enum class Verb { helo, ehlo, mail, rcpt, data, bdat, rset, noop, quit, vrfy, expn, help, starttls, auth, etrn };
 
 struct Command {
     Verb verb = Verb::noop;
@@ -65,5 +65,15 @@ struct Bdat {
 };
 // BDAT <size> [LAST] (RFC 3030): size is decimal digits only (at most 18), LAST case-insensitive.
 std::variant<Bdat, Reply> parse_bdat(std::string_view argument);
+
+// ETRN node (RFC 1985 section 5): "example.net" (that domain's mail) or "@example.net" (it and
+// its subdomains). "#queue" names are refused (504 5.5.4: our queue has no named queues); a
+// missing, second or malformed argument, an address literal or a single-label name is 501 5.5.4
+// "Syntax: ETRN domain".
+struct EtrnNode {
+    std::string domain;  // normalized
+    bool subdomains = false;
+};
+std::variant<EtrnNode, Reply> parse_etrn(std::string_view argument);
 
 }  // namespace mw::smtp::server

@@ -6,10 +6,9 @@ namespace mw::smtp::server {
 
 namespace {
 
-// Postfix's smtpd_cmd_table order (HELP, which Postfix lacks, where its ETRN sits); the last slot
-// is "unknown".
-constexpr std::array<std::string_view, 14> names{"helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data",
-                                                 "bdat", "rset", "noop", "vrfy", "help", "quit", "unknown"};
+// Postfix's smtpd_cmd_table order (HELP, which Postfix lacks, after ETRN); the last slot is "unknown".
+constexpr std::array<std::string_view, 15> names{"helo", "ehlo", "starttls", "auth", "mail", "rcpt", "data", "bdat",
+                                                 "rset", "noop", "vrfy", "etrn", "help", "quit", "unknown"};
 
 }  // namespace
 
@@ -27,8 +26,9 @@ std::size_t CommandStats::slot(std::optional<Verb> verb) {
         case Verb::rset: return 8;
         case Verb::noop: return 9;
         case Verb::vrfy: return 10;
-        case Verb::help: return 11;
-        case Verb::quit: return 12;
+        case Verb::etrn: return 11;
+        case Verb::help: return 12;
+        case Verb::quit: return 13;
         case Verb::expn: break;
     }
     return slots - 1;

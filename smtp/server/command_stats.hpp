@@ -30,7 +30,7 @@ private:
         std::uint32_t ok = 0;
         std::uint32_t total = 0;
     };
-    static constexpr std::size_t slots = 14;
+    static constexpr std::size_t slots = 15;
     static std::size_t slot(std::optional<Verb> verb);
     std::array<Count, slots> counts_{};
 };

@@ -157,6 +157,7 @@ asio::awaitable<Session::Flow> Session::dispatch(const Command& c) {
         case Verb::bdat: co_return co_await on_bdat(c);
         case Verb::starttls: co_return co_await on_starttls(c);
         case Verb::auth: co_return co_await on_auth(c);
+        case Verb::etrn: co_return co_await on_etrn(c);
         case Verb::rset:
             // RFC 3030 2: RSET also ends a BDAT transfer, in progress or failed: its chunks and its
             // failure mark belong to the transaction.
@@ -180,6 +181,7 @@ asio::awaitable<Session::Flow> Session::dispatch(const Command& c) {
             std::string commands = "Commands: EHLO HELO MAIL RCPT DATA BDAT RSET NOOP QUIT VRFY HELP";
             if (shared_.tls) commands += " STARTTLS";
             if (auth_offered()) commands += " AUTH";
+            if (etrn_offered()) commands += " ETRN";
             reply(Reply{214, "2.0.0", commands});
             co_return Flow::proceed;
         }
@@ -207,6 +209,9 @@ std::string Session::ehlo_reply() const {
     lines.push_back(rules_->organization.hostname);
     lines.push_back("PIPELINING");
     lines.push_back("SIZE " + std::to_string(c.max_message_size));
+    // Only to sessions that may use it (Postfix offers it to all and refuses at the command): a
+    // client that sees ETRN expects it to work.
+    if (etrn_offered()) lines.push_back("ETRN");
     if (shared_.tls && !io_.tls_active()) lines.push_back("STARTTLS");
     if (auth_offered() && (io_.tls_active() || !auth_needs_tls()) && !facts_.auth_login)
         lines.push_back("AUTH PLAIN LOGIN");

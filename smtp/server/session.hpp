@@ -66,6 +66,7 @@ private:
     asio::awaitable<Flow> on_bdat(const Command& c);
     asio::awaitable<Flow> on_starttls(const Command& c);
     asio::awaitable<Flow> on_auth(const Command& c);
+    asio::awaitable<Flow> on_etrn(const Command& c);  // session_etrn.cpp
     // The end of a message (DATA or BDAT LAST): policy, header edits, Received:, queue, reply.
     asio::awaitable<Flow> finish_message(std::string content, std::uint64_t size, bool line_too_long);
 
@@ -94,6 +95,7 @@ private:
     void reset_transaction() { tx_.reset(); }
     bool auth_offered() const;
     bool auth_needs_tls() const;
+    bool etrn_offered() const;  // the session has the right etrn (README "ETRN")
     std::string ehlo_reply() const;
 
     // Logging (session_log.cpp), in Postfix's smtpd shape.

@@ -112,10 +112,11 @@ void SmtpServer::open(const policy::Ruleset& rules, const ServerOptions& options
 }
 
 void SmtpServer::start(queue::Queue& queue, std::function<std::shared_ptr<const policy::Ruleset>()> snapshot,
-                       std::function<void()> queued) {
+                       std::function<void()> queued, decltype(ServerHooks::etrn) etrn) {
     context_.queue = &queue;
     context_.hooks.snapshot = std::move(snapshot);
     context_.hooks.queued = std::move(queued);
+    context_.hooks.etrn = std::move(etrn);
     work_.emplace(io_.get_executor());
     for (auto& a : acceptors_) asio::co_spawn(a->get_executor(), accept_loop(*a), asio::detached);
     for (unsigned i = 0; i < thread_count_; ++i) threads_.emplace_back([this] { io_.run(); });

@@ -37,8 +37,9 @@ public:
     // Loads the TLS identity and the users file (errors: std::runtime_error with the reason), and
     // binds a listener for every endpoint of `rules`' receive connectors. Call before dropping privileges.
     void open(const policy::Ruleset& rules, const ServerOptions& options);
+    // `etrn`: ServerHooks::etrn (empty: ETRN answers 458).
     void start(queue::Queue& queue, std::function<std::shared_ptr<const policy::Ruleset>()> snapshot,
-               std::function<void()> queued);
+               std::function<void()> queued, decltype(ServerHooks::etrn) etrn = {});
     // Stops accepting and tells every session 421 4.3.2 "Service shutting down": one waiting for a
     // command at once, one in a command (a message being received or queued) once that is done and
     // answered. Waits for them to end (at most 30 s; what is left then is cut, unacknowledged, and

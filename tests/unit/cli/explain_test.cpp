@@ -150,7 +150,7 @@ BOOST_AUTO_TEST_CASE(longest_remote_prefix_selects_the_connector) {
                           "--to", "y@elsewhere.example"});
     BOOST_TEST(exchange["connector"].str() == "Exchange");
     BOOST_TEST(exchange["groups"].strings() == std::vector<std::string>{"servers"});
-    BOOST_TEST(exchange["rights"].arr().size() == 7u);
+    BOOST_TEST(exchange["rights"].arr().size() == 8u);  // every right, etrn included
     BOOST_TEST(exchange["recipients"][0]["action"].str() == "accept");
     BOOST_TEST(header_added(exchange["message"], "X-Mailwarden-AuthAs", "Internal"));
 }

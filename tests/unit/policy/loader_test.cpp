@@ -482,3 +482,59 @@ BOOST_AUTO_TEST_CASE(missing_directory_is_an_error) {
     BOOST_TEST_REQUIRE(r.diagnostics.size() == 1u);
     BOOST_TEST(r.diagnostics[0].message == "rules directory not found or not a directory");
 }
+
+BOOST_AUTO_TEST_CASE(send_connector_hold_and_etrn) {
+    TempDir dir("loader");
+    auto rs = test::load_ok(dir, std::string(org) + R"(
+[[send_connector]]
+name = "Internet"
+address_spaces = ["*"]
+[[send_connector]]
+name = "Partner"
+address_spaces = ["partner.example"]
+smart_hosts = ["[192.0.2.1]:25"]
+hold = true
+etrn = { server = "[2001:db8::7]:2525", domains = ["Example.COM", "sub.example.com."], every = "1h" }
+[[send_connector]]
+name = "Asks only when sending"
+address_spaces = ["other.example"]
+etrn = { server = "[192.0.2.9]:25", domains = ["example.com"] }
+)");
+    const auto& s = rs->send_connectors;
+    BOOST_TEST_REQUIRE(s.size() == 3u);
+    BOOST_TEST(!s[0].hold);
+    BOOST_TEST(!s[0].etrn.has_value());
+    BOOST_TEST(s[1].hold);
+    BOOST_TEST_REQUIRE(s[1].etrn.has_value());
+    BOOST_TEST(s[1].etrn->server.str() == "[2001:db8::7]:2525");
+    BOOST_TEST(s[1].etrn->domains == (std::vector<std::string>{"example.com", "sub.example.com"}), boost::test_tools::per_element());
+    BOOST_TEST(s[1].etrn->every_s == 3600u);
+    BOOST_TEST_REQUIRE(s[2].etrn.has_value());
+    BOOST_TEST(s[2].etrn->every_s == 0u);
+}
+
+BOOST_AUTO_TEST_CASE(send_connector_etrn_refusals) {
+    TempDir dir("loader");
+    auto r = test::load(dir, std::string(org) + R"(
+[[send_connector]]
+name = "A"
+address_spaces = ["a.example"]
+hold = "yes"
+etrn = { server = "relay.example.net:25", domains = [], every = "10s", when = "always" }
+[[send_connector]]
+name = "B"
+address_spaces = ["b.example"]
+etrn = { domains = ["[192.0.2.1]", "b.example", "b.example"] }
+)");
+    BOOST_TEST(!r.ok());
+    const std::string e = errors_of(r);
+    BOOST_TEST(e.find("rules.toml:7:8: error: 'hold' must be a boolean") != std::string::npos, e);
+    BOOST_TEST(e.find("rules.toml:8:72: error: unknown key 'when'") != std::string::npos, e);
+    BOOST_TEST(e.find("rules.toml:8:19: error: invalid etrn server 'relay.example.net:25': expected an address in brackets") !=
+                   std::string::npos, e);
+    BOOST_TEST(e.find("rules.toml:8:53: error: 'domains' must not be empty") != std::string::npos, e);
+    BOOST_TEST(e.find("rules.toml:8:65: error: 'every' must be at least 1m") != std::string::npos, e);
+    BOOST_TEST(e.find("rules.toml:12:8: error: missing required key 'server'") != std::string::npos, e);
+    BOOST_TEST(e.find("rules.toml:12:21: error: invalid domain '[192.0.2.1]' in 'domains'") != std::string::npos, e);
+    BOOST_TEST(e.find("rules.toml:12:49: error: duplicate domain 'b.example' in 'domains'") != std::string::npos, e);
+}

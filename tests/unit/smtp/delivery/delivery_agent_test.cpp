@@ -1,6 +1,8 @@
 #define BOOST_TEST_MODULE smtp delivery agent
 #include <boost/test/unit_test.hpp>
 
+#include <set>
+
 #include "peer_test_support.hpp"
 #include "smtp/delivery/delivery_agent.hpp"
 #include "smtp/delivery/delivery_schedule.hpp"
@@ -461,5 +463,133 @@ BOOST_AUTO_TEST_CASE(the_first_success_to_a_destination_wakes_its_deferred_mail)
     BOOST_TEST(f.logged("other.example: delivery works again: 1 deferred message scheduled now"), f.log());
     BOOST_TEST(f.logged(first + ": to=<dave@other.example>, relay=mx.other.example[192.0.2.25]:25, delay=0, dsn=2.0.0, "
                                 "status=sent"),
+               f.log());
+}
+
+namespace {
+
+// An outbound server that takes everything, and counts what it was given per recipient domain.
+class CountingOutbound final : public Courier {
+public:
+    std::vector<DeliveryOutcome> deliver(const CourierMessage&, const std::vector<CourierRecipient>& rs) override {
+        std::lock_guard lock(mutex);
+        for (const auto& r : rs) ++given[r.parsed.domain];
+        DeliveryOutcome o = DeliveryOutcome::ok("Ok: queued");
+        o.relay = "relay.partner.example[192.0.2.50]:25";
+        return std::vector<DeliveryOutcome>(rs.size(), o);
+    }
+    int count(const std::string& domain) {
+        std::lock_guard lock(mutex);
+        return given[domain];
+    }
+    std::string relay_name() const override { return "smtp"; }
+    bool remote_replies() const override { return true; }
+    std::mutex mutex;
+    std::map<std::string, int> given;
+};
+
+const std::string hold_rules = std::string(dt::delivery_rules) + R"(
+[[send_connector]]
+name = "Internet"
+address_spaces = ["*"]
+
+[[send_connector]]
+name = "Partner"
+address_spaces = ["partner.example", "*.partner.example"]
+smart_hosts = ["[192.0.2.50]:25"]
+hold = true
+)";
+
+}  // namespace
+
+// README "ETRN": a send connector with `hold` keeps its mail (no attempt, a clear reason in the
+// queue) until an ETRN for the domain, which sends it at one attempt; later mail waits again.
+BOOST_AUTO_TEST_CASE(hold_keeps_mail_until_an_etrn_releases_it_once) {
+    Fixture f;
+    f.rules = dt::load_rules(f.dir, hold_rules);
+    std::mutex sent_mutex;
+    std::set<std::string> sent_through;
+    f.config.sent_through = [&](const std::string& name) {
+        std::lock_guard lock(sent_mutex);
+        sent_through.insert(name);
+    };
+    auto outbound = std::make_shared<CountingOutbound>();
+    Couriers couriers;
+    couriers.outbound = outbound;
+    const auto held = f.queue.add(envelope("alice@example.com", {rcpt("bob@partner.example"), rcpt("carol@other.example")}), body);
+    f.start(couriers);
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.logged(held + ": to=<bob@partner.example>"); }), f.log());
+    BOOST_TEST(f.logged(held + ": to=<bob@partner.example>, relay=none, delay=0, dsn=4.4.0, status=deferred "
+                               "(held for ETRN by send connector Partner)"),
+               f.log());
+    BOOST_TEST(outbound->count("partner.example") == 0);
+    BOOST_TEST(outbound->count("other.example") == 1);  // the other recipient is not held back
+    {
+        std::lock_guard lock(sent_mutex);
+        BOOST_TEST(sent_through == (std::set<std::string>{"Internet"}), boost::test_tools::per_element());
+    }
+    auto waiting = f.queue.get(held);
+    BOOST_TEST_REQUIRE(waiting.has_value());
+    BOOST_TEST(waiting->envelope.recipients[0].last_reply == "451 4.4.0 held for ETRN by send connector Partner");
+    BOOST_TEST(waiting->envelope.recipients[0].attempts == 0u);  // waiting is no attempt
+    BOOST_TEST(waiting->next_attempt > t0);
+
+    // An ETRN for another domain releases nothing.
+    auto none = f.agent->flush_domain("elsewhere.example", false);
+    BOOST_TEST_REQUIRE(none.ok());
+    BOOST_TEST(*none == 0u);
+
+    auto started = f.agent->flush_domain("partner.example", false);
+    BOOST_TEST_REQUIRE(started.ok());
+    BOOST_TEST(*started == 1u);
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return !f.queue.get(held); }), f.log());
+    BOOST_TEST(outbound->count("partner.example") == 1);
+    BOOST_TEST(f.logged(held + ": to=<bob@partner.example>, relay=relay.partner.example[192.0.2.50]:25, delay=0, "
+                               "dsn=2.0.0, status=sent"),
+               f.log());
+
+    // The release was for that attempt: new mail for the domain waits for the next ETRN.
+    const auto later = f.queue.add(envelope("alice@example.com", {rcpt("dan@partner.example")}), body);
+    f.agent->wake();
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.logged(later + ": to=<dan@partner.example>"); }), f.log());
+    BOOST_TEST(f.logged(later + ": to=<dan@partner.example>, relay=none, delay=0, dsn=4.4.0, status=deferred"), f.log());
+    BOOST_TEST(outbound->count("partner.example") == 1);
+}
+
+// "@domain" releases the subdomains too; the domain's own mail as well.
+BOOST_AUTO_TEST_CASE(etrn_for_a_domain_tree) {
+    Fixture f;
+    f.rules = dt::load_rules(f.dir, hold_rules);
+    auto outbound = std::make_shared<CountingOutbound>();
+    Couriers couriers;
+    couriers.outbound = outbound;
+    const auto a = f.queue.add(envelope("alice@example.com", {rcpt("x@eu.partner.example")}), body);
+    const auto b = f.queue.add(envelope("alice@example.com", {rcpt("y@partner.example")}), body);
+    f.start(couriers);
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.logged(a + ": to=") && f.logged(b + ": to="); }), f.log());
+    BOOST_TEST(*f.agent->flush_domain("eu.partner.example", true) == 1u);  // b is not under eu.
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return !f.queue.get(a); }), f.log());
+    BOOST_TEST(f.queue.get(b).has_value());
+    BOOST_TEST(*f.agent->flush_domain("partner.example", true) == 1u);
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return !f.queue.get(b); }), f.log());
+    BOOST_TEST(outbound->count("eu.partner.example") == 1);
+    BOOST_TEST(outbound->count("partner.example") == 1);
+}
+
+// As Postfix's defer_transports mail: held mail still bounces at queue_lifetime.
+BOOST_AUTO_TEST_CASE(held_mail_expires_at_queue_lifetime) {
+    Fixture f;
+    f.rules = dt::load_rules(f.dir, hold_rules);
+    Couriers couriers;
+    couriers.outbound = std::make_shared<CountingOutbound>();
+    const auto held = f.queue.add(envelope("alice@example.com", {rcpt("bob@partner.example")}), body);
+    f.start(couriers);
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.logged(held + ": to=<bob@partner.example>"); }), f.log());
+    f.advance(f.config.queue_lifetime_s + 1);
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return f.logged("status=bounced"); }), f.log());
+    BOOST_TEST(f.logged(held + ": to=<bob@partner.example>, relay=none, delay=" +
+                        std::to_string(f.config.queue_lifetime_s + 1) +
+                        ", dsn=4.4.7, status=bounced (message expired after " +
+                        std::to_string(f.config.queue_lifetime_s + 1) + "s; held for ETRN by send connector Partner)"),
                f.log());
 }

@@ -188,3 +188,20 @@ BOOST_AUTO_TEST_CASE(bdat) {
         BOOST_TEST(reply_of(parse_bdat(arg)).code == 501, arg);
 }
 
+
+// ETRN (RFC 1985): a domain or @domain; #queue names are not ours; anything else is a syntax error.
+BOOST_AUTO_TEST_CASE(etrn_nodes) {
+    auto command = value_of(parse_command("etrn Example.NET"));
+    BOOST_TEST((command.verb == Verb::etrn));
+    const auto& plain = value_of(parse_etrn(command.argument));
+    BOOST_TEST(plain.domain == "example.net");
+    BOOST_TEST(!plain.subdomains);
+    const auto& tree = value_of(parse_etrn("@partner.example."));
+    BOOST_TEST(tree.domain == "partner.example");
+    BOOST_TEST(tree.subdomains);
+    BOOST_TEST(reply_of(parse_etrn("#queue1")).wire() == "504 5.5.4 ETRN #queue names are not supported: ask for a domain or @domain\r\n");
+    for (std::string_view bad : {"", "a.example b.example", "@", "[192.0.2.1]", "localhost", "bad..example", "-x.example"})
+        BOOST_TEST(reply_of(parse_etrn(bad)).wire() == "501 5.5.4 Syntax: ETRN domain\r\n", bad);
+    // The verb alone parses: the session answers its state errors (503) before the syntax.
+    BOOST_TEST(value_of(parse_command("ETRN")).argument.empty());
+}

@@ -57,3 +57,12 @@ BOOST_AUTO_TEST_CASE(all_failed) {
     run(stats, std::nullopt, false);
     BOOST_TEST(stats.format() == " mail=0/1 unknown=0/1 commands=0/2");
 }
+
+// Postfix counts ETRN after VRFY ("vrfy=1 etrn=0/1 quit=1").
+BOOST_AUTO_TEST_CASE(etrn_sits_after_vrfy) {
+    CommandStats stats;
+    run(stats, Verb::quit, true);
+    run(stats, Verb::etrn, false);
+    run(stats, Verb::vrfy, true);
+    BOOST_TEST(stats.format() == " vrfy=1 etrn=0/1 quit=1 commands=2/3");
+}

@@ -361,6 +361,9 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
     const std::uint64_t release_mark = releases.mark();
     std::vector<Decision> decisions = deliver(message, *rules_snapshot, *body);
     releases.used(message.id, release_mark);  // one attempt per ETRN
+    // An ETRN or `queue flush DOMAIN` while this attempt ran: the message is due again now, not at
+    // this attempt's retry time (which the update below would otherwise write over the flush).
+    const bool flushed_meanwhile = releases.pending(message.id);
 
     const bool is_expired = expired(config, envelope, t);
     std::vector<DsnRecipient> failed, succeeded;
@@ -429,7 +432,8 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
     }
     for (const auto& r : recipients) any_pending |= r.state == RecipientState::pending;
 
-    const std::int64_t next = any_pending ? next_attempt(config, message, delay_warned, t, wanted) : 0;
+    const std::int64_t next =
+        !any_pending ? 0 : flushed_meanwhile ? t : next_attempt(config, message, delay_warned, t, wanted);
     auto updated = queue.update(message.id, recipients, next, delay_warned);
     if (!updated) return defer("cannot update queue", updated.error());
     if (!any_pending) log(message.id + ": removed");

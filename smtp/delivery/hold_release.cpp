@@ -39,4 +39,9 @@ void HoldRelease::used(const std::string& id, std::uint64_t mark) {
     for (auto it = first; it != last;) it = it->second.sequence <= mark ? entries_.erase(it) : std::next(it);
 }
 
+bool HoldRelease::pending(const std::string& id) const {
+    std::lock_guard lock(mutex_);
+    return entries_.find(id) != entries_.end();
+}
+
 }  // namespace mw::smtp::delivery

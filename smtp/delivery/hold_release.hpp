@@ -26,6 +26,9 @@ public:
     // The attempt that started at `mark` was made: the releases it saw are used up (a release that
     // came while it ran is kept for the next attempt).
     void used(const std::string& id, std::uint64_t mark);
+    // Whether a release of message `id` is still unused: after used(), one that came while the
+    // attempt ran, which must not be overwritten by that attempt's next retry time.
+    bool pending(const std::string& id) const;
 
 private:
     struct Entry {

@@ -1,7 +1,10 @@
 #define BOOST_TEST_MODULE smtp delivery agent
 #include <boost/test/unit_test.hpp>
 
+#include <condition_variable>
+#include <mutex>
 #include <set>
+#include <thread>
 
 #include "peer_test_support.hpp"
 #include "smtp/delivery/delivery_agent.hpp"
@@ -592,4 +595,67 @@ BOOST_AUTO_TEST_CASE(held_mail_expires_at_queue_lifetime) {
                         ", dsn=4.4.7, status=bounced (message expired after " +
                         std::to_string(f.config.queue_lifetime_s + 1) + "s; held for ETRN by send connector Partner)"),
                f.log());
+}
+
+namespace {
+
+// An outbound server whose first delivery waits until the test lets it go, then fails for now;
+// later ones fail for now at once.
+class BlockingOutbound final : public Courier {
+public:
+    std::vector<DeliveryOutcome> deliver(const CourierMessage&, const std::vector<CourierRecipient>& rs) override {
+        std::unique_lock lock(mutex);
+        if (++calls == 1) {
+            entered = true;
+            cv.notify_all();
+            cv.wait(lock, [&] { return let_go; });
+        }
+        return std::vector<DeliveryOutcome>(rs.size(), DeliveryOutcome::temporary("4.4.1", "connection refused"));
+    }
+    void wait_entered() {
+        std::unique_lock lock(mutex);
+        cv.wait(lock, [&] { return entered; });
+    }
+    void release() {
+        std::lock_guard lock(mutex);
+        let_go = true;
+        cv.notify_all();
+    }
+    int count() {
+        std::lock_guard lock(mutex);
+        return calls;
+    }
+    std::string relay_name() const override { return "smtp"; }
+    bool remote_replies() const override { return true; }
+    std::mutex mutex;
+    std::condition_variable cv;
+    bool entered = false, let_go = false;
+    int calls = 0;
+};
+
+}  // namespace
+
+// An ETRN (or `queue flush DOMAIN`) that comes while the message is being delivered is not lost:
+// that attempt's retry time does not overwrite it, and the message goes again at once.
+BOOST_AUTO_TEST_CASE(a_flush_during_an_attempt_makes_the_message_due_again) {
+    Fixture f;
+    auto outbound = std::make_shared<BlockingOutbound>();
+    Couriers couriers;
+    couriers.outbound = outbound;
+    const auto id = f.queue.add(envelope("alice@example.com", {rcpt("dave@other.example")}), body);
+    f.start(couriers);
+    outbound->wait_entered();
+    auto flushed = f.agent->flush_domain("other.example", false);
+    BOOST_TEST_REQUIRE(flushed.ok());
+    BOOST_TEST(*flushed == 1u);
+    outbound->release();
+    // The clock stands still: only the flush can bring the second attempt this soon.
+    BOOST_TEST_REQUIRE(dt::wait_until([&] { return outbound->count() == 2; }), f.log());
+    BOOST_TEST_REQUIRE(dt::wait_until([&] {
+        auto m = f.queue.get(id);
+        return m && m->envelope.recipients[0].attempts == 2u;
+    }), f.log());
+    BOOST_TEST(f.queue.get(id)->next_attempt > t0);  // the flush was used up by the second attempt
+    std::this_thread::sleep_for(std::chrono::milliseconds(300));
+    BOOST_TEST(outbound->count() == 2);
 }

@@ -43,7 +43,12 @@ MapAnswer tls_policy_impl(const Ruleset& rules, std::string_view key) {
     }
     if (key.front() == '[' || key.find(':') != std::string_view::npos) {
         auto host = parse_smart_host(key);
-        return host ? from_policy(smart_host_tls_policy(rules, *host)) : not_found();
+        if (!host) return not_found();
+        std::optional<OutboundTls> policy = smart_host_tls_policy(rules, *host);
+        // "example.net:2525" is also the MX route of a send connector with `port = 2525` (the
+        // transport answer above): the domain's own policy applies then, or it would be lost.
+        if (!host->bracketed) policy = stronger(std::move(policy), mx_tls_policy(rules, host->host));
+        return from_policy(policy);
     }
     // A bare name is a recipient domain, or a smart host written without brackets and port.
     auto domain = normalize_domain(key);

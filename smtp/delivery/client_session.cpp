@@ -359,6 +359,11 @@ asio::awaitable<std::vector<DeliveryOutcome>> ClientSession::deliver(const Clien
     if (!data) co_return finish(lost(data.error().detail));
     if (data->reply.code != 354) {
         co_await quit();
+        // A 2xx here would mean "delivered" for a message never sent: a server out of step.
+        if (data->reply.code / 100 == 2)
+            co_return finish(DeliveryOutcome::temporary(
+                "4.5.0", "protocol error: the " + peer_name(options_.protocol) + " answered DATA with " +
+                             outcome_of(data->reply).reply()));
         co_return finish(outcome_of(data->reply));
     }
     if (auto sent = co_await send_data(t.data); !sent)
@@ -366,16 +371,20 @@ asio::awaitable<std::vector<DeliveryOutcome>> ClientSession::deliver(const Clien
     // LMTP: one reply per recipient that RCPT accepted, in RCPT order; SMTP: one for all of them.
     // If the connection breaks in between, the ones without a reply stay temporary.
     const std::size_t replies = options_.protocol == ClientProtocol::lmtp ? accepted.size() : 1;
+    bool closing = false;  // 421: the server ends the session
     for (std::size_t k = 0; k < replies; ++k) {
         auto reply = co_await connection_.read_reply(after(options_.data_timeout));
         if (!reply) co_return finish(lost(reply.error().detail));
+        closing |= reply->reply.code == 421;
         if (options_.protocol == ClientProtocol::lmtp) {
             results[accepted[k]] = outcome_of(reply->reply);
         } else {
             for (std::size_t i : accepted) results[i] = outcome_of(reply->reply);
         }
     }
-    if (keep_open && options_.protocol == ClientProtocol::smtp)
+    // Kept only in step: nothing unread after the final reply (else every later reply would be
+    // read one command late), and a server that did not say it is closing.
+    if (keep_open && options_.protocol == ClientProtocol::smtp && !closing && !connection_.has_unread_bytes())
         reusable_ = true;
     else
         co_await quit();
@@ -385,8 +394,9 @@ asio::awaitable<std::vector<DeliveryOutcome>> ClientSession::deliver(const Clien
 asio::awaitable<bool> ClientSession::reset() {
     reusable_ = false;
     transaction_started_ = false;
-    auto reply = co_await command("RSET");
-    if (reply && reply->reply.code == 250) co_return true;
+    const std::string rset = "RSET";  // named: GCC 12 mishandles temporaries in co_await expressions
+    auto reply = co_await command(rset);
+    if (reply && reply->reply.code == 250 && !connection_.has_unread_bytes()) co_return true;
     connection_.close();
     co_return false;
 }

@@ -101,4 +101,9 @@ std::size_t ConnectionLimits::open_total() const {
     return total_;
 }
 
+bool ConnectionLimits::total_full() const {
+    std::lock_guard lock(mutex_);
+    return total_ >= config_.max_connections;
+}
+
 }  // namespace mw::smtp::delivery

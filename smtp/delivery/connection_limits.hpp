@@ -46,6 +46,7 @@ public:
     std::size_t window(const std::string& destination) const;  // for tests and the log
     std::size_t open(const std::string& destination) const;
     std::size_t open_total() const;
+    bool total_full() const;  // max_connections reached
 
 private:
     struct Destination {

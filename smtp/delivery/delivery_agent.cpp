@@ -245,7 +245,8 @@ std::vector<Decision> DeliveryAgent::State::deliver(const queue::MessageInfo& me
         std::vector<CourierRecipient> recipients;
     };
     std::map<RecipientRoute, Batch> batches;
-    std::set<std::string> sent_through;  // send connectors of the outbound recipients
+    std::map<std::size_t, std::string> connector_of;  // outbound recipient -> its send connector
+    std::set<std::string> sent_through;  // send connectors that took mail in this attempt
     for (std::size_t i = 0; i < envelope.recipients.size(); ++i) {
         if (envelope.recipients[i].state != RecipientState::pending) continue;
         auto parsed = parse_address(envelope.recipients[i].address);
@@ -260,13 +261,19 @@ std::vector<Decision> DeliveryAgent::State::deliver(const queue::MessageInfo& me
             // README "ETRN": a connector with `hold` keeps its mail until an ETRN for the domain. The
             // wait is no attempt, and the mail still expires at queue_lifetime, as Postfix's
             // defer_transports mail does.
-            auto via = policy::route_recipient(rules, *parsed.address, nullptr);
-            if (via && via->hold && !releases.released(message.id, parsed.address->domain)) {
-                waiting.push_back({i, DeliveryOutcome::temporary("4.4.0", "held for ETRN by send connector " + via->send_connector),
+            // find_route, not a guess: a routing error must not let held mail out (it waits).
+            auto via = policy::find_route(rules, *parsed.address, nullptr);
+            if (!via) {
+                waiting.push_back({i, DeliveryOutcome::temporary("4.3.0", "mail system error", "routing: " + via.error().detail),
                                    "none", false, true});
                 continue;
             }
-            if (via && courier) sent_through.insert(via->send_connector);
+            if (*via && (*via)->hold && !releases.released(message.id, parsed.address->domain)) {
+                waiting.push_back({i, DeliveryOutcome::temporary("4.4.0", "held for ETRN by send connector " + (*via)->send_connector),
+                                   "none", false, true});
+                continue;
+            }
+            if (*via) connector_of[i] = (*via)->send_connector;
         }
         if (!courier) {
             waiting.push_back({i, remote_pending, "none", false, true});
@@ -290,6 +297,8 @@ std::vector<Decision> DeliveryAgent::State::deliver(const queue::MessageInfo& me
                 k < outcomes.size() ? std::move(outcomes[k])
                                     : DeliveryOutcome::temporary("4.3.0", "mail system error", "no outcome from courier");
             std::string relay = outcome.relay.empty() ? courier.relay_name() : outcome.relay;
+            if (auto c = connector_of.find(batch.indices[k]); c != connector_of.end() && outcome.kind == Kind::ok)
+                sent_through.insert(c->second);
             decisions.push_back({batch.indices[k], std::move(outcome), std::move(relay), courier.remote_replies(), false,
                                  false, route == RecipientRoute::outbound});
         }
@@ -379,7 +388,8 @@ void DeliveryAgent::State::process(const queue::MessageInfo& message) {
             // Only a destination that could not be reached or used (4.4.x: connection, DNS, routing;
             // 4.7.5: TLS): a full mailbox or greylisting of one recipient is no outage.
             const std::string& status = d.outcome.smtp_reply.status;
-            if (d.outcome.kind == Kind::temporary && (status.starts_with("4.4.") || status == "4.7.5")) {
+            // Not 4.4.5: our own connection limit was full, which says nothing of the destination.
+            if (d.outcome.kind == Kind::temporary && ((status.starts_with("4.4.") && status != "4.4.5") || status == "4.7.5")) {
                 if (deferred_domains.size() >= max_deferred_domains) deferred_domains.clear();
                 deferred_domains.insert(domain);
             }

@@ -1,6 +1,7 @@
 #include "smtp/delivery/etrn_client.hpp"
 
 #include <algorithm>
+#include <thread>
 
 #include "core/quote_text.hpp"
 #include "smtp/delivery/client_connection.hpp"
@@ -14,6 +15,8 @@ using Clock = ClientConnection::Clock;
 
 // Rules reloads add and remove connectors: look at them again this often even when nothing is due.
 constexpr std::chrono::seconds rules_recheck{60};
+// Requests that mail sent through a connector makes: at most one a minute per connector.
+constexpr std::chrono::seconds min_gap{60};
 
 std::string endpoint_text(const policy::SmartHost& h) {
     const bool v6 = h.host.find(':') != std::string::npos;
@@ -32,24 +35,29 @@ asio::awaitable<void> etrn_session(const policy::SendConnector& c, const EtrnCli
     auto after = [](std::chrono::milliseconds d) { return Clock::now() + d; };
     if (auto r = co_await connection.connect(*endpoint, after(config.connect_timeout)); !r)
         co_return failed(r.error().detail);
+    // Every string a co_await expression takes is named: GCC 12 mishandles temporaries there.
     auto command = [&](const std::string& line) -> asio::awaitable<Result<ServerReply>> {
-        if (auto w = co_await connection.write(line + "\r\n", after(config.command_timeout)); !w) co_return w.error();
+        const std::string wire = line + "\r\n";
+        if (auto w = co_await connection.write(wire, after(config.command_timeout)); !w) co_return w.error();
         co_return co_await connection.read_reply(after(config.command_timeout));
     };
     auto greeting = co_await connection.read_reply(after(config.command_timeout));
     if (!greeting) co_return failed(greeting.error().detail);
     if (greeting->reply.code != 220) co_return failed("greeting: " + printable_text(greeting->reply.str()));
     // RFC 1985 is an ESMTP extension, but a server that refuses EHLO may still know ETRN.
-    auto hello = co_await command("EHLO " + config.helo_name);
-    if (hello && hello->reply.code / 100 == 5) hello = co_await command("HELO " + config.helo_name);
+    const std::string ehlo = "EHLO " + config.helo_name, helo = "HELO " + config.helo_name;
+    auto hello = co_await command(ehlo);
+    if (hello && hello->reply.code / 100 == 5) hello = co_await command(helo);
     if (!hello) co_return failed(hello.error().detail);
     if (hello->reply.code != 250) co_return failed("EHLO: " + printable_text(hello->reply.str()));
     for (const auto& domain : e.domains) {
-        auto answer = co_await command("ETRN " + domain);
+        const std::string etrn = "ETRN " + domain;
+        auto answer = co_await command(etrn);
         if (!answer) co_return failed(answer.error().detail);
         lines.push_back("ETRN " + domain + " to " + server + about + ": " + printable_text(answer->reply.str()));
     }
-    (void)co_await command("QUIT");
+    const std::string quit = "QUIT";
+    (void)co_await command(quit);
     connection.close();
 }
 
@@ -85,7 +93,12 @@ void EtrnRequester::stop() {
         stopping_ = true;
     }
     cv_.notify_all();
-    io_.stop();
+    // A request starting just now restarts the loop after a single stop(): stop it until the
+    // thread has seen `stopping_`.
+    while (thread_.joinable() && !finished_) {
+        io_.stop();
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    }
     if (thread_.joinable()) thread_.join();
 }
 
@@ -99,6 +112,10 @@ void EtrnRequester::sent_through(const std::string& send_connector) {
 
 void EtrnRequester::run() {
     using SteadyClock = std::chrono::steady_clock;
+    struct Finished {
+        std::atomic<bool>& flag;
+        ~Finished() { flag = true; }
+    } finished{finished_};
     std::unique_lock lock(mutex_);
     while (!stopping_) {
         auto rules = rules_ ? rules_() : nullptr;
@@ -111,10 +128,21 @@ void EtrnRequester::run() {
                 present.insert(c.name);
                 auto next = next_.find(c.name);
                 // A connector seen for the first time (at start, or added by a reload) asks at once.
-                if (next == next_.end() || next->second <= now || asked_.contains(c.name)) due.push_back(&c);
+                const bool scheduled = next == next_.end() || next->second <= now;
+                // Mail sent through the connector asks again, but at most once a minute: a steady
+                // stream of mail must not become a stream of ETRN sessions.
+                auto last = last_.find(c.name);
+                const bool asked = asked_.contains(c.name);
+                if (scheduled || (asked && (last == last_.end() || now - last->second >= min_gap))) {
+                    due.push_back(&c);
+                    if (asked) last_[c.name] = now;
+                } else if (asked) {
+                    next_[c.name] = std::min(next->second, last->second + min_gap);
+                }
             }
         }
         std::erase_if(next_, [&](const auto& entry) { return !present.contains(entry.first); });
+        std::erase_if(last_, [&](const auto& entry) { return !present.contains(entry.first); });
         asked_.clear();  // a connector without etrn has nobody to ask
         for (const auto* c : due) {
             next_[c->name] = c->etrn->every_s ? now + std::chrono::seconds(c->etrn->every_s) : SteadyClock::time_point::max();

@@ -9,6 +9,7 @@
 // Threads: one of its own; sent_through() may be called from any thread.
 #pragma once
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <functional>
@@ -60,6 +61,8 @@ private:
     bool stopping_ = false;
     std::set<std::string> asked_;  // connectors to ask now
     std::map<std::string, std::chrono::steady_clock::time_point> next_;  // per connector
+    std::map<std::string, std::chrono::steady_clock::time_point> last_;  // per connector: the last request mail sent through it made
+    std::atomic<bool> finished_{false};  // run() has returned
     std::thread thread_;
 };
 

@@ -33,17 +33,20 @@ struct SessionKey {
 
 // An open session and everything it refers to, at a stable address.
 struct OpenSession {
-    OpenSession(asio::any_io_executor executor, std::string peer) : connection(executor, std::move(peer)) {}
+    OpenSession(asio::any_io_executor executor, std::string peer, ConnectionSlot place)
+        : slot(std::move(place)), connection(executor, std::move(peer)) {}
     OpenSession(const OpenSession&) = delete;
     OpenSession& operator=(const OpenSession&) = delete;
 
+    // First, so it is released last: after the socket closed, or a waiting delivery could open
+    // another connection while the peer still counts this one.
+    ConnectionSlot slot;
     SessionKey key;
     ClientConnection connection;
     StartTlsPlan plan;                    // options.starttls points here
     std::optional<ClientLogin> login;     // options.login points here
     ClientOptions options;
     std::optional<ClientSession> session;
-    ConnectionSlot slot;                  // its place in the connection limits
     std::string destination;              // the ConnectionLimits key
     std::size_t messages = 0;             // transactions carried
     std::chrono::steady_clock::time_point idle_since{};

@@ -49,8 +49,9 @@ ConnectionSlot take_slot(const AttemptEnvironment& env, const AttemptRequest& r)
     for (;;) {
         const auto now = ConnectionLimits::Clock::now();
         if (env.limits->acquire(r.destination, now)) return ConnectionSlot(env.limits, r.destination);
-        const bool evicted = (r.cache && (r.cache->evict(r.destination) || r.cache->evict(""))) ||
-                             (env.evict_idle && (env.evict_idle(r.destination) || env.evict_idle("")));
+        // Sessions to other destinations only go when the total is what is full.
+        const std::string whose = env.limits->total_full() ? std::string() : r.destination;
+        const bool evicted = (r.cache && r.cache->evict(whose)) || (env.evict_idle && env.evict_idle(whose));
         if (evicted) continue;
         if (now >= deadline) return {};
         if (env.limits->acquire(r.destination, std::min(deadline, now + std::chrono::milliseconds(200))))
@@ -72,9 +73,15 @@ void credit(const AttemptEnvironment& env, const AttemptRequest& r, const OpenSe
         }
     }
     if (!env.limits) return;
+    // Only the server's state shapes the window: no greeting, EHLO refused, the connection lost
+    // before MAIL (4.4.1, 4.4.2); not a message it cannot take or a policy it does not meet.
+    const bool server_failed = !outcomes.empty() && !s.session->transaction_started() &&
+                               outcomes.front().kind == DeliveryOutcome::Kind::temporary &&
+                               (outcomes.front().smtp_reply.status == "4.4.1" ||
+                                outcomes.front().smtp_reply.status == "4.4.2");
     if (delivered)
         env.limits->succeeded(r.destination);
-    else if (!s.session->transaction_started())
+    else if (server_failed)
         env.limits->failed(r.destination);
 }
 
@@ -114,10 +121,9 @@ asio::awaitable<TargetResult> try_target(const AttemptEnvironment& env, const At
         co_return result;
     }
     auto executor = co_await asio::this_coro::executor;
-    auto s = std::make_unique<OpenSession>(executor, target.host + "[" + target.address + "]");
+    auto s = std::make_unique<OpenSession>(executor, target.host + "[" + target.address + "]", std::move(slot));
     s->key = key_of(r, target);
     s->destination = r.destination;
-    s->slot = std::move(slot);
     const ClientEndpoint endpoint(asio::ip::tcp::endpoint(ip, target.port));
     auto connected = co_await s->connection.connect(endpoint, ClientConnection::Clock::now() + env.client.connect_timeout);
     if (!connected) {

@@ -179,6 +179,10 @@ struct SmtpCourier::State {
         return lane;
     }
 
+    // The lanes' kept sessions hold slots of `limits` and sockets of the TLS contexts: they go
+    // first, whatever the order of the members.
+    ~State() { idle_lanes.clear(); }
+
     DnsLookup lookup(Lane& lane) {
         if (lane.resolver) return lookup_with(lane.resolver, config.dns_timeout);
         return [](std::string name, dns::DnsType type) -> asio::awaitable<dns::DnsAnswer> {

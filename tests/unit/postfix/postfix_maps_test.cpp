@@ -66,6 +66,11 @@ address_spaces = ["isp.test"]
 port = 2525
 
 [[tls_required]]
+domain = "isp.test"
+direction = "send"
+level = "domain"
+
+[[tls_required]]
 domain = "bank.test"
 direction = "send"
 level = "verify"
@@ -168,6 +173,13 @@ BOOST_AUTO_TEST_CASE(transport_mx_routed_is_an_empty_nexthop) {
     BOOST_TEST(transport("\"a b\"@far.org") == "OK smtp:");  // quoted local part
     // Off port 25 the next hop names the domain: still its MX, on the connector's port.
     BOOST_TEST(transport("a@isp.test") == "OK smtp:isp.test:2525");
+}
+
+// Postfix looks up the TLS policy by the next hop as the transport gave it, port included: the
+// domain's requirement must come back for "isp.test:2525" too, never a weaker default.
+BOOST_AUTO_TEST_CASE(tls_policy_of_an_mx_route_off_port_25_is_the_domains) {
+    BOOST_TEST(tls("isp.test:2525") == tls("isp.test"));
+    BOOST_TEST(tls("isp.test:2525").starts_with("OK secure"), tls("isp.test:2525"));
 }
 
 BOOST_AUTO_TEST_CASE(transport_keys_compare_case_insensitively) {

@@ -193,10 +193,10 @@ BOOST_AUTO_TEST_CASE(bdat) {
 BOOST_AUTO_TEST_CASE(etrn_nodes) {
     auto command = value_of(parse_command("etrn Example.NET"));
     BOOST_TEST((command.verb == Verb::etrn));
-    const auto& plain = value_of(parse_etrn(command.argument));
+    const EtrnNode plain = value_of(parse_etrn(command.argument));  // a copy: the variant is a temporary
     BOOST_TEST(plain.domain == "example.net");
     BOOST_TEST(!plain.subdomains);
-    const auto& tree = value_of(parse_etrn("@partner.example."));
+    const EtrnNode tree = value_of(parse_etrn("@partner.example."));
     BOOST_TEST(tree.domain == "partner.example");
     BOOST_TEST(tree.subdomains);
     BOOST_TEST(reply_of(parse_etrn("#queue1")).wire() == "504 5.5.4 ETRN #queue names are not supported: ask for a domain or @domain\r\n");

@@ -158,7 +158,9 @@ void StandaloneMta::stop() {
 
 void StandaloneMta::flush() {
     std::lock_guard lock(state_->mutex);
-    if (state_->delivery) state_->delivery->wake();
+    if (!state_->delivery) return;
+    state_->delivery->forget_failures();
+    state_->delivery->wake();
 }
 
 bool StandaloneMta::flush_domain(const std::string& domain) {

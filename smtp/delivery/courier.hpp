@@ -62,6 +62,11 @@ public:
     // open too long (the SMTP courier's idle connections).
     virtual void tick() {}
 
+    // An admin's `queue flush` or an ETRN: forget what was learnt about failing servers (the SMTP
+    // courier's addresses that refused connections lately), so the flushed mail is really tried
+    // (Postfix's flush also revives its dead destinations).
+    virtual void forget_failures() {}
+
     // The log's relay= field: "local", "lmtp[/run/dovecot/lmtp]".
     virtual std::string relay_name() const = 0;
 

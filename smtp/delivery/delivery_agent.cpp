@@ -511,8 +511,14 @@ Result<std::size_t> DeliveryAgent::flush_domain(const std::string& domain, bool 
         auto scheduled = state_->queue.schedule_now(d);
         if (!scheduled) return scheduled.error();
     }
+    forget_failures();
     wake();
     return count;
+}
+
+void DeliveryAgent::forget_failures() {
+    for (Courier* c : {state_->couriers.local.get(), state_->couriers.outbound.get()})
+        if (c) c->forget_failures();
 }
 
 void DeliveryAgent::wake() {

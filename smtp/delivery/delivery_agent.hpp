@@ -68,6 +68,8 @@ public:
     void start();      // starts the dispatcher and the workers
     void stop();
     void wake();       // new mail was queued, or `queue flush`: look at the queue now
+    // `queue flush` or an ETRN: the couriers forget failing servers (Courier::forget_failures).
+    void forget_failures();
     // ETRN or `queue flush DOMAIN` (README "ETRN"): every active message with a recipient pending
     // in `domain` (with `subdomains`, also in its subdomains) is due now, and mail a send
     // connector's `hold` keeps goes at that one attempt. The number of messages; an Error when the

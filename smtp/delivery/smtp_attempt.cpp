@@ -35,6 +35,14 @@ X509_STORE* anchors_for(const AttemptEnvironment& env, const AttemptRequest& r, 
     return hold.get();
 }
 
+// Outcomes no server answered for (refused connections, addresses skipped, no slot) say
+// relay=none in the log, as Postfix's do.
+std::vector<DeliveryOutcome> no_server_is_none(std::vector<DeliveryOutcome> outcomes) {
+    for (auto& o : outcomes)
+        if (o.relay.empty()) o.relay = "none";
+    return outcomes;
+}
+
 SessionKey key_of(const AttemptRequest& r, const DeliveryTarget& target) {
     return SessionKey{target, r.route->tls, r.next_hop_domain, r.route->send_connector,
                       r.login ? r.login->user + '\0' + r.login->password : std::string()};
@@ -205,6 +213,11 @@ void DeadAddresses::clear(const DeliveryTarget& target) {
     until_.erase(key(target));
 }
 
+void DeadAddresses::clear_all() {
+    std::lock_guard lock(mutex_);
+    until_.clear();
+}
+
 asio::awaitable<std::vector<DeliveryOutcome>> attempt_delivery(const AttemptEnvironment& env, AttemptRequest r) {
     const policy::OutboundTls& tls = r.route->tls;
     const std::size_t n = r.transaction.recipients.size();
@@ -234,7 +247,7 @@ asio::awaitable<std::vector<DeliveryOutcome>> attempt_delivery(const AttemptEnvi
         bool plaintext = tls.level == Level::none || !have_context;  // `may` without TLS: plaintext
         for (;;) {
             TargetResult result = co_await try_target(env, r, target, anchors, plaintext);
-            if (result.decided || result.limited) co_return std::move(result.outcomes);
+            if (result.decided || result.limited) co_return no_server_is_none(std::move(result.outcomes));
             last = std::move(result.outcomes);
             if (!last.empty() && !last.front().smtp_reply.text.starts_with("connect to "))
                 env.log(r.queue_id + ": host " + target.str() + ": " + last.front().reply() +
@@ -250,7 +263,7 @@ asio::awaitable<std::vector<DeliveryOutcome>> attempt_delivery(const AttemptEnvi
     }
     if (last.empty())
         last = everyone(n, DeliveryOutcome::temporary("4.4.1", "no address of " + r.next_hop_domain + " to try"));
-    co_return last;
+    co_return no_server_is_none(std::move(last));
 }
 
 }  // namespace mw::smtp::delivery

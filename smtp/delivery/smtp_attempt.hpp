@@ -34,6 +34,7 @@ public:
     bool dead(const DeliveryTarget& target, Clock::time_point now) const;
     void mark(const DeliveryTarget& target, Clock::time_point now);
     void clear(const DeliveryTarget& target);
+    void clear_all();
 
 private:
     static std::string key(const DeliveryTarget& t) { return t.address + "/" + std::to_string(t.port); }

@@ -405,4 +405,6 @@ void SmtpCourier::tick() {
     for (auto& lane : s.idle_lanes) lane->kept_sessions.expire(now);
 }
 
+void SmtpCourier::forget_failures() { state_->dead.clear_all(); }
+
 }  // namespace mw::smtp::delivery

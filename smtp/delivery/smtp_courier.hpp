@@ -72,6 +72,7 @@ public:
     std::vector<DeliveryOutcome> deliver(const CourierMessage& message,
                                          const std::vector<CourierRecipient>& recipients) override;
     void tick() override;  // closes kept sessions that idled too long
+    void forget_failures() override;
     std::string relay_name() const override { return "smtp"; }
     bool remote_replies() const override { return true; }
 

@@ -41,6 +41,7 @@ constexpr const char* tls12_mx = "127.0.77.32";   // STARTTLS with TLS 1.2 at mo
 constexpr const char* counted_mx = "127.0.77.33"; // a counting relay in front of a slow sink on .34
 constexpr const char* slow_sink = "127.0.77.34";
 constexpr const char* crash_mx = "127.0.77.35";   // the sink of the SIGKILL test
+constexpr const char* later_mx = "127.0.77.36";   // nothing listens until the test starts a sink
 
 std::vector<DnsZone> zones() {
     return {
@@ -59,6 +60,7 @@ std::vector<DnsZone> zones() {
         {"modern.example.", std::string("@ MX 10 mx\nmx A ") + tls12_mx + "\n"},
         {"limit.example.", std::string("@ MX 10 mx\nmx A ") + counted_mx + "\n"},
         {"crash.example.", std::string("@ MX 10 mx\nmx A ") + crash_mx + "\n"},
+        {"later.example.", std::string("@ MX 10 mx\nmx A ") + later_mx + "\n"},
     };
 }
 
@@ -513,4 +515,23 @@ BOOST_AUTO_TEST_CASE(no_acknowledged_message_is_lost_when_the_daemon_is_killed_d
     BOOST_TEST(lost == 0u, lost << " of " << acked.size() << " acknowledged messages lost\n" << w->daemon().log());
     BOOST_TEST(duplicates <= kill_rounds * deliveries_at_once, duplicates << " duplicates");
     BOOST_TEST(w->daemon().stop() == 0);
+}
+
+// `queue flush DOMAIN` after the server came back: the address that refused a connection a moment
+// ago is tried again at once (the flush forgets it), not skipped as "not answering lately".
+BOOST_AUTO_TEST_CASE(a_flush_tries_a_server_that_refused_a_moment_ago) {
+    auto w = world("later");
+    auto r = swaks(from_alice(*w, "fay@later.example", "outbound later"));
+    BOOST_TEST_REQUIRE(r.status == 0, r.transcript << w->daemon().log());
+    BOOST_TEST_REQUIRE(w->daemon().wait_log(std::string("connect to mx.later.example[") + later_mx + "]:25: Connection refused"),
+                       w->daemon().log());
+    BOOST_TEST_REQUIRE(w->daemon().wait_log("to=<fay@later.example>"), w->daemon().log());
+    SmtpSinkOptions o;
+    o.address = later_mx;
+    o.port = 25;
+    SmtpSink sink(rig().dir.path() / "later-sink", o);
+    auto flush = w->queue({"flush", "later.example"});
+    BOOST_TEST_REQUIRE(flush.status == 0, flush.out << flush.err);
+    BOOST_TEST(sink.wait_message("outbound later").has_value(), w->daemon().log());
+    BOOST_TEST(w->daemon().log().find("not answering lately") == std::string::npos, w->daemon().log());
 }
